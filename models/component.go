@@ -1,0 +1,247 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// MaxDescriptionLength bounds a component's description.
+const MaxDescriptionLength = 500
+
+// Component is one service shown on a status page.
+type Component struct {
+	ID          int64
+	PageID      int64
+	GroupID     *int64
+	Name        string
+	Description string
+	Position    int
+	Visible     bool
+	Status      ComponentStatus
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// ComponentInput is what an admin may set on a component.
+type ComponentInput struct {
+	Name        string
+	Description string
+	GroupID     *int64
+	Visible     bool
+	Status      ComponentStatus
+}
+
+func (s *Store) validateComponent(tx *gorm.DB, pageID int64, in *ComponentInput) error {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Description = strings.TrimSpace(in.Description)
+	var v Validator
+	checkName(&v, "name", in.Name)
+	v.Check(len([]rune(in.Description)) <= MaxDescriptionLength, "description",
+		fmt.Sprintf("Use at most %d characters.", MaxDescriptionLength))
+	v.Check(in.Status.Valid(), "status", "Choose one of the listed statuses.")
+	if in.GroupID != nil {
+		var n int64
+		if err := tx.Model(&Group{}).Where("id = ? AND page_id = ?", *in.GroupID, pageID).Count(&n).Error; err != nil {
+			return err
+		}
+		v.Check(n == 1, "group_id", "That group does not exist any more. Choose another.")
+	}
+	return v.Err()
+}
+
+// Components lists a page's components, ungrouped first, then by group and
+// position.
+func (s *Store) Components(ctx context.Context, pageID int64) ([]Component, error) {
+	var cs []Component
+	err := s.db.WithContext(ctx).
+		Select("components.*").
+		Joins("LEFT JOIN component_groups g ON g.id = components.group_id").
+		Where("components.page_id = ?", pageID).
+		Order("COALESCE(g.position, 0), components.position, components.id").
+		Find(&cs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list components of page %d: %w", pageID, err)
+	}
+	return cs, nil
+}
+
+// Component loads one component.
+func (s *Store) Component(ctx context.Context, id int64) (*Component, error) {
+	var c Component
+	if err := s.db.WithContext(ctx).First(&c, id).Error; err != nil {
+		return nil, fmt.Errorf("load component %d: %w", id, notFound(err))
+	}
+	return &c, nil
+}
+
+func nextComponentPosition(tx *gorm.DB, pageID int64, groupID *int64) (int, error) {
+	q := tx.Model(&Component{}).Where("page_id = ?", pageID)
+	if groupID == nil {
+		q = q.Where("group_id IS NULL")
+	} else {
+		q = q.Where("group_id = ?", *groupID)
+	}
+	var maxPos int
+	if err := q.Select("COALESCE(MAX(position), 0)").Scan(&maxPos).Error; err != nil {
+		return 0, err
+	}
+	return maxPos + 1, nil
+}
+
+// CreateComponent adds a component at the end of its group and records its
+// first status in the history.
+func (s *Store) CreateComponent(ctx context.Context, pageID int64, in ComponentInput) (*Component, error) {
+	var c *Component
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.validateComponent(tx, pageID, &in); err != nil {
+			return err
+		}
+		pos, err := nextComponentPosition(tx, pageID, in.GroupID)
+		if err != nil {
+			return err
+		}
+		c = &Component{PageID: pageID, GroupID: in.GroupID, Name: in.Name, Description: in.Description,
+			Position: pos, Visible: in.Visible, Status: in.Status}
+		if err := tx.Create(c).Error; err != nil {
+			return err
+		}
+		return recordStatusChange(tx, c.ID, "", c.Status, SourceManual, nil, c.CreatedAt)
+	})
+	if err != nil {
+		return nil, wrapUnlessValidation(err, "create component")
+	}
+	return c, nil
+}
+
+// UpdateComponent changes a component's settings; a status change is
+// recorded in the history as manual.
+func (s *Store) UpdateComponent(ctx context.Context, id int64, in ComponentInput) (*Component, error) {
+	var c Component
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&c, id).Error; err != nil {
+			return notFound(err)
+		}
+		if err := s.validateComponent(tx, c.PageID, &in); err != nil {
+			return err
+		}
+		if !sameGroup(c.GroupID, in.GroupID) {
+			pos, err := nextComponentPosition(tx, c.PageID, in.GroupID)
+			if err != nil {
+				return err
+			}
+			c.Position = pos
+		}
+		c.Name, c.Description, c.GroupID, c.Visible = in.Name, in.Description, in.GroupID, in.Visible
+		c.UpdatedAt = s.Now()
+		if err := tx.Select("name", "description", "group_id", "visible", "position", "updated_at").Save(&c).Error; err != nil {
+			return err
+		}
+		_, err := s.setComponentStatus(tx, &c, in.Status, SourceManual, nil)
+		return err
+	})
+	if err != nil {
+		return nil, wrapUnlessValidation(err, fmt.Sprintf("update component %d", id))
+	}
+	return &c, nil
+}
+
+func sameGroup(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// SetComponentStatus changes only the status, recording the change with its
+// source; it reports whether anything changed.
+func (s *Store) SetComponentStatus(ctx context.Context, id int64, status ComponentStatus, source StatusSource, sourceID *int64) (bool, error) {
+	if !status.Valid() {
+		return false, &ValidationError{Fields: map[string]string{"status": "Choose one of the listed statuses."}}
+	}
+	var changed bool
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var c Component
+		if err := tx.First(&c, id).Error; err != nil {
+			return notFound(err)
+		}
+		var err error
+		changed, err = s.setComponentStatus(tx, &c, status, source, sourceID)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("set status of component %d: %w", id, err)
+	}
+	return changed, nil
+}
+
+// setComponentStatus is the one place a component's status changes, so the
+// history row (and, later, the outbox event) can never be forgotten.
+func (s *Store) setComponentStatus(tx *gorm.DB, c *Component, status ComponentStatus, source StatusSource, sourceID *int64) (bool, error) {
+	if c.Status == status {
+		return false, nil
+	}
+	old := c.Status
+	now := s.Now()
+	if err := tx.Model(&Component{}).Where("id = ?", c.ID).
+		Updates(map[string]any{"status": status, "updated_at": now}).Error; err != nil {
+		return false, err
+	}
+	c.Status, c.UpdatedAt = status, now
+	if err := recordStatusChange(tx, c.ID, old, status, source, sourceID, now); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// DeleteComponent removes a component and its history.
+func (s *Store) DeleteComponent(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Delete(&Component{}, id)
+	if res.Error != nil {
+		return fmt.Errorf("delete component %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("delete component %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// MoveComponent moves a component one place up (delta < 0) or down
+// (delta > 0) within its group.
+func (s *Store) MoveComponent(ctx context.Context, id int64, delta int) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var c Component
+		if err := tx.First(&c, id).Error; err != nil {
+			return notFound(err)
+		}
+		q := tx.Model(&Component{}).Where("page_id = ?", c.PageID)
+		if c.GroupID == nil {
+			q = q.Where("group_id IS NULL")
+		} else {
+			q = q.Where("group_id = ?", *c.GroupID)
+		}
+		var ids []int64
+		if err := q.Order("position, id").Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		return reposition(tx, &Component{}, ids, id, delta)
+	})
+	if err != nil {
+		return fmt.Errorf("move component %d: %w", id, err)
+	}
+	return nil
+}
+
+// wrapUnlessValidation adds context to err but leaves validation errors
+// untouched for the caller to show next to the fields.
+func wrapUnlessValidation(err error, action string) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return ve
+	}
+	return fmt.Errorf("%s: %w", action, err)
+}

@@ -1,0 +1,159 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// MaxNameLength bounds component and group names.
+const MaxNameLength = 100
+
+// Group is a named set of components on a page.
+type Group struct {
+	ID        int64
+	PageID    int64
+	Name      string
+	Position  int
+	Collapsed bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TableName maps Group to component_groups.
+func (Group) TableName() string { return "component_groups" }
+
+// GroupInput is what an admin may set on a group.
+type GroupInput struct {
+	Name      string
+	Collapsed bool
+}
+
+func (in *GroupInput) validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	var v Validator
+	checkName(&v, "name", in.Name)
+	return v.Err()
+}
+
+func checkName(v *Validator, field, name string) {
+	v.Check(name != "", field, "Enter a name.")
+	v.Check(len([]rune(name)) <= MaxNameLength, field, fmt.Sprintf("Use at most %d characters.", MaxNameLength))
+}
+
+// Groups lists a page's groups in display order.
+func (s *Store) Groups(ctx context.Context, pageID int64) ([]Group, error) {
+	var gs []Group
+	if err := s.db.WithContext(ctx).Where("page_id = ?", pageID).Order("position, id").Find(&gs).Error; err != nil {
+		return nil, fmt.Errorf("list groups of page %d: %w", pageID, err)
+	}
+	return gs, nil
+}
+
+// Group loads one group.
+func (s *Store) Group(ctx context.Context, id int64) (*Group, error) {
+	var g Group
+	if err := s.db.WithContext(ctx).First(&g, id).Error; err != nil {
+		return nil, fmt.Errorf("load group %d: %w", id, notFound(err))
+	}
+	return &g, nil
+}
+
+// CreateGroup adds a group at the end of the page.
+func (s *Store) CreateGroup(ctx context.Context, pageID int64, in GroupInput) (*Group, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	g := &Group{PageID: pageID, Name: in.Name, Collapsed: in.Collapsed}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var maxPos int
+		if err := tx.Model(&Group{}).Where("page_id = ?", pageID).Select("COALESCE(MAX(position), 0)").Scan(&maxPos).Error; err != nil {
+			return err
+		}
+		g.Position = maxPos + 1
+		return tx.Create(g).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create group: %w", err)
+	}
+	return g, nil
+}
+
+// UpdateGroup changes a group's name and collapsed flag.
+func (s *Store) UpdateGroup(ctx context.Context, id int64, in GroupInput) (*Group, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	res := s.db.WithContext(ctx).Model(&Group{}).Where("id = ?", id).
+		Updates(map[string]any{"name": in.Name, "collapsed": in.Collapsed, "updated_at": s.Now()})
+	if res.Error != nil {
+		return nil, fmt.Errorf("update group %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, fmt.Errorf("update group %d: %w", id, ErrNotFound)
+	}
+	return s.Group(ctx, id)
+}
+
+// DeleteGroup removes a group; its components stay, ungrouped.
+func (s *Store) DeleteGroup(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Delete(&Group{}, id)
+	if res.Error != nil {
+		return fmt.Errorf("delete group %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("delete group %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// MoveGroup moves a group one place up (delta < 0) or down (delta > 0).
+func (s *Store) MoveGroup(ctx context.Context, id int64, delta int) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var g Group
+		if err := tx.First(&g, id).Error; err != nil {
+			return notFound(err)
+		}
+		var siblings []Group
+		if err := tx.Where("page_id = ?", g.PageID).Order("position, id").Find(&siblings).Error; err != nil {
+			return err
+		}
+		ids := make([]int64, len(siblings))
+		for i, sib := range siblings {
+			ids[i] = sib.ID
+		}
+		return reposition(tx, &Group{}, ids, id, delta)
+	})
+	if err != nil {
+		return fmt.Errorf("move group %d: %w", id, err)
+	}
+	return nil
+}
+
+// reposition swaps id with its neighbour in ordered ids and rewrites the
+// positions 1..n, which also heals gaps left by deletions.
+func reposition(tx *gorm.DB, model any, ids []int64, id int64, delta int) error {
+	idx := -1
+	for i, v := range ids {
+		if v == id {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return ErrNotFound
+	}
+	target := idx + delta
+	if target < 0 || target >= len(ids) {
+		return nil
+	}
+	ids[idx], ids[target] = ids[target], ids[idx]
+	for i, v := range ids {
+		if err := tx.Model(model).Where("id = ?", v).Update("position", i+1).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}

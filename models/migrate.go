@@ -1,0 +1,132 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/heraldstatus/herald/migrations"
+	"gorm.io/gorm"
+)
+
+// migrationLockID is the PostgreSQL advisory lock that keeps two replicas
+// starting at once from applying the same migration twice.
+const migrationLockID = 7_346_001
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func (s *Store) migrations() ([]migration, error) {
+	dir := string(s.engine)
+	entries, err := fs.ReadDir(migrations.FS, dir)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations %s: %w", dir, err)
+	}
+	var out []migration
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(name, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number and an underscore", name)
+		}
+		body, err := fs.ReadFile(migrations.FS, path.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		out = append(out, migration{version: version, name: name, sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// Migrate applies every migration not yet recorded in schema_migrations and
+// returns the names of those it applied.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	all, err := s.migrations()
+	if err != nil {
+		return nil, err
+	}
+	db := s.db.WithContext(ctx)
+	if s.engine == Postgres {
+		// A session-level lock needs one connection for lock, work and unlock.
+		conn, err := db.DB()
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		c, err := conn.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: acquire connection: %w", err)
+		}
+		defer c.Close()
+		if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
+			return nil, fmt.Errorf("migrate: take lock: %w", err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockID)
+	}
+	create := `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`
+	if err := db.Exec(create).Error; err != nil {
+		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	var versions []int
+	if err := db.Raw("SELECT version FROM schema_migrations").Scan(&versions).Error; err != nil {
+		return nil, fmt.Errorf("migrate: read schema_migrations: %w", err)
+	}
+	for _, v := range versions {
+		applied[v] = true
+	}
+	var done []string
+	for _, m := range all {
+		if applied[m.version] {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec(m.sql).Error; err != nil {
+				return err
+			}
+			return tx.Exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.version, m.name).Error
+		})
+		if err != nil {
+			return done, fmt.Errorf("migrate: apply %s: %w", m.name, err)
+		}
+		done = append(done, m.name)
+	}
+	return done, nil
+}
+
+// MigrationsPending reports how many known migrations are not yet applied.
+func (s *Store) MigrationsPending(ctx context.Context) (int, error) {
+	all, err := s.migrations()
+	if err != nil {
+		return 0, err
+	}
+	var versions []int
+	if err := s.db.WithContext(ctx).Raw("SELECT version FROM schema_migrations").Scan(&versions).Error; err != nil {
+		return len(all), fmt.Errorf("read schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, v := range versions {
+		applied[v] = true
+	}
+	pending := 0
+	for _, m := range all {
+		if !applied[m.version] {
+			pending++
+		}
+	}
+	return pending, nil
+}

@@ -1,0 +1,169 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Engine names the database behind a Store.
+type Engine string
+
+// The supported engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Store is Herald's handle on its database.
+type Store struct {
+	db     *gorm.DB
+	engine Engine
+	dsn    string
+	now    func() time.Time
+}
+
+// Options tune Open.
+type Options struct {
+	// Now replaces the clock, for tests. Defaults to time.Now.
+	Now func() time.Time
+	// Logger receives slow-query and error logs from gorm. Nil disables them.
+	Logger *slog.Logger
+}
+
+// IsPostgresURL reports whether databaseURL selects PostgreSQL.
+func IsPostgresURL(databaseURL string) bool {
+	return strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://")
+}
+
+// Open connects to databaseURL: a postgres:// URL selects PostgreSQL,
+// anything else is a SQLite file path (optionally prefixed with sqlite://).
+// It does not migrate; call Migrate.
+func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	cfg := &gorm.Config{
+		NowFunc:                func() time.Time { return now().UTC() },
+		Logger:                 gormLogger(opts.Logger),
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+	}
+	s := &Store{now: now, dsn: databaseURL}
+	var err error
+	if IsPostgresURL(databaseURL) {
+		s.engine = Postgres
+		s.db, err = gorm.Open(postgres.Open(databaseURL), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqlDB, err := s.db.DB()
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	} else {
+		s.engine = SQLite
+		path := strings.TrimPrefix(databaseURL, "sqlite://")
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("create database directory %s: %w", dir, err)
+			}
+		}
+		s.db, err = gorm.Open(sqlite.Open(sqliteDSN(path)), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		sqlDB, err := s.db.DB()
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		// One connection makes SQLite's single writer explicit: transactions
+		// queue in Go instead of failing with SQLITE_BUSY.
+		sqlDB.SetMaxOpenConns(1)
+		sqlDB.SetConnMaxIdleTime(0)
+		sqlDB.SetConnMaxLifetime(0)
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func gormLogger(l *slog.Logger) logger.Interface {
+	if l == nil {
+		return logger.Discard
+	}
+	return logger.NewSlogLogger(l, logger.Config{
+		SlowThreshold:             500 * time.Millisecond,
+		IgnoreRecordNotFoundError: true,
+		LogLevel:                  logger.Warn,
+	})
+}
+
+// Engine reports which database the store talks to.
+func (s *Store) Engine() Engine { return s.engine }
+
+// Now is the store's clock, in UTC.
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// SQLDB exposes the pool, for tests and metrics.
+func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
+
+// Close releases the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// ServerVersion returns the database engine's version string.
+func (s *Store) ServerVersion(ctx context.Context) (string, error) {
+	q := "SELECT sqlite_version()"
+	if s.engine == Postgres {
+		q = "SHOW server_version"
+	}
+	var v string
+	if err := s.db.WithContext(ctx).Raw(q).Scan(&v).Error; err != nil {
+		return "", fmt.Errorf("read server version: %w", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,229 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+)
+
+// Password and e-mail limits. bcrypt reads at most 72 bytes, so longer
+// passwords are refused rather than silently truncated.
+const (
+	MinPasswordLength = 10
+	MaxPasswordBytes  = 72
+	MaxEmailLength    = 254
+)
+
+// ErrBadCredentials is returned when an e-mail and password do not match.
+var ErrBadCredentials = errors.New("bad credentials")
+
+// ErrSetupDone is returned when the first admin already exists.
+var ErrSetupDone = errors.New("setup already done")
+
+// User is an admin account.
+type User struct {
+	ID           int64
+	Email        string
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// NormalizeEmail trims and lower-cases an address for storage and lookup.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+func validateCredentials(v *Validator, email, password string) {
+	switch {
+	case email == "":
+		v.Add("email", "Enter an e-mail address.")
+	case len(email) > MaxEmailLength:
+		v.Add("email", fmt.Sprintf("An e-mail address has at most %d characters.", MaxEmailLength))
+	default:
+		addr, err := mail.ParseAddress(email)
+		if err != nil || addr.Address != email || !strings.Contains(email, "@") {
+			v.Add("email", "Enter a valid e-mail address, like ops@example.com.")
+		}
+	}
+	switch {
+	case len([]rune(password)) < MinPasswordLength:
+		v.Add("password", fmt.Sprintf("Use at least %d characters.", MinPasswordLength))
+	case len(password) > MaxPasswordBytes:
+		v.Add("password", fmt.Sprintf("Use at most %d bytes.", MaxPasswordBytes))
+	}
+}
+
+func hashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// HasUsers reports whether any admin exists (setup is done).
+func (s *Store) HasUsers(ctx context.Context) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&User{}).Limit(1).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("count users: %w", err)
+	}
+	return n > 0, nil
+}
+
+// SetupInput is what the first-run form asks for.
+type SetupInput struct {
+	PageName string
+	Email    string
+	Password string
+}
+
+// MaxPageNameLength bounds a status page's name.
+const MaxPageNameLength = 100
+
+// CompleteSetup creates the first admin and names the default page, only
+// while no user exists; afterwards it returns ErrSetupDone.
+func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error) {
+	in.PageName = strings.TrimSpace(in.PageName)
+	in.Email = NormalizeEmail(in.Email)
+	var v Validator
+	v.Check(in.PageName != "", "page_name", "Give your status page a name.")
+	v.Check(len([]rune(in.PageName)) <= MaxPageNameLength, "page_name", fmt.Sprintf("Use at most %d characters.", MaxPageNameLength))
+	validateCredentials(&v, in.Email, in.Password)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{Email: in.Email, PasswordHash: hash}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.engine == Postgres {
+			// Two browsers racing through /setup must not both win.
+			if err := tx.Exec("LOCK TABLE users IN EXCLUSIVE MODE").Error; err != nil {
+				return err
+			}
+		}
+		var n int64
+		if err := tx.Model(&User{}).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrSetupDone
+		}
+		if err := tx.Create(u).Error; err != nil {
+			return err
+		}
+		return tx.Model(&Page{}).Where("id = ?", DefaultPageID).
+			Updates(map[string]any{"name": in.PageName, "updated_at": s.Now()}).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("complete setup: %w", err)
+	}
+	return u, nil
+}
+
+// CreateUser adds an admin.
+func (s *Store) CreateUser(ctx context.Context, email, password string) (*User, error) {
+	email = NormalizeEmail(email)
+	var v Validator
+	validateCredentials(&v, email, password)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{Email: email, PasswordHash: hash}
+	if err := s.db.WithContext(ctx).Create(u).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return nil, &ValidationError{Fields: map[string]string{"email": "An admin with this e-mail already exists."}}
+		}
+		return nil, fmt.Errorf("create user %s: %w", email, err)
+	}
+	return u, nil
+}
+
+// dummyHash keeps Authenticate's timing the same for unknown e-mails.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("herald-timing-equaliser"), bcrypt.DefaultCost)
+
+// Authenticate returns the user whose e-mail and password match, or
+// ErrBadCredentials.
+func (s *Store) Authenticate(ctx context.Context, email, password string) (*User, error) {
+	email = NormalizeEmail(email)
+	var u User
+	err := s.db.WithContext(ctx).Where("email = ?", email).First(&u).Error
+	if err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+			return nil, ErrBadCredentials
+		}
+		return nil, fmt.Errorf("authenticate %s: %w", email, err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return nil, ErrBadCredentials
+	}
+	return &u, nil
+}
+
+// Session is a signed-in browser. The cookie holds only its id, so signing
+// out deletes the row and the cookie is worthless from then on.
+type Session struct {
+	ID        string
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// TableName maps Session to user_sessions.
+func (Session) TableName() string { return "user_sessions" }
+
+// CreateSession starts a session for userID lasting ttl.
+func (s *Store) CreateSession(ctx context.Context, userID int64, ttl time.Duration) (*Session, error) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	now := s.Now()
+	sess := &Session{ID: base64.RawURLEncoding.EncodeToString(b), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("expires_at < ?", now).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		return tx.Create(sess).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create session for user %d: %w", userID, err)
+	}
+	return sess, nil
+}
+
+// SessionUser returns the user signed in with session id, or ErrNotFound
+// when the session does not exist or has expired.
+func (s *Store) SessionUser(ctx context.Context, sessionID string) (*User, error) {
+	var u User
+	err := s.db.WithContext(ctx).
+		Joins("JOIN user_sessions ON user_sessions.user_id = users.id").
+		Where("user_sessions.id = ? AND user_sessions.expires_at > ?", sessionID, s.Now()).
+		First(&u).Error
+	if err != nil {
+		return nil, fmt.Errorf("load session user: %w", notFound(err))
+	}
+	return &u, nil
+}
+
+// DeleteSession signs a session out.
+func (s *Store) DeleteSession(ctx context.Context, sessionID string) error {
+	if err := s.db.WithContext(ctx).Where("id = ?", sessionID).Delete(&Session{}).Error; err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
