@@ -1,0 +1,244 @@
+// Command herald is a self-hosted status page: admin UI, public page and
+// notification delivery in one binary.
+//
+// Usage:
+//
+//	herald [serve] [flags]           run the server (default)
+//	herald migrate [flags]           apply database migrations and exit
+//	herald admin create --email E --password-stdin
+//	herald version
+//
+// Every flag can also be set with a HERALD_* environment variable; run
+// "herald serve -h" for the list.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(args, stderr, getenv)
+	case "migrate":
+		err = migrate(args, stdout, stderr, getenv)
+	case "admin":
+		err = admin(args, stdin, stdout, stderr, getenv)
+	case "version":
+		fmt.Fprintln(stdout, "herald", versionString())
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "usage: herald [serve|migrate|admin create|version] [flags]")
+	default:
+		err = fmt.Errorf("unknown command %q; want serve, migrate, admin create or version", cmd)
+	}
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "herald:", err)
+	return 1
+}
+
+func newLogger(cfg web.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// setup loads configuration, the logger and the migrated database.
+func setup(ctx context.Context, name string, args []string, stderr io.Writer, getenv func(string) string) (web.Config, *slog.Logger, *models.Store, error) {
+	cfg, fs, err := web.LoadConfig(name, args, getenv)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, nil, nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return open(ctx, cfg, stderr)
+}
+
+// open builds the logger and opens and migrates the database.
+func open(ctx context.Context, cfg web.Config, stderr io.Writer) (web.Config, *slog.Logger, *models.Store, error) {
+	logger := newLogger(cfg, stderr)
+	store, err := models.Open(ctx, cfg.DatabaseURL, models.Options{Logger: logger})
+	if err != nil {
+		return cfg, logger, nil, err
+	}
+	applied, err := store.Migrate(ctx)
+	for _, m := range applied {
+		logger.Info("migration applied", "migration", m)
+	}
+	if err != nil {
+		store.Close()
+		return cfg, logger, nil, err
+	}
+	return cfg, logger, store, nil
+}
+
+func serve(args []string, stderr io.Writer, getenv func(string) string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, logger, store, err := setup(ctx, "herald serve", args, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	key, generated, err := web.LoadOrCreateSecretKey(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if generated {
+		logger.Warn("HERALD_SECRET_KEY is not set: generated a new secret key and saved it; keep this file, or set HERALD_SECRET_KEY, so sessions and stored secrets survive", "path", cfg.DataDir+"/secret.key")
+	}
+	cfg.SecretKey = key
+
+	e, err := web.New(web.Deps{Config: cfg, Store: store, Logger: logger})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	dbVersion, _ := store.ServerVersion(ctx)
+	logger.Info("Herald is running", "url", cfg.BaseURL, "listen", ln.Addr().String(),
+		"database", string(store.Engine()), "database_version", dbVersion, "version", versionString())
+	if has, err := store.HasUsers(ctx); err == nil && !has {
+		logger.Info("no admin yet: open the setup page to create one", "url", cfg.BaseURL+"/setup")
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func migrate(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, _, store, err := setup(context.Background(), "herald migrate", args, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	fmt.Fprintf(stdout, "database %s is up to date\n", redactURL(cfg.DatabaseURL))
+	return nil
+}
+
+func admin(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: herald admin create --email E --password-stdin")
+	}
+	fs := flag.NewFlagSet("herald admin create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the admin's e-mail address")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	load := web.ConfigFlags(fs, getenv)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *email == "" || !*fromStdin || fs.NArg() > 0 {
+		return errors.New("usage: herald admin create --email E --password-stdin")
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password from stdin: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	_, _, store, err := open(context.Background(), cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	u, err := store.CreateUser(context.Background(), *email, password)
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		var msgs []string
+		for f, m := range ve.Fields {
+			msgs = append(msgs, f+": "+m)
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "admin %s created (id %d)\n", u.Email, u.ID)
+	return nil
+}
+
+func redactURL(raw string) string {
+	if !models.IsPostgresURL(raw) {
+		return raw
+	}
+	if i := strings.Index(raw, "@"); i > 0 {
+		if j := strings.Index(raw, "://"); j > 0 && j < i {
+			return raw[:j+3] + "…" + raw[i:]
+		}
+	}
+	return raw
+}

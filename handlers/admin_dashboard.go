@@ -1,0 +1,38 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/views"
+	"github.com/labstack/echo/v4"
+)
+
+// ShowDashboard is the admin home: overall status and what needs attention.
+func (h *Handler) ShowDashboard(c echo.Context) error {
+	ch, err := h.adminChrome(c, "Dashboard", "dashboard")
+	if err != nil {
+		return err
+	}
+	comps, err := h.store.Components(c.Request().Context(), models.DefaultPageID)
+	if err != nil {
+		return err
+	}
+	counts := map[models.ComponentStatus]int{}
+	var visible []models.ComponentStatus
+	v := views.DashboardView{Chrome: ch, Components: len(comps)}
+	for _, comp := range comps {
+		counts[comp.Status]++
+		if comp.Visible {
+			visible = append(visible, comp.Status)
+		}
+		if comp.Status != models.StatusOperational {
+			v.Attention = append(v.Attention, views.AdminComponentItem{ID: comp.ID, Name: comp.Name, Visible: comp.Visible, Status: statusView(comp.Status)})
+		}
+	}
+	for _, s := range models.ComponentStatuses {
+		v.Counts = append(v.Counts, views.StatusCount{Status: statusView(s), Count: counts[s]})
+	}
+	v.Banner = banner(models.WorstStatus(visible...))
+	return render(c, http.StatusOK, views.DashboardPage(v))
+}

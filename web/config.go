@@ -1,0 +1,161 @@
+package web
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is Herald's configuration, read once at start-up from flags and
+// HERALD_* environment variables (flags win).
+type Config struct {
+	Addr        string
+	DatabaseURL string
+	DataDir     string
+	BaseURL     string
+	SecretKey   string
+	LogFormat   string
+	LogLevel    string
+	SessionTTL  time.Duration
+	// MaxBodyBytes limits every request body.
+	MaxBodyBytes int64
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// setting is one configuration knob: its flag, its variable and its default.
+type setting struct {
+	flag, env, def, usage string
+	apply                 func(c *Config, v string) error
+}
+
+func settings() []setting {
+	str := func(dst func(*Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error { *dst(c) = v; return nil }
+	}
+	dur := func(dst func(*Config) *time.Duration) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("want a positive duration such as 30s or 12h, got %q", v)
+			}
+			*dst(c) = d
+			return nil
+		}
+	}
+	return []setting{
+		{"addr", "HERALD_ADDR", ":8080", "address to listen on", str(func(c *Config) *string { return &c.Addr })},
+		{"database-url", "HERALD_DATABASE_URL", "", "postgres:// URL, or a SQLite file path (default: DATA_DIR/herald.db)", str(func(c *Config) *string { return &c.DatabaseURL })},
+		{"data-dir", "HERALD_DATA_DIR", "./data", "directory for the SQLite file and the generated secret key", str(func(c *Config) *string { return &c.DataDir })},
+		{"base-url", "HERALD_BASE_URL", "", "public URL of this Herald, used in links and feeds (default: http://localhost:PORT)", str(func(c *Config) *string { return &c.BaseURL })},
+		{"secret-key", "HERALD_SECRET_KEY", "", "secret for cookies and encrypted channel secrets, at least 32 characters (default: generated into DATA_DIR)", str(func(c *Config) *string { return &c.SecretKey })},
+		{"log-format", "HERALD_LOG_FORMAT", "text", "log format: text or json", str(func(c *Config) *string { return &c.LogFormat })},
+		{"log-level", "HERALD_LOG_LEVEL", "info", "log level: debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+		{"session-ttl", "HERALD_SESSION_TTL", "168h", "how long an admin stays signed in", dur(func(c *Config) *time.Duration { return &c.SessionTTL })},
+		{"shutdown-timeout", "HERALD_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight work", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	}
+}
+
+// ConfigError names the setting that is wrong.
+type ConfigError struct {
+	Env, Flag string
+	Err       error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("invalid configuration: %s (--%s): %v", e.Env, e.Flag, e.Err)
+}
+
+// LoadConfig parses args (without the subcommand) over the environment.
+func LoadConfig(name string, args []string, getenv func(string) string) (Config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	load := ConfigFlags(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return Config{}, fs, err
+	}
+	cfg, err := load()
+	return cfg, fs, err
+}
+
+// ConfigFlags registers every setting on fs, with defaults taken from the
+// environment, and returns the function that builds the Config once fs has
+// parsed its arguments. Subcommands add their own flags to the same set.
+func ConfigFlags(fs *flag.FlagSet, getenv func(string) string) func() (Config, error) {
+	values := map[string]*string{}
+	all := settings()
+	for _, s := range all {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		values[s.flag] = fs.String(s.flag, def, s.usage+" ["+s.env+"]")
+	}
+	return func() (Config, error) {
+		cfg := Config{MaxBodyBytes: 1 << 20}
+		for _, s := range all {
+			if err := s.apply(&cfg, *values[s.flag]); err != nil {
+				return cfg, &ConfigError{Env: s.env, Flag: s.flag, Err: err}
+			}
+		}
+		return cfg, cfg.validate()
+	}
+}
+
+func (c *Config) validate() error {
+	fail := func(env, flag, format string, args ...any) error {
+		return &ConfigError{Env: env, Flag: flag, Err: fmt.Errorf(format, args...)}
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil || port == "" {
+		return fail("HERALD_ADDR", "addr", "want host:port or :port, got %q", c.Addr)
+	}
+	if c.DataDir == "" {
+		return fail("HERALD_DATA_DIR", "data-dir", "must not be empty")
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = filepath.Join(c.DataDir, "herald.db")
+	}
+	if strings.Contains(c.DatabaseURL, "://") && !strings.HasPrefix(c.DatabaseURL, "postgres://") &&
+		!strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite://") {
+		return fail("HERALD_DATABASE_URL", "database-url", "want a postgres:// URL or a SQLite file path")
+	}
+	if c.BaseURL == "" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fail("HERALD_BASE_URL", "base-url", "want an absolute http(s) URL such as https://status.example.com, got %q", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		return fail("HERALD_SECRET_KEY", "secret-key", "must be at least 32 characters (try: openssl rand -hex 32)")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fail("HERALD_LOG_FORMAT", "log-format", "want text or json, got %q", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fail("HERALD_LOG_LEVEL", "log-level", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return nil
+}
+
+// SecureCookies reports whether cookies must be marked Secure.
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// IsConfigError reports whether err is a configuration problem.
+func IsConfigError(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce)
+}

@@ -1,0 +1,48 @@
+package web
+
+import (
+	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/static"
+	"github.com/labstack/echo/v4"
+)
+
+// registerRoutes is the one place every URL of Herald is listed.
+func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets) {
+	// Operations
+	e.GET("/healthz", h.Healthz)
+	e.GET("/readyz", h.Readyz)
+	e.GET("/static/*", echo.WrapHandler(assets))
+
+	// Public status page
+	e.GET("/", h.ShowStatusPage)
+
+	// First run, sign in and out
+	forms := e.Group("", h.VerifyCSRF)
+	forms.GET("/setup", h.ShowSetup)
+	forms.POST("/setup", h.CompleteSetup)
+	forms.GET("/login", h.ShowLogin)
+	forms.POST("/login", h.Login)
+	forms.POST("/logout", h.Logout)
+
+	// Admin: every route needs a session and, for writes, the CSRF token.
+	admin := e.Group("/admin", h.VerifyCSRF, h.RequireAdmin)
+	admin.GET("", h.ShowDashboard)
+
+	// Components and groups
+	admin.GET("/components", h.ListComponents)
+	admin.GET("/components/new", h.NewComponent)
+	admin.POST("/components", h.CreateComponent)
+	admin.GET("/components/:id/edit", h.EditComponent)
+	admin.POST("/components/:id", h.UpdateComponent)
+	admin.POST("/components/:id/status", h.SetComponentStatus)
+	admin.POST("/components/:id/move", h.MoveComponent)
+	admin.GET("/components/:id/delete", h.ConfirmDeleteComponent)
+	admin.POST("/components/:id/delete", h.DeleteComponent)
+	admin.GET("/groups/new", h.NewGroup)
+	admin.POST("/groups", h.CreateGroup)
+	admin.GET("/groups/:id/edit", h.EditGroup)
+	admin.POST("/groups/:id", h.UpdateGroup)
+	admin.POST("/groups/:id/move", h.MoveGroup)
+	admin.GET("/groups/:id/delete", h.ConfirmDeleteGroup)
+	admin.POST("/groups/:id/delete", h.DeleteGroup)
+}

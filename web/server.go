@@ -1,0 +1,156 @@
+// Package web assembles Herald's HTTP server: routes, middleware, the cookie
+// store and the error handler.
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/static"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Deps are the parts the server is built from.
+type Deps struct {
+	Config Config
+	Store  *models.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// New builds the Echo server with every route.
+func New(d Deps) (*echo.Echo, error) {
+	assets, err := static.New()
+	if err != nil {
+		return nil, err
+	}
+	cookies := sessions.NewCookieStore(
+		DeriveKey(d.Config.SecretKey, "cookie-auth"),
+		DeriveKey(d.Config.SecretKey, "cookie-encrypt"),
+	)
+	h := handlers.New(handlers.Options{
+		Store:         d.Store,
+		Cookies:       cookies,
+		Assets:        assets,
+		Logger:        d.Logger,
+		SessionTTL:    d.Config.SessionTTL,
+		SecureCookies: d.Config.SecureCookies(),
+		Now:           d.Now,
+	})
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(h, d.Logger)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
+	e.Use(requestLogger(d.Logger))
+	e.Use(middleware.BodyLimit(bodyLimit(d.Config.MaxBodyBytes)))
+	e.Use(securityHeaders)
+	registerRoutes(e, h, assets)
+	return e, nil
+}
+
+func bodyLimit(n int64) string {
+	if n <= 0 {
+		n = 1 << 20
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
+// securityHeaders keeps pages from being framed or sniffed.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		return next(c)
+	}
+}
+
+// requestLogger writes one slog line per request.
+func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus:    true,
+		LogURIPath:   true,
+		LogMethod:    true,
+		LogLatency:   true,
+		LogRemoteIP:  true,
+		LogError:     true,
+		HandleError:  true,
+		LogUserAgent: false,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			attrs := []slog.Attr{
+				slog.String("method", v.Method),
+				slog.String("path", v.URIPath),
+				slog.Int("status", v.Status),
+				slog.Duration("duration", v.Latency),
+				slog.String("ip", v.RemoteIP),
+			}
+			level := slog.LevelInfo
+			if v.Error != nil && v.Status >= 500 {
+				level = slog.LevelError
+				attrs = append(attrs, slog.String("error", v.Error.Error()))
+			}
+			logger.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			return nil
+		},
+	})
+}
+
+// errorHandler turns errors into friendly pages: not found → 404, HTTP
+// errors keep their code and message, anything else is a logged 500.
+func errorHandler(h *handlers.Handler, logger *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		code := http.StatusInternalServerError
+		heading := "Something went wrong"
+		msg := "Herald could not finish this request. The details are in the server log; try again in a moment."
+		var he *echo.HTTPError
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+			code, heading, msg = http.StatusNotFound, "Not found", "That page does not exist, or what it showed has been deleted."
+		case errors.As(err, &he):
+			code = he.Code
+			heading = http.StatusText(code)
+			msg = friendlyMessage(he)
+		default:
+			logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+		}
+		if code == http.StatusTooManyRequests {
+			heading = "Slow down"
+		}
+		if c.Request().Method == http.MethodHead {
+			c.NoContent(code)
+			return
+		}
+		if err := h.RenderError(c, code, heading, msg); err != nil {
+			logger.Error("render error page", "error", err)
+		}
+	}
+}
+
+func friendlyMessage(he *echo.HTTPError) string {
+	switch he.Code {
+	case http.StatusRequestEntityTooLarge:
+		return "What you sent is larger than Herald accepts. Shorten it and try again."
+	case http.StatusNotFound:
+		return "That page does not exist, or what it showed has been deleted."
+	case http.StatusMethodNotAllowed:
+		return "That address does not accept this kind of request."
+	}
+	if s, ok := he.Message.(string); ok && s != "" && he.Code < 500 {
+		return s
+	}
+	return http.StatusText(he.Code)
+}

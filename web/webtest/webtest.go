@@ -1,0 +1,165 @@
+// Package webtest starts a real Herald HTTP server on a fresh database for
+// tests, and gives them a cookie-keeping client that can fill in forms.
+package webtest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/models/modelstest"
+	"github.com/heraldstatus/herald/web"
+)
+
+// Server is a running Herald.
+type Server struct {
+	URL   string
+	Store *models.Store
+}
+
+// Start serves Herald over httptest on a fresh database of engine.
+func Start(t testing.TB, engine models.Engine) *Server {
+	t.Helper()
+	store := modelstest.Open(t, engine)
+	cfg, _, err := web.LoadConfig("test", nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	cfg.SecretKey = strings.Repeat("k", 32)
+	cfg.DataDir = t.TempDir()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	e, err := web.New(web.Deps{Config: cfg, Store: store, Logger: logger})
+	if err != nil {
+		t.Fatalf("build server: %v", err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &Server{URL: srv.URL, Store: store}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// Client is a browser-like HTTP client: it keeps cookies and does not
+// follow redirects, so tests can assert them.
+type Client struct {
+	t    testing.TB
+	base string
+	http *http.Client
+}
+
+// NewClient returns a client for s.
+func (s *Server) NewClient(t testing.TB) *Client {
+	jar, _ := cookiejar.New(nil)
+	return &Client{t: t, base: s.URL, http: &http.Client{
+		Jar:     jar,
+		Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}}
+}
+
+// Response is a fully read answer.
+type Response struct {
+	Status   int
+	Header   http.Header
+	Body     string
+	Location string
+}
+
+// Get fetches path.
+func (c *Client) Get(path string) Response {
+	c.t.Helper()
+	return c.do(http.MethodGet, path, "", nil)
+}
+
+// Post sends form as application/x-www-form-urlencoded.
+func (c *Client) Post(path string, form url.Values) Response {
+	c.t.Helper()
+	return c.do(http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+}
+
+// PostRaw sends body with contentType.
+func (c *Client) PostRaw(path, contentType string, body io.Reader) Response {
+	c.t.Helper()
+	return c.do(http.MethodPost, path, contentType, body)
+}
+
+func (c *Client) do(method, path, contentType string, body io.Reader) Response {
+	c.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, c.base+path, body)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return Response{Status: res.StatusCode, Header: res.Header, Body: string(b), Location: res.Header.Get("Location")}
+}
+
+var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// CSRF loads path and returns the form token on it.
+func (c *Client) CSRF(path string) string {
+	c.t.Helper()
+	res := c.Get(path)
+	m := csrfRE.FindStringSubmatch(res.Body)
+	if m == nil {
+		c.t.Fatalf("no CSRF token on %s (status %d)", path, res.Status)
+	}
+	return m[1]
+}
+
+// Submit posts form to action with the CSRF token taken from formPage.
+func (c *Client) Submit(formPage, action string, form url.Values) Response {
+	c.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", c.CSRF(formPage))
+	return c.Post(action, form)
+}
+
+// Admin credentials used by SetUp.
+const (
+	AdminEmail    = "ops@example.com"
+	AdminPassword = "correct horse battery"
+)
+
+// SetUp completes first-run setup as AdminEmail and returns a signed-in
+// client.
+func (s *Server) SetUp(t testing.TB) *Client {
+	t.Helper()
+	c := s.NewClient(t)
+	res := c.Submit("/setup", "/setup", url.Values{"page_name": {"Acme Status"}, "email": {AdminEmail}, "password": {AdminPassword}})
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("setup: status %d, want 303\n%s", res.Status, res.Body)
+	}
+	return c
+}
