@@ -163,3 +163,31 @@ func (s *Server) SetUp(t testing.TB) *Client {
 	}
 	return c
 }
+
+// CookieHeader returns the Cookie header the client would send to the server.
+func (c *Client) CookieHeader() string {
+	u, _ := url.Parse(c.base)
+	var parts []string
+	for _, ck := range c.http.Jar.Cookies(u) {
+		parts = append(parts, ck.Name+"="+ck.Value)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// GetWithCookie fetches path sending exactly cookie, bypassing the jar.
+func (c *Client) GetWithCookie(path, cookie string) Response {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.base+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Cookie", cookie)
+	plain := &http.Client{Timeout: 10 * time.Second, CheckRedirect: c.http.CheckRedirect}
+	res, err := plain.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return Response{Status: res.StatusCode, Header: res.Header, Body: string(b), Location: res.Header.Get("Location")}
+}
