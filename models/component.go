@@ -110,7 +110,11 @@ func (s *Store) CreateComponent(ctx context.Context, pageID int64, in ComponentI
 		if err := tx.Create(c).Error; err != nil {
 			return err
 		}
-		return recordStatusChange(tx, c.ID, "", c.Status, SourceManual, nil, c.CreatedAt)
+		if err := recordStatusChange(tx, c.ID, "", c.Status, SourceManual, nil, c.CreatedAt); err != nil {
+			return err
+		}
+		return addEvent(tx, pageID, EventComponentCreated, ComponentData{ID: c.ID, Name: c.Name,
+			NewStatus: string(c.Status), UptimePercent: 100}, c.CreatedAt)
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, "create component")
@@ -195,17 +199,39 @@ func (s *Store) setComponentStatus(tx *gorm.DB, c *Component, status ComponentSt
 	if err := recordStatusChange(tx, c.ID, old, status, source, sourceID, now); err != nil {
 		return false, err
 	}
-	return true, nil
+	uptime, err := s.uptimePercent(tx, c.ID, now)
+	if err != nil {
+		return false, err
+	}
+	err = addEvent(tx, c.PageID, EventComponentStatusChanged, ComponentData{ID: c.ID, Name: c.Name,
+		PreviousStatus: string(old), NewStatus: string(status), UptimePercent: uptime}, now)
+	return err == nil, err
 }
 
 // DeleteComponent removes a component and its history.
 func (s *Store) DeleteComponent(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Delete(&Component{}, id)
-	if res.Error != nil {
-		return fmt.Errorf("delete component %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("delete component %d: %w", id, ErrNotFound)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var c Component
+		if err := tx.First(&c, id).Error; err != nil {
+			return notFound(err)
+		}
+		now := s.Now()
+		uptime, err := s.uptimePercent(tx, c.ID, now)
+		if err != nil {
+			return err
+		}
+		res := tx.Delete(&Component{}, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return addEvent(tx, c.PageID, EventComponentDeleted, ComponentData{ID: c.ID, Name: c.Name,
+			PreviousStatus: string(c.Status), UptimePercent: uptime}, now)
+	})
+	if err != nil {
+		return fmt.Errorf("delete component %d: %w", id, err)
 	}
 	return nil
 }

@@ -32,6 +32,9 @@ type Store struct {
 	engine Engine
 	dsn    string
 	now    func() time.Time
+	// baseURL prefixes links in event data ("https://status.example.com").
+	baseURL       string
+	partialWeight float64
 }
 
 // Options tune Open.
@@ -40,6 +43,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives slow-query and error logs from gorm. Nil disables them.
 	Logger *slog.Logger
+	// BaseURL is the public URL used in links inside event data.
+	BaseURL string
+	// PartialWeight is the share of partial-outage time counted as down.
+	// Zero means DefaultPartialWeight.
+	PartialWeight float64
 }
 
 // IsPostgresURL reports whether databaseURL selects PostgreSQL.
@@ -61,7 +69,11 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
 	}
-	s := &Store{now: now, dsn: databaseURL}
+	weight := opts.PartialWeight
+	if weight == 0 {
+		weight = DefaultPartialWeight
+	}
+	s := &Store{now: now, dsn: databaseURL, baseURL: strings.TrimRight(opts.BaseURL, "/"), partialWeight: weight}
 	var err error
 	if IsPostgresURL(databaseURL) {
 		s.engine = Postgres

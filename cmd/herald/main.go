@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/schedule"
 	"github.com/heraldstatus/herald/web"
 )
 
@@ -102,7 +103,7 @@ func setup(ctx context.Context, name string, args []string, stderr io.Writer, ge
 // open builds the logger and opens and migrates the database.
 func open(ctx context.Context, cfg web.Config, stderr io.Writer) (web.Config, *slog.Logger, *models.Store, error) {
 	logger := newLogger(cfg, stderr)
-	store, err := models.Open(ctx, cfg.DatabaseURL, models.Options{Logger: logger})
+	store, err := models.Open(ctx, cfg.DatabaseURL, models.Options{Logger: logger, BaseURL: cfg.BaseURL})
 	if err != nil {
 		return cfg, logger, nil, err
 	}
@@ -154,6 +155,15 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
+	// Background work stops with workCtx, after the HTTP server has drained.
+	workCtx, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+	schedulerDone := make(chan struct{})
+	go func() {
+		defer close(schedulerDone)
+		schedule.New(store, logger, time.Second, nil).Run(workCtx)
+	}()
+
 	dbVersion, _ := store.ServerVersion(ctx)
 	logger.Info("Herald is running", "url", cfg.BaseURL, "listen", ln.Addr().String(),
 		"database", string(store.Engine()), "database_version", dbVersion, "version", versionString())
@@ -172,6 +182,8 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	stopWork()
+	<-schedulerDone
 	logger.Info("stopped")
 	return nil
 }

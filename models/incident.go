@@ -1,0 +1,445 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// IncidentStatus is where an incident stands.
+type IncidentStatus string
+
+// Incident statuses.
+const (
+	IncidentInvestigating IncidentStatus = "investigating"
+	IncidentIdentified    IncidentStatus = "identified"
+	IncidentMonitoring    IncidentStatus = "monitoring"
+	IncidentResolved      IncidentStatus = "resolved"
+)
+
+// IncidentStatuses in the order an incident moves through them.
+var IncidentStatuses = []IncidentStatus{IncidentInvestigating, IncidentIdentified, IncidentMonitoring, IncidentResolved}
+
+// Valid reports whether s is known.
+func (s IncidentStatus) Valid() bool {
+	for _, v := range IncidentStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Label is the status as people read it.
+func (s IncidentStatus) Label() string {
+	if s == "" {
+		return ""
+	}
+	return strings.ToUpper(string(s[:1])) + string(s[1:])
+}
+
+// Impact is how bad an incident is.
+type Impact string
+
+// Impacts.
+const (
+	ImpactNone     Impact = "none"
+	ImpactMinor    Impact = "minor"
+	ImpactMajor    Impact = "major"
+	ImpactCritical Impact = "critical"
+)
+
+// Impacts from least to most severe.
+var Impacts = []Impact{ImpactNone, ImpactMinor, ImpactMajor, ImpactCritical}
+
+// Valid reports whether i is known.
+func (i Impact) Valid() bool {
+	for _, v := range Impacts {
+		if i == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Label is the impact as people read it.
+func (i Impact) Label() string {
+	if i == "" {
+		return ""
+	}
+	return strings.ToUpper(string(i[:1])) + string(i[1:])
+}
+
+// ImpactFor derives an impact from the worst affected component status, as
+// Statuspage does when no impact is chosen.
+func ImpactFor(statuses map[int64]ComponentStatus) Impact {
+	worst := StatusOperational
+	for _, s := range statuses {
+		worst = WorstStatus(worst, s)
+	}
+	switch worst {
+	case StatusMajorOutage:
+		return ImpactCritical
+	case StatusPartialOutage:
+		return ImpactMajor
+	case StatusDegradedPerformance:
+		return ImpactMinor
+	}
+	return ImpactNone
+}
+
+// Text limits for incidents and maintenance.
+const (
+	MaxTitleLength   = 200
+	MaxMessageLength = 50_000
+)
+
+// Incident is something that went wrong, with its timeline.
+type Incident struct {
+	ID           int64
+	PageID       int64
+	Title        string
+	Status       IncidentStatus
+	Impact       Impact
+	Backfilled   bool
+	Postmortem   string
+	PostmortemAt *time.Time
+	StartedAt    time.Time
+	MonitoringAt *time.Time
+	ResolvedAt   *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+
+	// Updates, newest first, and the affected components, by position.
+	Updates    []IncidentUpdate `gorm:"-"`
+	Components []Component      `gorm:"-"`
+}
+
+// IncidentUpdate is one entry of an incident's timeline.
+type IncidentUpdate struct {
+	ID         int64
+	IncidentID int64
+	Status     IncidentStatus
+	Message    string
+	CreatedAt  time.Time
+	Components []UpdateComponent `gorm:"foreignKey:UpdateID"`
+}
+
+// UpdateComponent is a component status set with an update.
+type UpdateComponent struct {
+	ID            int64
+	UpdateID      int64
+	ComponentID   *int64
+	ComponentName string
+	OldStatus     ComponentStatus
+	NewStatus     ComponentStatus
+}
+
+// TableName maps UpdateComponent to incident_update_components.
+func (UpdateComponent) TableName() string { return "incident_update_components" }
+
+type incidentComponent struct {
+	IncidentID  int64
+	ComponentID int64
+}
+
+func (incidentComponent) TableName() string { return "incident_components" }
+
+// IncidentInput opens an incident with its first update.
+type IncidentInput struct {
+	Title   string
+	Status  IncidentStatus
+	Impact  Impact // empty: derived from the component statuses
+	Message string
+	// Components maps each affected component to the status it is set to.
+	Components map[int64]ComponentStatus
+	// Backfill records a past, resolved incident that notifies no one.
+	Backfill   bool
+	StartedAt  time.Time // back-fill only
+	ResolvedAt time.Time // back-fill only
+}
+
+// IncidentUpdateInput posts an update to an incident.
+type IncidentUpdateInput struct {
+	Status     IncidentStatus
+	Impact     Impact // empty: unchanged
+	Message    string
+	Components map[int64]ComponentStatus
+}
+
+func checkText(v *Validator, field, text string, required bool, max int) {
+	n := len([]rune(text))
+	if required && strings.TrimSpace(text) == "" {
+		v.Add(field, "This cannot be empty.")
+	}
+	v.Check(n <= max, field, fmt.Sprintf("Use at most %d characters (this has %d).", max, n))
+}
+
+// loadPageComponents loads ids, all of which must belong to pageID.
+func loadPageComponents(tx *gorm.DB, v *Validator, pageID int64, ids []int64) (map[int64]*Component, error) {
+	out := map[int64]*Component{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var cs []Component
+	if err := tx.Where("id IN ? AND page_id = ?", ids, pageID).Find(&cs).Error; err != nil {
+		return nil, err
+	}
+	for i := range cs {
+		out[cs[i].ID] = &cs[i]
+	}
+	if len(out) != len(ids) {
+		v.Add("components", "One of the chosen components does not exist any more. Reload and choose again.")
+	}
+	return out, nil
+}
+
+func sortedIDs[T any](m map[int64]T) []int64 {
+	ids := make([]int64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+func checkComponentStatuses(v *Validator, m map[int64]ComponentStatus) {
+	for _, s := range m {
+		v.Check(s.Valid(), "components", "Choose one of the listed statuses for each component.")
+	}
+}
+
+// CreateIncident opens an incident with its first update, sets the chosen
+// component statuses, and writes incident.created and one
+// component.status_changed per component, all in one transaction. A
+// back-filled incident changes no component and writes no event.
+func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInput) (*Incident, error) {
+	in.Title = strings.TrimSpace(in.Title)
+	now := s.Now()
+	var v Validator
+	checkText(&v, "title", in.Title, true, MaxTitleLength)
+	checkText(&v, "message", in.Message, true, MaxMessageLength)
+	checkComponentStatuses(&v, in.Components)
+	if in.Impact != "" && !in.Impact.Valid() {
+		v.Add("impact", "Choose one of the listed impacts.")
+	}
+	startedAt := now
+	if in.Backfill {
+		in.Status = IncidentResolved
+		in.StartedAt, in.ResolvedAt = in.StartedAt.UTC(), in.ResolvedAt.UTC()
+		v.Check(!in.StartedAt.IsZero(), "started_at", "Enter when the incident started.")
+		v.Check(!in.ResolvedAt.IsZero(), "resolved_at", "Enter when the incident was resolved.")
+		v.Check(in.ResolvedAt.After(in.StartedAt), "resolved_at", "The end must be after the start.")
+		v.Check(!in.ResolvedAt.After(now), "resolved_at", "A back-filled incident must be over; this time is in the future.")
+		startedAt = in.StartedAt
+	} else {
+		v.Check(in.Status.Valid(), "status", "Choose one of the listed statuses.")
+		v.Check(in.Status != IncidentResolved, "status", "A new incident cannot start resolved. To record past trouble, back-fill an incident.")
+	}
+	if in.Impact == "" {
+		in.Impact = ImpactFor(in.Components)
+	}
+	var inc *Incident
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		comps, err := loadPageComponents(tx, &v, pageID, sortedIDs(in.Components))
+		if err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		inc = &Incident{PageID: pageID, Title: in.Title, Status: in.Status, Impact: in.Impact,
+			Backfilled: in.Backfill, StartedAt: startedAt}
+		updateAt := startedAt
+		if in.Backfill {
+			inc.ResolvedAt, updateAt = &in.ResolvedAt, in.ResolvedAt
+		}
+		if in.Status == IncidentMonitoring {
+			inc.MonitoringAt = &now
+		}
+		if err := tx.Create(inc).Error; err != nil {
+			return err
+		}
+		if _, err := s.postUpdate(tx, inc, in.Status, in.Message, in.Components, comps, updateAt, !in.Backfill); err != nil {
+			return err
+		}
+		if in.Backfill {
+			return nil
+		}
+		return s.incidentEvent(tx, inc, EventIncidentCreated, now)
+	})
+	if err != nil {
+		return nil, wrapUnlessValidation(err, "create incident")
+	}
+	return inc, nil
+}
+
+// postUpdate writes an update row, its component statuses and the affected
+// set. With apply, component statuses really change (history and events);
+// a back-fill only records them.
+func (s *Store) postUpdate(tx *gorm.DB, inc *Incident, status IncidentStatus, message string,
+	set map[int64]ComponentStatus, comps map[int64]*Component, at time.Time, apply bool) (*IncidentUpdate, error) {
+	u := &IncidentUpdate{IncidentID: inc.ID, Status: status, Message: message, CreatedAt: at}
+	if err := tx.Omit("Components").Create(u).Error; err != nil {
+		return nil, err
+	}
+	for _, id := range sortedIDs(set) {
+		c := comps[id]
+		old := c.Status
+		if apply {
+			if _, err := s.setComponentStatus(tx, c, set[id], SourceIncident, &inc.ID); err != nil {
+				return nil, err
+			}
+		}
+		uc := UpdateComponent{UpdateID: u.ID, ComponentID: &c.ID, ComponentName: c.Name, OldStatus: old, NewStatus: set[id]}
+		if err := tx.Create(&uc).Error; err != nil {
+			return nil, err
+		}
+		u.Components = append(u.Components, uc)
+		if err := tx.Where(incidentComponent{IncidentID: inc.ID, ComponentID: c.ID}).
+			FirstOrCreate(&incidentComponent{IncidentID: inc.ID, ComponentID: c.ID}).Error; err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// PostIncidentUpdate adds an update, changing status, impact and component
+// statuses; it writes incident.resolved when the incident reaches resolved,
+// else incident.updated, plus one component.status_changed per component.
+func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpdateInput) (*IncidentUpdate, error) {
+	var v Validator
+	v.Check(in.Status.Valid(), "status", "Choose one of the listed statuses.")
+	if in.Impact != "" && !in.Impact.Valid() {
+		v.Add("impact", "Choose one of the listed impacts.")
+	}
+	checkText(&v, "message", in.Message, true, MaxMessageLength)
+	checkComponentStatuses(&v, in.Components)
+	var u *IncidentUpdate
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var inc Incident
+		if err := tx.First(&inc, id).Error; err != nil {
+			return notFound(err)
+		}
+		comps, err := loadPageComponents(tx, &v, inc.PageID, sortedIDs(in.Components))
+		if err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		now := s.Now()
+		wasResolved := inc.Status == IncidentResolved
+		inc.Status = in.Status
+		if in.Impact != "" {
+			inc.Impact = in.Impact
+		}
+		switch {
+		case in.Status == IncidentResolved && inc.ResolvedAt == nil:
+			inc.ResolvedAt = &now
+		case in.Status != IncidentResolved:
+			inc.ResolvedAt = nil
+		}
+		if in.Status == IncidentMonitoring && inc.MonitoringAt == nil {
+			inc.MonitoringAt = &now
+		}
+		inc.UpdatedAt = now
+		if err := tx.Select("status", "impact", "resolved_at", "monitoring_at", "updated_at").Save(&inc).Error; err != nil {
+			return err
+		}
+		u, err = s.postUpdate(tx, &inc, in.Status, in.Message, in.Components, comps, now, true)
+		if err != nil {
+			return err
+		}
+		if inc.Backfilled {
+			return nil
+		}
+		typ := EventIncidentUpdated
+		if in.Status == IncidentResolved && !wasResolved {
+			typ = EventIncidentResolved
+		}
+		return s.incidentEvent(tx, &inc, typ, now)
+	})
+	if err != nil {
+		return nil, wrapUnlessValidation(err, fmt.Sprintf("update incident %d", id))
+	}
+	return u, nil
+}
+
+// ResolveIncident resolves an incident and sets its affected components
+// back to operational.
+func (s *Store) ResolveIncident(ctx context.Context, id int64, message string) (*IncidentUpdate, error) {
+	if strings.TrimSpace(message) == "" {
+		message = "This incident has been resolved."
+	}
+	var ids []int64
+	if err := s.db.WithContext(ctx).Model(&incidentComponent{}).Where("incident_id = ?", id).Pluck("component_id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("resolve incident %d: %w", id, err)
+	}
+	set := map[int64]ComponentStatus{}
+	for _, cid := range ids {
+		set[cid] = StatusOperational
+	}
+	return s.PostIncidentUpdate(ctx, id, IncidentUpdateInput{Status: IncidentResolved, Message: message, Components: set})
+}
+
+// SetPostmortem saves (or, when empty, removes) an incident's postmortem.
+func (s *Store) SetPostmortem(ctx context.Context, id int64, body string) error {
+	var v Validator
+	checkText(&v, "postmortem", body, false, MaxMessageLength)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	now := s.Now()
+	var at *time.Time
+	if strings.TrimSpace(body) != "" {
+		at = &now
+	}
+	res := s.db.WithContext(ctx).Model(&Incident{}).Where("id = ?", id).
+		Updates(map[string]any{"postmortem": body, "postmortem_at": at, "updated_at": now})
+	if res.Error != nil {
+		return fmt.Errorf("save postmortem of incident %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("save postmortem of incident %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteIncident removes an incident and its timeline. Component statuses
+// stay as they are.
+func (s *Store) DeleteIncident(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Delete(&Incident{}, id)
+	if res.Error != nil {
+		return fmt.Errorf("delete incident %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("delete incident %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func (s *Store) incidentEvent(tx *gorm.DB, inc *Incident, typ EventType, at time.Time) error {
+	var names []string
+	if err := tx.Model(&Component{}).
+		Joins("JOIN incident_components ic ON ic.component_id = components.id").
+		Where("ic.incident_id = ?", inc.ID).Order("components.name").Pluck("components.name", &names).Error; err != nil {
+		return err
+	}
+	var latest IncidentUpdate
+	if err := tx.Where("incident_id = ?", inc.ID).Order("created_at DESC, id DESC").First(&latest).Error; err != nil {
+		return err
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return addEvent(tx, inc.PageID, typ, IncidentData{
+		ID: inc.ID, Title: inc.Title, Status: string(inc.Status), Severity: string(inc.Impact),
+		Message: latest.Message, Components: names, StartedAt: inc.StartedAt, ResolvedAt: inc.ResolvedAt,
+		URL: fmt.Sprintf("%s/incidents/%d", s.baseURL, inc.ID),
+	}, at)
+}
