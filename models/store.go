@@ -133,7 +133,9 @@ func gormLogger(l *slog.Logger) logger.Interface {
 	return logger.NewSlogLogger(l, logger.Config{
 		SlowThreshold:             500 * time.Millisecond,
 		IgnoreRecordNotFoundError: true,
-		LogLevel:                  logger.Warn,
+		// Never print bound values: they include password hashes and session ids.
+		ParameterizedQueries: true,
+		LogLevel:             logger.Warn,
 	})
 }
 

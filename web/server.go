@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/static"
 	"github.com/labstack/echo/v4"
@@ -43,11 +44,15 @@ func New(d Deps) (*echo.Echo, error) {
 		SessionTTL:    d.Config.SessionTTL,
 		SecureCookies: d.Config.SecureCookies(),
 		Now:           d.Now,
+		Markdown:      markdown.New(),
 	})
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
+	// Trust the TCP peer, not X-Forwarded-For: a client must not pick the
+	// address the login limits count against.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(h, d.Logger)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	e.Use(requestLogger(d.Logger))

@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -53,7 +54,9 @@ func versionString() string {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		cmd = "help"
+	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
@@ -66,8 +69,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		err = admin(args, stdin, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "herald", versionString())
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: herald [serve|migrate|admin create|version] [flags]")
+	case "help":
+		fmt.Fprintln(stdout, "usage: herald [serve|migrate|admin create|version] [flags]\nrun \"herald serve -h\" for the settings; each flag is also a HERALD_* variable")
 	default:
 		err = fmt.Errorf("unknown command %q; want serve, migrate, admin create or version", cmd)
 	}
@@ -132,7 +135,7 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 		return err
 	}
 	if generated {
-		logger.Warn("HERALD_SECRET_KEY is not set: generated a new secret key and saved it; keep this file, or set HERALD_SECRET_KEY, so sessions and stored secrets survive", "path", cfg.DataDir+"/secret.key")
+		logger.Warn("HERALD_SECRET_KEY is not set: generated a new secret key and saved it; keep this file, or set HERALD_SECRET_KEY, so sessions and stored secrets survive", "path", filepath.Join(cfg.DataDir, "secret.key"))
 	}
 	cfg.SecretKey = key
 
