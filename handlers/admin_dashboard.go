@@ -34,5 +34,8 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 		v.Counts = append(v.Counts, views.StatusCount{Status: statusView(s), Count: counts[s]})
 	}
 	v.Banner = banner(models.WorstStatus(visible...))
+	if err := h.addDashboardActivity(c.Request().Context(), &v); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.DashboardPage(v))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/gorilla/sessions"
+	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/static"
 	"github.com/heraldstatus/herald/views"
@@ -28,6 +29,9 @@ type Options struct {
 	// SecureCookies marks cookies Secure (Herald is served over HTTPS).
 	SecureCookies bool
 	Now           func() time.Time
+	// Markdown renders and sanitises admin-written Markdown; nil builds
+	// one.
+	Markdown *markdown.Renderer
 }
 
 // Handler serves Herald's pages.
@@ -40,6 +44,7 @@ type Handler struct {
 	secure     bool
 	now        func() time.Time
 	limiter    *loginLimiter
+	markdown   *markdown.Renderer
 }
 
 // New builds a Handler.
@@ -47,6 +52,10 @@ func New(o Options) *Handler {
 	now := o.Now
 	if now == nil {
 		now = time.Now
+	}
+	md := o.Markdown
+	if md == nil {
+		md = markdown.New()
 	}
 	ttl := o.SessionTTL
 	if ttl == 0 {
@@ -61,6 +70,7 @@ func New(o Options) *Handler {
 		secure:     o.SecureCookies,
 		now:        now,
 		limiter:    newLoginLimiter(now),
+		markdown:   md,
 	}
 }
 

@@ -55,5 +55,8 @@ func (h *Handler) ShowStatusPage(c echo.Context) error {
 			Status: statusView(worstByGroup[g.ID]), Components: rows})
 	}
 	v.Banner = banner(models.WorstStatus(visible...))
+	if err := h.addActivity(ctx, page.ID, &v); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.PublicPage(v))
 }

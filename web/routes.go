@@ -15,6 +15,8 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets) {
 
 	// Public status page
 	e.GET("/", h.ShowStatusPage)
+	e.GET("/incidents/:id", h.ShowIncidentPermalink)
+	e.GET("/maintenance/:id", h.ShowMaintenancePermalink)
 
 	// First run, sign in and out
 	forms := e.Group("", h.VerifyCSRF)
@@ -27,6 +29,27 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets) {
 	// Admin: every route needs a session and, for writes, the CSRF token.
 	admin := e.Group("/admin", h.VerifyCSRF, h.RequireAdmin)
 	admin.GET("", h.ShowDashboard)
+
+	// Incidents
+	admin.GET("/incidents", h.ListIncidents)
+	admin.GET("/incidents/new", h.NewIncident)
+	admin.POST("/incidents", h.CreateIncident)
+	admin.GET("/incidents/:id", h.ShowIncident)
+	admin.POST("/incidents/:id/updates", h.PostIncidentUpdate)
+	admin.POST("/incidents/:id/resolve", h.ResolveIncident)
+	admin.POST("/incidents/:id/postmortem", h.SavePostmortem)
+	admin.GET("/incidents/:id/delete", h.ConfirmDeleteIncident)
+	admin.POST("/incidents/:id/delete", h.DeleteIncident)
+
+	// Maintenance
+	admin.GET("/maintenance", h.ListMaintenance)
+	admin.GET("/maintenance/new", h.NewMaintenance)
+	admin.POST("/maintenance", h.ScheduleMaintenance)
+	admin.GET("/maintenance/:id/edit", h.EditMaintenance)
+	admin.POST("/maintenance/:id", h.UpdateMaintenance)
+	admin.GET("/maintenance/:id/cancel", h.ConfirmCancelMaintenance)
+	admin.POST("/maintenance/:id/cancel", h.CancelMaintenance)
+	admin.POST("/maintenance/:id/end", h.EndMaintenanceNow)
 
 	// Components and groups
 	admin.GET("/components", h.ListComponents)

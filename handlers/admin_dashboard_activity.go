@@ -1,0 +1,31 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/views"
+)
+
+// addDashboardActivity puts unresolved incidents and current and upcoming
+// maintenance on the dashboard.
+func (h *Handler) addDashboardActivity(ctx context.Context, v *views.DashboardView) error {
+	incidents, err := h.store.Incidents(ctx, models.DefaultPageID, models.IncidentFilter{Unresolved: true})
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	for _, inc := range incidents {
+		v.ActiveIncidents = append(v.ActiveIncidents, views.AdminIncidentRow{ID: inc.ID, Title: inc.Title,
+			Status: incidentStatusView(inc.Status), Impact: impactView(inc.Impact),
+			Started: views.Time{At: inc.StartedAt}, StartedAgo: relativeTime(now, inc.StartedAt)})
+	}
+	windows, err := h.currentMaintenance(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range windows {
+		v.Maintenance = append(v.Maintenance, h.adminMaintenanceRow(&windows[i]))
+	}
+	return nil
+}
