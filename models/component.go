@@ -97,7 +97,7 @@ func nextComponentPosition(tx *gorm.DB, pageID int64, groupID *int64) (int, erro
 // first status in the history.
 func (s *Store) CreateComponent(ctx context.Context, pageID int64, in ComponentInput) (*Component, error) {
 	var c *Component
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := s.validateComponent(tx, pageID, &in); err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func (s *Store) CreateComponent(ctx context.Context, pageID int64, in ComponentI
 // recorded in the history as manual.
 func (s *Store) UpdateComponent(ctx context.Context, id int64, in ComponentInput) (*Component, error) {
 	var c Component
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&c, id).Error; err != nil {
 			return notFound(err)
 		}
@@ -168,7 +168,7 @@ func (s *Store) SetComponentStatus(ctx context.Context, id int64, status Compone
 		return false, &ValidationError{Fields: map[string]string{"status": "Choose one of the listed statuses."}}
 	}
 	var changed bool
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var c Component
 		if err := tx.First(&c, id).Error; err != nil {
 			return notFound(err)
@@ -210,7 +210,7 @@ func (s *Store) setComponentStatus(tx *gorm.DB, c *Component, status ComponentSt
 
 // DeleteComponent removes a component and its history.
 func (s *Store) DeleteComponent(ctx context.Context, id int64) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var c Component
 		if err := tx.First(&c, id).Error; err != nil {
 			return notFound(err)
@@ -239,7 +239,7 @@ func (s *Store) DeleteComponent(ctx context.Context, id int64) error {
 // MoveComponent moves a component one place up (delta < 0) or down
 // (delta > 0) within its group.
 func (s *Store) MoveComponent(ctx context.Context, id int64, delta int) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var c Component
 		if err := tx.First(&c, id).Error; err != nil {
 			return notFound(err)

@@ -94,6 +94,17 @@ func addEvent(tx *gorm.DB, pageID int64, typ EventType, data any, at time.Time) 
 	if err := tx.Create(&ev).Error; err != nil {
 		return fmt.Errorf("write %s event: %w", typ, err)
 	}
+	n, err := fanOut(tx, &ev)
+	if err != nil {
+		return err
+	}
+	if n > 0 && tx.Dialector.Name() == "postgres" {
+		// Delivered to listeners when the transaction commits, and not at
+		// all if it rolls back: other replicas wake for the new deliveries.
+		if err := tx.Exec("SELECT pg_notify(?, '')", DeliveriesChannel).Error; err != nil {
+			return fmt.Errorf("notify %s: %w", DeliveriesChannel, err)
+		}
+	}
 	return nil
 }
 

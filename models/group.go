@@ -68,7 +68,7 @@ func (s *Store) CreateGroup(ctx context.Context, pageID int64, in GroupInput) (*
 		return nil, err
 	}
 	g := &Group{PageID: pageID, Name: in.Name, Collapsed: in.Collapsed}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var maxPos int
 		if err := tx.Model(&Group{}).Where("page_id = ?", pageID).Select("COALESCE(MAX(position), 0)").Scan(&maxPos).Error; err != nil {
 			return err
@@ -112,7 +112,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id int64) error {
 
 // MoveGroup moves a group one place up (delta < 0) or down (delta > 0).
 func (s *Store) MoveGroup(ctx context.Context, id int64, delta int) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var g Group
 		if err := tx.First(&g, id).Error; err != nil {
 			return notFound(err)

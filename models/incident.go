@@ -244,7 +244,7 @@ func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInp
 		in.Impact = ImpactFor(in.Components)
 	}
 	var inc *Incident
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		comps, err := loadPageComponents(tx, &v, pageID, sortedIDs(in.Components))
 		if err != nil {
 			return err
@@ -320,7 +320,7 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 	checkText(&v, "message", in.Message, true, MaxMessageLength)
 	checkComponentStatuses(&v, in.Components)
 	var u *IncidentUpdate
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var inc Incident
 		if err := tx.First(&inc, id).Error; err != nil {
 			return notFound(err)

@@ -97,7 +97,7 @@ func (s *Store) ScheduleMaintenance(ctx context.Context, pageID int64, in Mainte
 	var v Validator
 	s.validateMaintenance(&v, &in, now)
 	var m *Maintenance
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		comps, err := loadPageComponents(tx, &v, pageID, uniqueIDs(in.ComponentIDs))
 		if err != nil {
 			return err
@@ -151,7 +151,7 @@ func (s *Store) UpdateMaintenance(ctx context.Context, id int64, in MaintenanceI
 	var v Validator
 	s.validateMaintenance(&v, &in, now)
 	var m Maintenance
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&m, id).Error; err != nil {
 			return notFound(err)
 		}

@@ -56,7 +56,7 @@ func (s *Store) RunMaintenanceTransitions(ctx context.Context) (Transitions, err
 
 func (s *Store) startMaintenance(ctx context.Context, m *Maintenance, now time.Time) (bool, error) {
 	won := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		// Conditional update: only one replica wins the transition.
 		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ?", m.ID, MaintenanceScheduled).
 			Updates(map[string]any{"status": MaintenanceInProgress, "started_at": now, "updated_at": now})
@@ -95,7 +95,7 @@ func (s *Store) startMaintenance(ctx context.Context, m *Maintenance, now time.T
 
 func (s *Store) completeMaintenance(ctx context.Context, m *Maintenance, now time.Time) (bool, error) {
 	won := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ?", m.ID, MaintenanceInProgress).
 			Updates(map[string]any{"status": MaintenanceCompleted, "completed_at": now, "updated_at": now})
 		if res.Error != nil || res.RowsAffected == 0 {

@@ -35,6 +35,9 @@ type Store struct {
 	// baseURL prefixes links in event data ("https://status.example.com").
 	baseURL       string
 	partialWeight float64
+	sealer        Sealer
+	// wake is signalled after a commit that may have made deliveries due.
+	wake *Signal
 }
 
 // Options tune Open.
@@ -48,6 +51,9 @@ type Options struct {
 	// PartialWeight is the share of partial-outage time counted as down.
 	// Zero means DefaultPartialWeight.
 	PartialWeight float64
+	// Sealer encrypts channel credentials at rest. Without one, channels
+	// cannot be created or read (migrate and admin commands need none).
+	Sealer Sealer
 }
 
 // IsPostgresURL reports whether databaseURL selects PostgreSQL.
@@ -73,7 +79,8 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if weight == 0 {
 		weight = DefaultPartialWeight
 	}
-	s := &Store{now: now, dsn: databaseURL, baseURL: strings.TrimRight(opts.BaseURL, "/"), partialWeight: weight}
+	s := &Store{now: now, dsn: databaseURL, baseURL: strings.TrimRight(opts.BaseURL, "/"), partialWeight: weight,
+		sealer: opts.Sealer, wake: NewSignal()}
 	var err error
 	if IsPostgresURL(databaseURL) {
 		s.engine = Postgres
@@ -138,6 +145,28 @@ func gormLogger(l *slog.Logger) logger.Interface {
 		LogLevel:             logger.Warn,
 	})
 }
+
+// write runs fn in a transaction and, once it has committed, wakes the
+// delivery worker: fn may have written events and their deliveries.
+func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if err := s.db.WithContext(ctx).Transaction(fn); err != nil {
+		return err
+	}
+	s.wake.Notify()
+	return nil
+}
+
+// DeliveriesDue is signalled, in this process, when deliveries may have
+// become due. Other processes learn it from PostgreSQL NOTIFY on
+// DeliveriesChannel.
+func (s *Store) DeliveriesDue() <-chan struct{} { return s.wake.C() }
+
+// Wake signals DeliveriesDue, for callers that learned of new work
+// another way (a PostgreSQL notification).
+func (s *Store) Wake() { s.wake.Notify() }
+
+// DSN is the URL the store was opened with (for a notification listener).
+func (s *Store) DSN() string { return s.dsn }
 
 // Engine reports which database the store talks to.
 func (s *Store) Engine() Engine { return s.engine }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/vault"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for creating test databases
 )
 
@@ -100,6 +101,9 @@ func OpenWith(t testing.TB, engine models.Engine, opts models.Options) *models.S
 	t.Helper()
 	dsn := NewDatabaseURL(t, engine)
 	ctx := context.Background()
+	if opts.Sealer == nil {
+		opts.Sealer = TestVault(t)
+	}
 	s, err := models.Open(ctx, dsn, opts)
 	if err != nil {
 		t.Fatalf("open %s store: %v", engine, err)
@@ -109,6 +113,18 @@ func OpenWith(t testing.TB, engine models.Engine, opts models.Options) *models.S
 		t.Fatalf("migrate %s store: %v", engine, err)
 	}
 	return s
+}
+
+// testVaultKey is the key of TestVault.
+const testVaultKey = "herald-test-vault-key-32-bytes!!"
+
+// TestVault seals channel credentials in tests.
+func TestVault(t testing.TB) *vault.Vault {
+	v, err := vault.New([]byte(testVaultKey))
+	if err != nil {
+		t.Fatalf("test vault: %v", err)
+	}
+	return v
 }
 
 // NewDatabaseURL creates an empty database of engine and returns the URL to
