@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/static"
 	"github.com/heraldstatus/herald/views"
 	"github.com/labstack/echo/v4"
@@ -32,6 +33,13 @@ type Options struct {
 	// Markdown renders and sanitises admin-written Markdown; nil builds
 	// one.
 	Markdown *markdown.Renderer
+	// Notifier sends test notifications; nil disables "Send test".
+	Notifier *notify.Engine
+	// Egress is the delivery egress policy, for warnings in forms.
+	Egress notify.Policy
+	// RotationWindow is how long a rotated-out signing secret keeps
+	// signing; 0 means models.DefaultRotationWindow.
+	RotationWindow time.Duration
 }
 
 // Handler serves Herald's pages.
@@ -45,6 +53,9 @@ type Handler struct {
 	now        func() time.Time
 	limiter    *loginLimiter
 	markdown   *markdown.Renderer
+	notifier   *notify.Engine
+	egress     notify.Policy
+	rotation   time.Duration
 }
 
 // New builds a Handler.
@@ -61,7 +72,14 @@ func New(o Options) *Handler {
 	if ttl == 0 {
 		ttl = 7 * 24 * time.Hour
 	}
+	rotation := o.RotationWindow
+	if rotation == 0 {
+		rotation = models.DefaultRotationWindow
+	}
 	return &Handler{
+		notifier:   o.Notifier,
+		egress:     o.Egress,
+		rotation:   rotation,
 		store:      o.Store,
 		cookies:    o.Cookies,
 		assets:     o.Assets,

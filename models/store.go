@@ -210,3 +210,6 @@ func (s *Store) ServerVersion(ctx context.Context) (string, error) {
 	}
 	return v, nil
 }
+
+// BaseURL is the public URL used in links inside event data.
+func (s *Store) BaseURL() string { return s.baseURL }

@@ -5,10 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldstatus/herald/notify"
 )
 
 // Config is Herald's configuration, read once at start-up from flags and
@@ -26,6 +30,34 @@ type Config struct {
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
+
+	// Delivery of notifications (SPEC §5.4).
+	WebhookTimeout      time.Duration
+	WebhookAllowCIDRs   []netip.Prefix
+	WebhookDenyCIDRs    []netip.Prefix
+	DeliveryWorkers     int
+	DeliveryRetention   time.Duration
+	DeliveryPoll        time.Duration
+	ChannelDisableAfter int
+	RotationWindow      time.Duration
+}
+
+// Notify is the delivery engine's configuration.
+func (c Config) Notify(version string) notify.Config {
+	return notify.Config{
+		Timeout:      c.WebhookTimeout,
+		Workers:      c.DeliveryWorkers,
+		Poll:         c.DeliveryPoll,
+		DisableAfter: c.ChannelDisableAfter,
+		Retention:    c.DeliveryRetention,
+		Policy:       c.Egress(),
+		Version:      version,
+	}
+}
+
+// Egress is the webhook egress policy.
+func (c Config) Egress() notify.Policy {
+	return notify.Policy{Allow: c.WebhookAllowCIDRs, Deny: c.WebhookDenyCIDRs}
 }
 
 // setting is one configuration knob: its flag, its variable and its default.
@@ -48,6 +80,26 @@ func settings() []setting {
 			return nil
 		}
 	}
+	cidrs := func(dst func(*Config) *[]netip.Prefix) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			p, err := notify.ParseCIDRs(v)
+			if err != nil {
+				return fmt.Errorf("want CIDR ranges separated by commas, such as 127.0.0.0/8,10.1.0.0/16: %w", err)
+			}
+			*dst(c) = p
+			return nil
+		}
+	}
+	count := func(dst func(*Config) *int) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 10000 {
+				return fmt.Errorf("want a whole number from 1 to 10000, got %q", v)
+			}
+			*dst(c) = n
+			return nil
+		}
+	}
 	return []setting{
 		{"addr", "HERALD_ADDR", ":8080", "address to listen on", str(func(c *Config) *string { return &c.Addr })},
 		{"database-url", "HERALD_DATABASE_URL", "", "postgres:// URL, or a SQLite file path (default: DATA_DIR/herald.db)", str(func(c *Config) *string { return &c.DatabaseURL })},
@@ -58,6 +110,14 @@ func settings() []setting {
 		{"log-level", "HERALD_LOG_LEVEL", "info", "log level: debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"session-ttl", "HERALD_SESSION_TTL", "168h", "how long an admin stays signed in", dur(func(c *Config) *time.Duration { return &c.SessionTTL })},
 		{"shutdown-timeout", "HERALD_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight work", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"webhook-timeout", "HERALD_WEBHOOK_TIMEOUT", "10s", "timeout of one notification attempt", dur(func(c *Config) *time.Duration { return &c.WebhookTimeout })},
+		{"webhook-allow-cidrs", "HERALD_WEBHOOK_ALLOW_CIDRS", "", "address ranges notifications may reach although refused by default (loopback, link-local, multicast), e.g. 127.0.0.0/8", cidrs(func(c *Config) *[]netip.Prefix { return &c.WebhookAllowCIDRs })},
+		{"webhook-deny-cidrs", "HERALD_WEBHOOK_DENY_CIDRS", "", "further address ranges notifications may not reach, e.g. 10.0.0.0/8", cidrs(func(c *Config) *[]netip.Prefix { return &c.WebhookDenyCIDRs })},
+		{"delivery-workers", "HERALD_DELIVERY_WORKERS", "32", "most notification attempts in flight at once in this process", count(func(c *Config) *int { return &c.DeliveryWorkers })},
+		{"delivery-poll", "HERALD_DELIVERY_POLL", "5s", "how often to look for due deliveries when no wake-up arrives", dur(func(c *Config) *time.Duration { return &c.DeliveryPoll })},
+		{"delivery-retention", "HERALD_DELIVERY_RETENTION", "720h", "how long finished deliveries stay in the delivery log", dur(func(c *Config) *time.Duration { return &c.DeliveryRetention })},
+		{"channel-disable-after", "HERALD_CHANNEL_DISABLE_AFTER", "10", "disable a channel after this many consecutive failed events (over at least 24 h)", count(func(c *Config) *int { return &c.ChannelDisableAfter })},
+		{"secret-rotation-window", "HERALD_SECRET_ROTATION_WINDOW", "24h", "how long a rotated-out webhook signing secret keeps signing", dur(func(c *Config) *time.Duration { return &c.RotationWindow })},
 	}
 }
 

@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"net/netip"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -27,8 +29,15 @@ func TestLoadConfigDefaults(t *testing.T) {
 		SessionTTL:      168 * time.Hour,
 		MaxBodyBytes:    1 << 20,
 		ShutdownTimeout: 15 * time.Second,
+
+		WebhookTimeout:      10 * time.Second,
+		DeliveryWorkers:     32,
+		DeliveryPoll:        5 * time.Second,
+		DeliveryRetention:   720 * time.Hour,
+		ChannelDisableAfter: 10,
+		RotationWindow:      24 * time.Hour,
 	}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
 	}
 	if cfg.SecureCookies() {
@@ -49,15 +58,18 @@ func TestLoadConfigSources(t *testing.T) {
 		{
 			name: "environment sets every value",
 			env: map[string]string{
-				"HERALD_ADDR":             "127.0.0.1:9000",
-				"HERALD_DATABASE_URL":     "postgres://herald@db:5432/herald?sslmode=disable",
-				"HERALD_DATA_DIR":         "/var/lib/herald",
-				"HERALD_BASE_URL":         "https://status.example.com/",
-				"HERALD_SECRET_KEY":       strings.Repeat("x", 32),
-				"HERALD_LOG_FORMAT":       "json",
-				"HERALD_LOG_LEVEL":        "debug",
-				"HERALD_SESSION_TTL":      "12h",
-				"HERALD_SHUTDOWN_TIMEOUT": "30s",
+				"HERALD_ADDR":                "127.0.0.1:9000",
+				"HERALD_DATABASE_URL":        "postgres://herald@db:5432/herald?sslmode=disable",
+				"HERALD_DATA_DIR":            "/var/lib/herald",
+				"HERALD_BASE_URL":            "https://status.example.com/",
+				"HERALD_SECRET_KEY":          strings.Repeat("x", 32),
+				"HERALD_LOG_FORMAT":          "json",
+				"HERALD_LOG_LEVEL":           "debug",
+				"HERALD_SESSION_TTL":         "12h",
+				"HERALD_SHUTDOWN_TIMEOUT":    "30s",
+				"HERALD_WEBHOOK_TIMEOUT":     "3s",
+				"HERALD_WEBHOOK_ALLOW_CIDRS": "127.0.0.0/8, ::1",
+				"HERALD_WEBHOOK_DENY_CIDRS":  "10.0.0.0/8",
 			},
 			check: func(t *testing.T, c Config) {
 				want := Config{
@@ -71,8 +83,17 @@ func TestLoadConfigSources(t *testing.T) {
 					SessionTTL:      12 * time.Hour,
 					MaxBodyBytes:    1 << 20,
 					ShutdownTimeout: 30 * time.Second,
+
+					WebhookTimeout:      3 * time.Second,
+					WebhookAllowCIDRs:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+					WebhookDenyCIDRs:    []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+					DeliveryWorkers:     32,
+					DeliveryPoll:        5 * time.Second,
+					DeliveryRetention:   720 * time.Hour,
+					ChannelDisableAfter: 10,
+					RotationWindow:      24 * time.Hour,
 				}
-				if c != want {
+				if !reflect.DeepEqual(c, want) {
 					t.Errorf("\n got %+v\nwant %+v", c, want)
 				}
 			},
@@ -199,6 +220,10 @@ func TestLoadConfigErrorsNameTheSetting(t *testing.T) {
 		{name: "session TTL not a duration", env: map[string]string{"HERALD_SESSION_TTL": "a week"}, env2: "HERALD_SESSION_TTL", flg: "session-ttl"},
 		{name: "session TTL negative", env: map[string]string{"HERALD_SESSION_TTL": "-1h"}, env2: "HERALD_SESSION_TTL", flg: "session-ttl"},
 		{name: "shutdown timeout zero", env: map[string]string{"HERALD_SHUTDOWN_TIMEOUT": "0s"}, env2: "HERALD_SHUTDOWN_TIMEOUT", flg: "shutdown-timeout"},
+		{name: "allow CIDRs not ranges", env: map[string]string{"HERALD_WEBHOOK_ALLOW_CIDRS": "localhost"}, env2: "HERALD_WEBHOOK_ALLOW_CIDRS", flg: "webhook-allow-cidrs"},
+		{name: "deny CIDR bad mask", env: map[string]string{"HERALD_WEBHOOK_DENY_CIDRS": "10.0.0.0/33"}, env2: "HERALD_WEBHOOK_DENY_CIDRS", flg: "webhook-deny-cidrs"},
+		{name: "workers zero", env: map[string]string{"HERALD_DELIVERY_WORKERS": "0"}, env2: "HERALD_DELIVERY_WORKERS", flg: "delivery-workers"},
+		{name: "disable after words", env: map[string]string{"HERALD_CHANNEL_DISABLE_AFTER": "ten"}, env2: "HERALD_CHANNEL_DISABLE_AFTER", flg: "channel-disable-after"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

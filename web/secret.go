@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/heraldstatus/herald/vault"
 )
 
 const secretFile = "secret.key"
@@ -62,4 +64,10 @@ func DeriveKey(secret, purpose string) []byte {
 		panic(fmt.Sprintf("derive key: %v", err)) // only for lengths hkdf cannot produce
 	}
 	return k
+}
+
+// NewVault returns the vault that seals channel credentials, under a key
+// derived from the secret key.
+func NewVault(secret string) (*vault.Vault, error) {
+	return vault.New(DeriveKey(secret, "channel-secrets"))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/heraldstatus/herald/handlers"
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/static"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -24,6 +25,9 @@ type Deps struct {
 	Store  *models.Store
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Notifier is the running delivery engine, for test sends; nil
+	// disables them.
+	Notifier *notify.Engine
 }
 
 // New builds the Echo server with every route.
@@ -37,14 +41,17 @@ func New(d Deps) (*echo.Echo, error) {
 		DeriveKey(d.Config.SecretKey, "cookie-encrypt"),
 	)
 	h := handlers.New(handlers.Options{
-		Store:         d.Store,
-		Cookies:       cookies,
-		Assets:        assets,
-		Logger:        d.Logger,
-		SessionTTL:    d.Config.SessionTTL,
-		SecureCookies: d.Config.SecureCookies(),
-		Now:           d.Now,
-		Markdown:      markdown.New(),
+		Store:          d.Store,
+		Cookies:        cookies,
+		Assets:         assets,
+		Logger:         d.Logger,
+		SessionTTL:     d.Config.SessionTTL,
+		SecureCookies:  d.Config.SecureCookies(),
+		Now:            d.Now,
+		Markdown:       markdown.New(),
+		Notifier:       d.Notifier,
+		Egress:         d.Config.Egress(),
+		RotationWindow: d.Config.RotationWindow,
 	})
 
 	e := echo.New()

@@ -27,10 +27,12 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/schedule"
 	"github.com/heraldstatus/herald/web"
 )
@@ -92,7 +94,10 @@ func newLogger(cfg web.Config, w io.Writer) *slog.Logger {
 }
 
 // setup loads configuration, the logger and the migrated database.
-func setup(ctx context.Context, name string, args []string, stderr io.Writer, getenv func(string) string) (web.Config, *slog.Logger, *models.Store, error) {
+//
+// keyed loads (or generates) the secret key first, so the store can seal
+// channel credentials; only serve needs it.
+func setup(ctx context.Context, name string, args []string, stderr io.Writer, getenv func(string) string, keyed bool) (web.Config, *slog.Logger, *models.Store, error) {
 	cfg, fs, err := web.LoadConfig(name, args, getenv)
 	if err != nil {
 		return cfg, nil, nil, err
@@ -100,13 +105,29 @@ func setup(ctx context.Context, name string, args []string, stderr io.Writer, ge
 	if fs.NArg() > 0 {
 		return cfg, nil, nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	return open(ctx, cfg, stderr)
+	if !keyed {
+		return open(ctx, cfg, stderr, nil)
+	}
+	key, generated, err := web.LoadOrCreateSecretKey(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	cfg.SecretKey = key
+	v, err := web.NewVault(key)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	cfg, logger, store, err := open(ctx, cfg, stderr, v)
+	if generated && logger != nil {
+		logger.Warn("HERALD_SECRET_KEY is not set: generated a new secret key and saved it; keep this file, or set HERALD_SECRET_KEY, so sessions and stored secrets survive", "path", filepath.Join(cfg.DataDir, "secret.key"))
+	}
+	return cfg, logger, store, err
 }
 
 // open builds the logger and opens and migrates the database.
-func open(ctx context.Context, cfg web.Config, stderr io.Writer) (web.Config, *slog.Logger, *models.Store, error) {
+func open(ctx context.Context, cfg web.Config, stderr io.Writer, sealer models.Sealer) (web.Config, *slog.Logger, *models.Store, error) {
 	logger := newLogger(cfg, stderr)
-	store, err := models.Open(ctx, cfg.DatabaseURL, models.Options{Logger: logger, BaseURL: cfg.BaseURL})
+	store, err := models.Open(ctx, cfg.DatabaseURL, models.Options{Logger: logger, BaseURL: cfg.BaseURL, Sealer: sealer})
 	if err != nil {
 		return cfg, logger, nil, err
 	}
@@ -124,22 +145,14 @@ func open(ctx context.Context, cfg web.Config, stderr io.Writer) (web.Config, *s
 func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, logger, store, err := setup(ctx, "herald serve", args, stderr, getenv)
+	cfg, logger, store, err := setup(ctx, "herald serve", args, stderr, getenv, true)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 
-	key, generated, err := web.LoadOrCreateSecretKey(cfg.SecretKey, cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	if generated {
-		logger.Warn("HERALD_SECRET_KEY is not set: generated a new secret key and saved it; keep this file, or set HERALD_SECRET_KEY, so sessions and stored secrets survive", "path", filepath.Join(cfg.DataDir, "secret.key"))
-	}
-	cfg.SecretKey = key
-
-	e, err := web.New(web.Deps{Config: cfg, Store: store, Logger: logger})
+	engine := notify.New(store, cfg.Notify(versionString()), logger)
+	e, err := web.New(web.Deps{Config: cfg, Store: store, Logger: logger, Notifier: engine})
 	if err != nil {
 		return err
 	}
@@ -161,11 +174,10 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	// Background work stops with workCtx, after the HTTP server has drained.
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
-	schedulerDone := make(chan struct{})
-	go func() {
-		defer close(schedulerDone)
-		schedule.New(store, logger, time.Second, nil).Run(workCtx)
-	}()
+	var work sync.WaitGroup
+	work.Go(func() { schedule.New(store, logger, time.Second, nil).Run(workCtx) })
+	work.Go(func() { engine.Run(workCtx) })
+	work.Go(func() { notify.Listen(workCtx, store, logger) })
 
 	dbVersion, _ := store.ServerVersion(ctx)
 	logger.Info("Herald is running", "url", cfg.BaseURL, "listen", ln.Addr().String(),
@@ -185,14 +197,16 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// In-flight delivery attempts finish (each bounded by the webhook
+	// timeout); nothing else is claimed.
 	stopWork()
-	<-schedulerDone
+	work.Wait()
 	logger.Info("stopped")
 	return nil
 }
 
 func migrate(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, _, store, err := setup(context.Background(), "herald migrate", args, stderr, getenv)
+	cfg, _, store, err := setup(context.Background(), "herald migrate", args, stderr, getenv, false)
 	if err != nil {
 		return err
 	}
@@ -225,7 +239,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func
 		return fmt.Errorf("read password from stdin: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	_, _, store, err := open(context.Background(), cfg, stderr)
+	_, _, store, err := open(context.Background(), cfg, stderr, nil)
 	if err != nil {
 		return err
 	}

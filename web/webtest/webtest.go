@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -17,13 +18,15 @@ import (
 
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
+	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/web"
 )
 
 // Server is a running Herald.
 type Server struct {
-	URL   string
-	Store *models.Store
+	URL    string
+	Store  *models.Store
+	Engine *notify.Engine
 }
 
 // Start serves Herald over httptest on a fresh database of engine.
@@ -40,13 +43,24 @@ func Start(t testing.TB, engine models.Engine) *Server {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	e, err := web.New(web.Deps{Config: cfg, Store: store, Logger: logger})
+	// Receivers in tests are httptest servers on loopback, which the
+	// egress policy refuses unless allowed.
+	cfg.WebhookAllowCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	cfg.WebhookTimeout = 2 * time.Second
+	cfg.DeliveryPoll = 200 * time.Millisecond
+	notifier := notify.New(store, cfg.Notify("test"), logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); notifier.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	e, err := web.New(web.Deps{Config: cfg, Store: store, Logger: logger, Notifier: notifier})
 	if err != nil {
 		t.Fatalf("build server: %v", err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Server{URL: srv.URL, Store: store}
+	return &Server{URL: srv.URL, Store: store, Engine: notifier}
 }
 
 type testWriter struct{ t testing.TB }

@@ -1,0 +1,192 @@
+package notify
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/heraldstatus/herald/markdown"
+)
+
+// Slack's limits, in characters (docs.slack.dev, Block Kit reference).
+const (
+	slackHeaderMax     = 150  // header block, plain_text
+	slackSectionMax    = 3000 // section block text
+	slackFieldMax      = 2000 // each section field
+	slackFieldsMax     = 10   // fields per section
+	slackBlocksMax     = 50   // blocks per message
+	slackContextMax    = 3000 // context element text
+	slackTextMax       = 4000 // top-level text; Slack truncates beyond 40,000 but advises 4,000
+	slackURLMax        = 3000
+	slackPageNameMax   = 200
+	slackComponentsMax = 1000 // of slackFieldMax: a wall of names helps no one
+)
+
+type slackText struct {
+	Type  string `json:"type"` // plain_text or mrkdwn
+	Text  string `json:"text"`
+	Emoji bool   `json:"emoji,omitempty"`
+}
+
+type slackBlock struct {
+	Type     string      `json:"type"`
+	Text     *slackText  `json:"text,omitempty"`
+	Fields   []slackText `json:"fields,omitempty"`
+	Elements []slackText `json:"elements,omitempty"`
+}
+
+type slackAttachment struct {
+	Color    string       `json:"color"`
+	Fallback string       `json:"fallback"`
+	Blocks   []slackBlock `json:"blocks"`
+}
+
+type slackMessage struct {
+	Text        string            `json:"text"`
+	Attachments []slackAttachment `json:"attachments"`
+	UnfurlLinks bool              `json:"unfurl_links"`
+	UnfurlMedia bool              `json:"unfurl_media"`
+}
+
+// SlackPayload is the JSON body for a Slack incoming webhook: Block Kit blocks
+// (header/title, status, impact, components, message, link button or link) inside an
+// attachment that carries the colour bar, plus a plain `text` fallback. Always within
+// Slack's limits (header plain_text 150 chars, section text 3000, fields ≤10 each ≤2000,
+// ≤50 blocks, text fallback keep ≤ 4000 chars) — truncate with "…", never fail.
+//
+// The blocks sit in an attachment because only attachments carry a colour
+// bar. The top-level text is a one-line summary: Slack shows it above the
+// attachment and in notifications. The link is a mrkdwn link, not a button:
+// URL buttons from an incoming webhook show an error to whoever clicks them
+// unless the Slack app handles interactions. All admin text is escaped, so
+// "<!channel>" in a message never pings anyone.
+func SlackPayload(n Notice) ([]byte, error) {
+	headline := oneLine(n.Headline)
+	if headline == "" {
+		headline = "Status update"
+	}
+	page := truncate(oneLine(n.PageName), slackPageNameMax)
+
+	summary := headline
+	if s := truncate(oneLine(n.Status), 256); s != "" && !strings.HasSuffix(headline, s) { // "API is now Major outage"
+		summary += " — " + s
+	}
+	if page != "" {
+		summary += " (" + page + ")"
+	}
+	if n.Test {
+		summary = "Test notification: " + summary
+		headline = "[Test] " + headline
+	}
+
+	blocks := []slackBlock{{
+		Type: "header",
+		Text: &slackText{Type: "plain_text", Text: truncate(headline, slackHeaderMax), Emoji: true},
+	}}
+	if n.Test {
+		blocks = append(blocks, slackBlock{Type: "context", Elements: []slackText{{Type: "mrkdwn",
+			Text: "*Test notification* sent from Herald to check this channel. Nothing has happened."}}})
+	}
+	if fields := slackFields(n); len(fields) > 0 {
+		blocks = append(blocks, slackBlock{Type: "section", Fields: fields})
+	}
+	if msg := strings.TrimSpace(markdown.New().Plain(clean(n.Message))); msg != "" {
+		blocks = append(blocks, slackBlock{Type: "section",
+			Text: &slackText{Type: "mrkdwn", Text: slackEscape(msg, slackSectionMax)}})
+	}
+	var footer []string
+	if page != "" {
+		footer = append(footer, slackEscape(page, slackPageNameMax))
+	}
+	if !n.Timestamp.IsZero() {
+		footer = append(footer, fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>",
+			n.Timestamp.Unix(), n.Timestamp.UTC().Format("2006-01-02 15:04 UTC")))
+	}
+	if u := n.linkURL(); u != "" && len(u) <= slackURLMax {
+		footer = append(footer, "<"+slackEscape(u, slackURLMax)+"|"+n.linkLabel()+">")
+	}
+	if len(footer) > 0 && utf8.RuneCountInString(strings.Join(footer, " · ")) > slackContextMax {
+		footer = footer[:len(footer)-1] // only an unusually long link can overflow
+	}
+	if len(footer) > 0 {
+		blocks = append(blocks, slackBlock{Type: "context", Elements: []slackText{{Type: "mrkdwn",
+			Text: strings.Join(footer, " · ")}}})
+	}
+	if len(blocks) > slackBlocksMax { // cannot happen with the blocks above; kept as the rule
+		blocks = blocks[:slackBlocksMax]
+	}
+
+	text := slackEscape(summary, slackTextMax)
+	return encodeJSON(slackMessage{
+		Text:        text,
+		Attachments: []slackAttachment{{Color: fmt.Sprintf("#%06x", n.colour()), Fallback: text, Blocks: blocks}},
+	})
+}
+
+// slackFields renders the notice's fields as "*Name*\nvalue" mrkdwn.
+func slackFields(n Notice) []slackText {
+	var out []slackText
+	for _, f := range n.fields() {
+		if len(out) == slackFieldsMax {
+			break
+		}
+		label := "*" + slackEscape(oneLine(f.name), 100) + "*\n"
+		room := slackFieldMax - utf8.RuneCountInString(label)
+		var value string
+		switch {
+		case f.items != nil:
+			value = joinLimited(f.items, min(room, slackComponentsMax), func(s string) string { return slackEscape(s, room) })
+		case !f.windowStart.IsZero():
+			// Slack shows <!date> in each reader's time zone; the UTC text is
+			// the fallback for clients that cannot.
+			value = fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s> – <!date^%d^{date_short_pretty} {time}|%s>",
+				f.windowStart.Unix(), f.windowStart.UTC().Format("2006-01-02 15:04 UTC"),
+				f.windowEnd.Unix(), f.windowEnd.UTC().Format("2006-01-02 15:04 UTC"))
+		default:
+			value = slackEscape(oneLine(f.value), room)
+		}
+		out = append(out, slackText{Type: "mrkdwn", Text: label + value})
+	}
+	return out
+}
+
+// slackEscape escapes the three characters Slack's mrkdwn gives meaning to
+// (&, <, >: links and mentions such as <!channel>) and cuts the result to
+// max characters, never inside an entity, ending in "…" when cut.
+func slackEscape(s string, max int) string {
+	full := slackEscaper.Replace(s)
+	if utf8.RuneCountInString(full) <= max {
+		return full
+	}
+	var b strings.Builder
+	length := 0
+	for _, r := range s {
+		piece := slackEscaper.Replace(string(r))
+		n := utf8.RuneCountInString(piece)
+		if length+n > max-1 { // keep room for "…"
+			break
+		}
+		b.WriteString(piece)
+		length += n
+	}
+	if max <= 0 {
+		return ""
+	}
+	return strings.TrimRight(b.String(), " \n\t") + "…"
+}
+
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// encodeJSON marshals v without HTML escaping, so the body in the delivery
+// log reads as sent ("<" not "\u003c").
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("notify: encode payload: %w", err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
