@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,8 @@ type Config struct {
 	Policy Policy
 	// Version goes into the User-Agent.
 	Version string
+	// TLS configures HTTPS to receivers; nil uses the system's roots.
+	TLS *tls.Config
 }
 
 func (c *Config) defaults() {
@@ -91,7 +94,7 @@ func New(store *models.Store, cfg Config, logger *slog.Logger) *Engine {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{store: store, cfg: cfg, sender: NewSender(cfg.Policy, cfg.Timeout, cfg.Version),
+	return &Engine{store: store, cfg: cfg, sender: NewSender(cfg.Policy, cfg.Timeout, cfg.Version, cfg.TLS),
 		log: logger, inflight: map[int64]int{}, freed: models.NewSignal()}
 }
 

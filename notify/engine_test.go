@@ -43,8 +43,19 @@ type receiver struct {
 
 func newReceiver(t *testing.T, respond func(w http.ResponseWriter, r *http.Request, n int)) *receiver {
 	t.Helper()
+	return startReceiver(t, false, respond)
+}
+
+// newTLSReceiver is newReceiver over HTTPS, as Slack and Discord are.
+func newTLSReceiver(t *testing.T, respond func(w http.ResponseWriter, r *http.Request, n int)) *receiver {
+	t.Helper()
+	return startReceiver(t, true, respond)
+}
+
+func startReceiver(t *testing.T, tls bool, respond func(w http.ResponseWriter, r *http.Request, n int)) *receiver {
+	t.Helper()
 	rc := &receiver{arrived: make(chan received, 1000)}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rc.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		got := received{At: time.Now(), Header: r.Header.Clone(), Body: body}
 		rc.mu.Lock()
@@ -58,6 +69,11 @@ func newReceiver(t *testing.T, respond func(w http.ResponseWriter, r *http.Reque
 		}
 		w.WriteHeader(http.StatusOK)
 	}))
+	if tls {
+		rc.StartTLS()
+	} else {
+		rc.Start()
+	}
 	t.Cleanup(rc.Close)
 	return rc
 }

@@ -45,7 +45,7 @@ type Sender struct {
 // NewSender returns a Sender whose attempts time out after timeout and
 // never follow redirects or use a proxy (a proxy would bypass the egress
 // policy).
-func NewSender(policy Policy, timeout time.Duration, version string) *Sender {
+func NewSender(policy Policy, timeout time.Duration, version string, tlsConfig *tls.Config) *Sender {
 	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: policy.control}
 	transport := &http.Transport{
 		Proxy:                 nil,
@@ -56,6 +56,7 @@ func NewSender(policy Policy, timeout time.Duration, version string) *Sender {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
+		TLSClientConfig:       tlsConfig,
 	}
 	return &Sender{
 		version: version,
