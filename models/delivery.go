@@ -133,12 +133,15 @@ func (s *Store) ClaimDeliveries(ctx context.Context, o ClaimOptions) ([]Delivery
 	now := s.Now().UnixMilli()
 	token := newLeaseToken()
 	skip := ""
-	args := []any{now, now}
+	args := []any{now + o.Lease.Milliseconds(), token, now, now}
 	if len(o.Skip) > 0 {
 		skip = "AND d.channel_id NOT IN ?"
 		args = append(args, o.Skip)
 	}
-	args = append(args, o.PerChannel, now, now, o.Limit)
+	// The candidates are the oldest due rows, bounded so a deep backlog
+	// costs no more to claim from than a shallow one; among them each
+	// channel gets at most PerChannel.
+	args = append(args, max(4*o.Limit, 200), o.PerChannel, now, now, o.Limit)
 	lock := ""
 	if s.engine == Postgres {
 		lock = "FOR UPDATE SKIP LOCKED"
@@ -148,9 +151,14 @@ WHERE id IN (
   SELECT id FROM deliveries
   WHERE id IN (
     SELECT id FROM (
-      SELECT d.id, ROW_NUMBER() OVER (PARTITION BY d.channel_id ORDER BY d.due_at, d.id) AS rn
-      FROM deliveries d JOIN channels c ON c.id = d.channel_id AND c.enabled
-      WHERE d.due_at <= ? AND d.lease_until < ? ` + skip + `
+      SELECT cand.id, ROW_NUMBER() OVER (PARTITION BY cand.channel_id ORDER BY cand.due_at, cand.id) AS rn
+      FROM (
+        SELECT d.id, d.channel_id, d.due_at
+        FROM deliveries d JOIN channels c ON c.id = d.channel_id AND c.enabled
+        WHERE d.due_at <= ? AND d.lease_until < ? ` + skip + `
+        ORDER BY d.due_at, d.id
+        LIMIT ?
+      ) cand
     ) ranked WHERE rn <= ?
   )
   AND due_at <= ? AND lease_until < ?
@@ -159,7 +167,7 @@ WHERE id IN (
 )
 RETURNING *`
 	var out []Delivery
-	err := s.db.WithContext(ctx).Raw(q, append([]any{now + o.Lease.Milliseconds(), token}, args...)...).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(q, args...).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}

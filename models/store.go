@@ -93,7 +93,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(10)
+		// As many idle as open: under load, closing and reopening connections
+		// (a PostgreSQL backend each) costs more than the work itself.
+		sqlDB.SetMaxIdleConns(20)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
 		s.engine = SQLite

@@ -100,7 +100,7 @@ func New(store *models.Store, cfg Config, logger *slog.Logger) *Engine {
 
 // lease is how long a claim holds: longer than any attempt can take, so
 // no other worker takes a delivery while its attempt may still be running.
-func (e *Engine) lease() time.Duration { return e.cfg.Timeout + 30*time.Second }
+func (e *Engine) lease() time.Duration { return e.cfg.Timeout + 10*time.Second }
 
 // Run delivers until ctx ends, then waits for attempts in flight (each
 // bounded by the timeout) and returns.
@@ -131,8 +131,10 @@ func (e *Engine) Run(ctx context.Context) {
 // returns how long to sleep before looking again.
 func (e *Engine) dispatch(ctx context.Context) time.Duration {
 	for ctx.Err() == nil {
-		free, skip := e.room()
-		if free == 0 {
+		free, busy, skip := e.room()
+		// Claim in batches: one claim per finished attempt would make
+		// the claim query the bottleneck under a backlog.
+		if free == 0 || (busy > 0 && free < e.cfg.Workers/4) {
 			return e.cfg.Poll // a finishing attempt signals freed
 		}
 		ds, err := e.store.ClaimDeliveries(ctx, models.ClaimOptions{Limit: free, PerChannel: e.cfg.PerChannel, Skip: skip, Lease: e.lease()})
@@ -156,16 +158,15 @@ func (e *Engine) dispatch(ctx context.Context) time.Duration {
 	return min(max(time.Until(due), 5*time.Millisecond), e.cfg.Poll)
 }
 
-func (e *Engine) room() (int, []int64) {
+func (e *Engine) room() (free, busy int, skip []int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var skip []int64
 	for id, n := range e.inflight {
 		if n >= e.cfg.PerChannel {
 			skip = append(skip, id)
 		}
 	}
-	return e.cfg.Workers - e.total, skip
+	return e.cfg.Workers - e.total, e.total, skip
 }
 
 // start loads what the claimed deliveries need and sends each in its own
