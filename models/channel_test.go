@@ -237,6 +237,28 @@ func TestDeliveryLifecycle(t *testing.T) {
 		if n != 0 {
 			t.Errorf("pruned %d fresh deliveries", n)
 		}
+		clock.Add(2 * lease) // the claim above lapses
+		again, err = s.ClaimDeliveries(ctx, models.ClaimOptions{Limit: 10, Lease: lease})
+		modelstest.Fatal(t, err, "claim to finish")
+		if len(again) != 1 {
+			t.Fatalf("a lapsed lease was not claimable: %+v", again)
+		}
+		for i := range again {
+			modelstest.Fatal(t, s.RecordAttempt(ctx, &again[i], models.AttemptResult{State: models.DeliveryDelivered,
+				Attempt: models.DeliveryAttempt{Number: again[i].Attempts + 1, StartedAt: clock.Now()}}), "finish")
+		}
+		clock.Add(31 * 24 * time.Hour)
+		_, err = s.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: "Fresh", Status: models.StatusOperational})
+		modelstest.Fatal(t, err, "fresh event")
+		n, err = s.PruneDeliveries(ctx, clock.Now().Add(-30*24*time.Hour))
+		modelstest.Fatal(t, err, "prune old")
+		left, _ := s.Deliveries(ctx, models.DeliveryFilter{})
+		if n != 1 || len(left) != 1 || left[0].State != models.DeliveryPending {
+			t.Errorf("pruned %d; left %+v, want only the fresh pending delivery", n, left)
+		}
+		if atts, _ := s.DeliveryAttempts(ctx, d.ID); len(atts) != 0 {
+			t.Errorf("attempts of a pruned delivery remain: %d", len(atts))
+		}
 	})
 }
 

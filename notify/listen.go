@@ -19,9 +19,13 @@ func Listen(ctx context.Context, store *models.Store, logger *slog.Logger) {
 	}
 	backoff := time.Second
 	for ctx.Err() == nil {
+		started := time.Now()
 		err := listenOnce(ctx, store)
 		if ctx.Err() != nil {
 			return
+		}
+		if time.Since(started) > time.Minute {
+			backoff = time.Second // it had been working: retry promptly
 		}
 		logger.Warn("delivery notifications lost; reconnecting", "error", err, "in", backoff)
 		select {
