@@ -37,5 +37,8 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 	if err := h.addDashboardActivity(c.Request().Context(), &v); err != nil {
 		return err
 	}
+	if v.Channels, v.ChannelNotices, err = h.channelRows(c.Request().Context()); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.DashboardPage(v))
 }

@@ -95,6 +95,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id int64, in GroupInput) (*Grou
 	if res.RowsAffected == 0 {
 		return nil, fmt.Errorf("update group %d: %w", id, ErrNotFound)
 	}
+	s.published(ctx)
 	return s.Group(ctx, id)
 }
 
@@ -107,6 +108,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id int64) error {
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("delete group %d: %w", id, ErrNotFound)
 	}
+	s.published(ctx)
 	return nil
 }
 

@@ -407,6 +407,7 @@ func (s *Store) SetPostmortem(ctx context.Context, id int64, body string) error 
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("save postmortem of incident %d: %w", id, ErrNotFound)
 	}
+	s.published(ctx)
 	return nil
 }
 
@@ -420,6 +421,7 @@ func (s *Store) DeleteIncident(ctx context.Context, id int64) error {
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("delete incident %d: %w", id, ErrNotFound)
 	}
+	s.published(ctx)
 	return nil
 }
 

@@ -193,6 +193,7 @@ func (s *Store) CancelMaintenance(ctx context.Context, id int64) error {
 		}
 		return fmt.Errorf("cancel maintenance %d: %w", id, ErrMaintenanceState)
 	}
+	s.published(ctx)
 	return nil
 }
 
@@ -211,6 +212,7 @@ func (s *Store) EndMaintenanceNow(ctx context.Context, id int64) error {
 		}
 		return fmt.Errorf("end maintenance %d: %w", id, ErrMaintenanceState)
 	}
+	s.published(ctx)
 	_, err := s.RunMaintenanceTransitions(ctx)
 	return err
 }

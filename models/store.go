@@ -36,8 +36,10 @@ type Store struct {
 	baseURL       string
 	partialWeight float64
 	sealer        Sealer
-	// wake is signalled after a commit that may have made deliveries due.
-	wake *Signal
+	// wake is signalled after a commit that may have made deliveries due;
+	// changed after a commit that may change the public page.
+	wake    *Signal
+	changed *Signal
 }
 
 // Options tune Open.
@@ -80,7 +82,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		weight = DefaultPartialWeight
 	}
 	s := &Store{now: now, dsn: databaseURL, baseURL: strings.TrimRight(opts.BaseURL, "/"), partialWeight: weight,
-		sealer: opts.Sealer, wake: NewSignal()}
+		sealer: opts.Sealer, wake: NewSignal(), changed: NewSignal()}
 	var err error
 	if IsPostgresURL(databaseURL) {
 		s.engine = Postgres
@@ -151,12 +153,43 @@ func gormLogger(l *slog.Logger) logger.Interface {
 // write runs fn in a transaction and, once it has committed, wakes the
 // delivery worker: fn may have written events and their deliveries.
 func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if err := s.db.WithContext(ctx).Transaction(fn); err != nil {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return notifyChanged(tx)
+	})
+	if err != nil {
 		return err
 	}
 	s.wake.Notify()
+	s.changed.Notify()
 	return nil
 }
+
+// notifyChanged tells other replicas, when tx commits, that public data
+// changed.
+func notifyChanged(tx *gorm.DB) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	if err := tx.Exec("SELECT pg_notify(?, '')", ChangesChannel).Error; err != nil {
+		return fmt.Errorf("notify %s: %w", ChangesChannel, err)
+	}
+	return nil
+}
+
+// published announces a change made outside write: to this process, and
+// on PostgreSQL to the other replicas.
+func (s *Store) published(ctx context.Context) {
+	s.changed.Notify()
+	_ = notifyChanged(s.db.WithContext(ctx)) // best effort: replicas also rebuild on a timer
+}
+
+// Changed is signalled, in this process, after a commit that may change
+// what the public page shows. Other processes learn it from PostgreSQL
+// NOTIFY on ChangesChannel (see Listen).
+func (s *Store) Changed() <-chan struct{} { return s.changed.C() }
 
 // DeliveriesDue is signalled, in this process, when deliveries may have
 // become due. Other processes learn it from PostgreSQL NOTIFY on

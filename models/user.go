@@ -129,6 +129,7 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error)
 	if err != nil {
 		return nil, fmt.Errorf("complete setup: %w", err)
 	}
+	s.published(ctx) // the page got its name
 	return u, nil
 }
 

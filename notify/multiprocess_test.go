@@ -51,7 +51,7 @@ func runWorker(dsn, name string) int {
 	e := notify.New(s, notify.Config{Policy: loopback, Version: name, Workers: 32, PerChannel: 8}, logger)
 	var wg sync.WaitGroup
 	wg.Go(func() { e.Run(ctx) })
-	wg.Go(func() { notify.Listen(ctx, s, logger) })
+	wg.Go(func() { s.Listen(ctx, logger) })
 	fmt.Println("ready")
 	go func() { io.Copy(io.Discard, os.Stdin); cancel() }()
 	wg.Wait()

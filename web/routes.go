@@ -68,4 +68,22 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets) {
 	admin.POST("/groups/:id/move", h.MoveGroup)
 	admin.GET("/groups/:id/delete", h.ConfirmDeleteGroup)
 	admin.POST("/groups/:id/delete", h.DeleteGroup)
+
+	// Notification channels and their delivery log
+	admin.GET("/channels", h.ListChannels)
+	admin.GET("/channels/new", h.NewChannel)
+	admin.POST("/channels", h.CreateChannel)
+	admin.GET("/channels/:id", h.ShowChannel)
+	admin.GET("/channels/:id/edit", h.EditChannel)
+	admin.POST("/channels/:id", h.UpdateChannel)
+	admin.POST("/channels/:id/test", h.SendChannelTest)
+	admin.GET("/channels/:id/test", h.RedirectChannelTest)
+	admin.POST("/channels/:id/enable", h.EnableChannel)
+	admin.POST("/channels/:id/disable", h.DisableChannel)
+	admin.GET("/channels/:id/rotate", h.ConfirmRotateSecret)
+	admin.POST("/channels/:id/rotate", h.RotateChannelSecret)
+	admin.GET("/channels/:id/delete", h.ConfirmDeleteChannel)
+	admin.POST("/channels/:id/delete", h.DeleteChannel)
+	admin.GET("/channels/:id/deliveries/:did", h.ShowDelivery)
+	admin.POST("/channels/:id/deliveries/:did/replay", h.ReplayDelivery)
 }

@@ -177,7 +177,7 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	var work sync.WaitGroup
 	work.Go(func() { schedule.New(store, logger, time.Second, nil).Run(workCtx) })
 	work.Go(func() { engine.Run(workCtx) })
-	work.Go(func() { notify.Listen(workCtx, store, logger) })
+	work.Go(func() { store.Listen(workCtx, logger) })
 
 	dbVersion, _ := store.ServerVersion(ctx)
 	logger.Info("Herald is running", "url", cfg.BaseURL, "listen", ln.Addr().String(),

@@ -1,0 +1,226 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/views"
+	"github.com/labstack/echo/v4"
+)
+
+// ShowChannel is a channel's page: notices, settings, signing secret, the
+// test panel and the delivery log (filtered by the query string).
+func (h *Handler) ShowChannel(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	cn, err := h.store.Channel(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	ch, err := h.adminChrome(c, cn.Name, "channels")
+	if err != nil {
+		return err
+	}
+	return h.renderChannelPage(c, http.StatusOK, ch, cn, views.TestPanel{Event: string(models.EventIncidentCreated)})
+}
+
+func (h *Handler) renderChannelPage(c echo.Context, status int, ch views.Chrome, cn *models.Channel, test views.TestPanel) error {
+	ch.Script = h.assets.URL("js/copy.js")
+	v := views.ChannelPageView{Chrome: ch, Channel: channelSummary(cn), Test: test}
+	v.Test.Available = h.notifier != nil
+	for _, e := range models.EventTypes {
+		v.Test.Events = append(v.Test.Events, views.Option{Value: string(e), Label: string(e)})
+	}
+	if cn.Type == models.ChannelWebhook && !cn.Unreadable {
+		v.Secret = &views.SecretView{Secret: cn.Secret, Window: durationWords(h.rotation)}
+		if cn.PreviousSecret != "" && cn.PreviousSecretUntil != nil && cn.PreviousSecretUntil.After(h.now()) {
+			v.Secret.PreviousUntil = &views.Time{At: *cn.PreviousSecretUntil}
+		}
+	}
+	var err error
+	if v.Deliveries, err = h.deliveryLog(c, cn.ID); err != nil {
+		return err
+	}
+	return render(c, status, views.ChannelPage(v))
+}
+
+func channelSummary(cn *models.Channel) views.ChannelSummary {
+	s := views.ChannelSummary{ID: cn.ID, Name: cn.Name, Type: string(cn.Type), TypeLabel: cn.Type.Label(),
+		URLHint: cn.URLHint, Events: eventsSummary(cn.EventList()), RetrySchedule: models.FormatRetrySchedule(cn.Schedule()),
+		Enabled: cn.Enabled, DisabledReason: cn.DisabledReason, DisabledAt: timePtr(cn.DisabledAt),
+		FailedEvents: cn.FailedEvents, Created: views.Time{At: cn.CreatedAt}, Unreadable: cn.Unreadable}
+	if cn.RetrySchedule == "" {
+		s.RetrySchedule += " (default)"
+	}
+	for _, hd := range cn.Headers {
+		s.HeaderNames = append(s.HeaderNames, hd.Name)
+	}
+	return s
+}
+
+// durationWords writes a rotation window for people: "24 hours", "7 days".
+func durationWords(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d >= time.Minute:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return d.String()
+}
+
+// SendChannelTest sends a sample event to the channel at once and shows the
+// page again with the request and the answer (no redirect: the result is
+// on this page only).
+func (h *Handler) SendChannelTest(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	cn, err := h.store.Channel(ctx, id)
+	if err != nil {
+		return err
+	}
+	if h.notifier == nil {
+		return h.redirectWithFlash(c, channelPath(id), "error", "Test sends are not available on this server.")
+	}
+	test := views.TestPanel{Event: c.FormValue("event")}
+	res, err := h.notifier.SendTest(ctx, cn, models.EventType(test.Event))
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		ch, err := h.adminChrome(c, cn.Name, "channels")
+		if err != nil {
+			return err
+		}
+		test.Error = ve.Fields["event"]
+		return h.renderChannelPage(c, http.StatusUnprocessableEntity, ch, cn, test)
+	}
+	if err != nil {
+		return err
+	}
+	ch, err := h.adminChrome(c, cn.Name, "channels")
+	if err != nil {
+		return err
+	}
+	a := attemptView(res.Attempt)
+	ch.Flashes = append(ch.Flashes, testFlash(a))
+	test.Result = &views.TestResultView{DeliveryURL: deliveryPath(id, res.Delivery.ID), Attempt: a}
+	// The channel may have changed: a receiver saying the webhook is gone
+	// disables it.
+	if cn, err = h.store.Channel(ctx, id); err != nil {
+		return err
+	}
+	return h.renderChannelPage(c, http.StatusOK, ch, cn, test)
+}
+
+// RedirectChannelTest sends a reload of a test result, which would
+// otherwise ask to send the form again, back to the channel's page.
+func (h *Handler) RedirectChannelTest(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	return seeOther(c, channelPath(id)+"#test")
+}
+
+// testFlash sums up a test send: "Test sent: HTTP 200 in 12 ms".
+func testFlash(a views.AttemptView) views.Flash {
+	switch {
+	case a.Response.Code != 0 && a.Response.OK:
+		return views.Flash{Kind: "success", Text: fmt.Sprintf("Test sent: HTTP %d in %s.", a.Response.Code, a.Duration)}
+	case a.Response.Code != 0:
+		return views.Flash{Kind: "error", Text: fmt.Sprintf("Test failed: the receiver answered HTTP %d in %s.", a.Response.Code, a.Duration)}
+	}
+	return views.Flash{Kind: "error", Text: "Test failed: " + a.Error}
+}
+
+// EnableChannel re-enables a channel: one click from its notice.
+func (h *Handler) EnableChannel(c echo.Context) error {
+	return h.setChannelEnabled(c, true, "Channel “%s” re-enabled. Deliveries waiting for it go out now.")
+}
+
+// DisableChannel stops a channel's notifications until it is enabled.
+func (h *Handler) DisableChannel(c echo.Context) error {
+	return h.setChannelEnabled(c, false, "Channel “%s” disabled. It receives nothing until you enable it again.")
+}
+
+func (h *Handler) setChannelEnabled(c echo.Context, enabled bool, msg string) error {
+	ctx := c.Request().Context()
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	cn, err := h.store.Channel(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := h.store.SetChannelEnabled(ctx, id, enabled); err != nil {
+		return err
+	}
+	next := channelPath(id)
+	if n := c.FormValue("next"); n != "" {
+		next = safeNext(n)
+	}
+	return h.redirectWithFlash(c, next, "success", fmt.Sprintf(msg, cn.Name))
+}
+
+// ConfirmRotateSecret explains a rotation before it happens.
+func (h *Handler) ConfirmRotateSecret(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	cn, err := h.store.Channel(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if cn.Type != models.ChannelWebhook {
+		return errNotFound
+	}
+	ch, err := h.adminChrome(c, "Rotate secret of "+cn.Name, "channels")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
+		Chrome:   ch,
+		Question: fmt.Sprintf("Rotate the signing secret of “%s”?", cn.Name),
+		Detail: fmt.Sprintf("Herald makes a new secret at once. For the next %s both secrets sign every request, "+
+			"so your receiver keeps verifying while you give it the new one; after that only the new secret signs.",
+			durationWords(h.rotation)),
+		Action:  channelPath(id) + "/rotate",
+		Confirm: "Rotate secret",
+		Cancel:  channelPath(id),
+	}))
+}
+
+// RotateChannelSecret gives a webhook channel a new signing secret.
+func (h *Handler) RotateChannelSecret(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	cn, err := h.store.RotateChannelSecret(c.Request().Context(), id, h.rotation)
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		return h.redirectWithFlash(c, channelPath(id), "error", "Only webhook channels have a signing secret.")
+	}
+	if errors.Is(err, models.ErrNoSealer) {
+		return h.redirectWithFlash(c, channelPath(id), "error", "Herald cannot read this channel's secrets with its secret key. Edit the channel and enter its URL again first.")
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Secret rotated. Only the new secret signs from now on."
+	if cn.PreviousSecretUntil != nil {
+		msg = fmt.Sprintf("Secret rotated. The previous secret keeps signing until %s.", views.Time{At: *cn.PreviousSecretUntil}.Human())
+	}
+	return h.redirectWithFlash(c, channelPath(id)+"#secret-heading", "success", msg)
+}

@@ -1,0 +1,283 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/views"
+	"github.com/labstack/echo/v4"
+)
+
+const deliveriesPerPage = 50
+
+func deliveryPath(channelID int64, deliveryID string) string {
+	return fmt.Sprintf("/admin/channels/%d/deliveries/%s", channelID, deliveryID)
+}
+
+// deliveryLog reads the log's filters from the query string and loads one
+// page. Values it cannot use are ignored, and a note says so: a bad link
+// still shows the log.
+func (h *Handler) deliveryLog(c echo.Context, channelID int64) (views.DeliveriesView, error) {
+	ctx := c.Request().Context()
+	f, fv, query := deliveryFilter(c)
+	f.ChannelID = channelID
+	page := listPage(c)
+	total, err := h.store.CountDeliveries(ctx, f)
+	if err != nil {
+		return views.DeliveriesView{}, err
+	}
+	f.Limit, f.Offset = deliveriesPerPage, (page-1)*deliveriesPerPage
+	list, err := h.store.Deliveries(ctx, f)
+	if err != nil {
+		return views.DeliveriesView{}, err
+	}
+	v := views.DeliveriesView{Filter: fv, Total: total}
+	for _, d := range list {
+		v.Rows = append(v.Rows, views.DeliveryRow{ID: d.ID, URL: deliveryPath(channelID, d.ID), Event: string(d.EventType),
+			Test: d.Test, At: views.Time{At: d.CreatedAt}, State: deliveryStateView(d.State), Attempts: d.Attempts,
+			LastStatus: views.HTTPStatus{Code: d.LastStatus, OK: d.LastStatus >= 200 && d.LastStatus < 300, Error: d.LastError}, Duration: durationMS(d.LastDurationMS, d.Attempts > 0)})
+	}
+	pageURL := func(n int) string {
+		q := url.Values{}
+		for k, vs := range query {
+			q[k] = vs
+		}
+		if n > 1 {
+			q.Set("page", strconv.Itoa(n))
+		}
+		s := channelPath(channelID)
+		if enc := q.Encode(); enc != "" {
+			s += "?" + enc
+		}
+		return s + "#deliveries"
+	}
+	if page > 1 {
+		v.Newer = pageURL(page - 1)
+	}
+	if int64(page*deliveriesPerPage) < total {
+		v.Older = pageURL(page + 1)
+	}
+	return v, nil
+}
+
+// deliveryFilter parses state, event, from and to. It returns the filter,
+// the form's values and notes, and the query of the valid values (for
+// page links).
+func deliveryFilter(c echo.Context) (models.DeliveryFilter, views.DeliveryFilterView, url.Values) {
+	var f models.DeliveryFilter
+	fv := views.DeliveryFilterView{States: []views.Option{{Value: "", Label: "All states"}}, Events: []views.Option{{Value: "", Label: "All events"}}}
+	for _, s := range models.DeliveryStates {
+		fv.States = append(fv.States, views.Option{Value: string(s), Label: deliveryStateView(s).Label})
+	}
+	for _, e := range models.EventTypes {
+		fv.Events = append(fv.Events, views.Option{Value: string(e), Label: string(e)})
+	}
+	query := url.Values{}
+	if s := c.QueryParam("state"); s != "" {
+		if slices.Contains(models.DeliveryStates, models.DeliveryState(s)) {
+			f.State, fv.State = models.DeliveryState(s), s
+			query.Set("state", s)
+		} else {
+			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown state “%s” ignored: choose pending, retrying, delivered or failed.", clip(s)))
+		}
+	}
+	if e := c.QueryParam("event"); e != "" {
+		if slices.Contains(models.EventTypes, models.EventType(e)) {
+			f.EventType, fv.Event = models.EventType(e), e
+			query.Set("event", e)
+		} else {
+			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown event type “%s” ignored.", clip(e)))
+		}
+	}
+	from, okFrom := filterDate(c.QueryParam("from"), "start", &fv.Notes)
+	to, okTo := filterDate(c.QueryParam("to"), "end", &fv.Notes)
+	if okFrom && okTo && to.Before(from) {
+		fv.Notes = append(fv.Notes, "The end date is before the start date; the end date is ignored.")
+		okTo = false
+	}
+	if okFrom {
+		f.From, fv.From = from, from.Format(time.DateOnly)
+		query.Set("from", fv.From)
+	}
+	if okTo {
+		f.To, fv.To = to.AddDate(0, 0, 1), to.Format(time.DateOnly) // the whole end day
+		query.Set("to", fv.To)
+	}
+	fv.Active = len(query) > 0 || len(fv.Notes) > 0
+	return f, fv, query
+}
+
+// filterDate reads a YYYY-MM-DD date as midnight UTC.
+func filterDate(s, which string, notes *[]string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation(time.DateOnly, s, time.UTC)
+	if err != nil || t.Year() < 1970 || t.Year() > 9999 {
+		*notes = append(*notes, fmt.Sprintf("“%s” is not a date like 2026-01-14; the %s date is ignored.", clip(s), which))
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// clip shortens echoed input so a long query cannot flood the page.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= 40 {
+		return s
+	}
+	return string([]rune(s)[:40]) + "…"
+}
+
+func httpStatusView(code int, errText string) views.HTTPStatus {
+	return views.HTTPStatus{Code: code, Text: http.StatusText(code), OK: code >= 200 && code < 300, Error: errText}
+}
+
+// durationMS writes an attempt's duration: "12 ms", "1.4 s"; "—" before
+// the first attempt.
+func durationMS(ms int, attempted bool) string {
+	switch {
+	case !attempted:
+		return "—"
+	case ms < 1000:
+		return fmt.Sprintf("%d ms", ms)
+	}
+	return strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64) + " s"
+}
+
+// attemptView prepares a logged attempt: headers decoded from their JSON,
+// JSON bodies indented.
+func attemptView(a models.DeliveryAttempt) views.AttemptView {
+	outcome := a.Outcome
+	if outcome == "" {
+		outcome = string(models.DeliveryFailed)
+	}
+	v := views.AttemptView{Number: a.Number, At: views.Time{At: a.StartedAt}, Duration: durationMS(a.DurationMS, true),
+		Outcome: deliveryStateView(models.DeliveryState(outcome)), ErrorClass: a.ErrorClass, Error: a.Error,
+		RequestURL: a.RequestURL, RequestHeaders: headerLines(a.RequestHeaders), RequestBody: prettyBody(a.RequestBody),
+		Response: httpStatusView(a.ResponseStatus, a.Error), ResponseHeaders: headerLines(a.ResponseHeaders),
+		ResponseBody: prettyBody(a.ResponseBody)}
+	if a.ErrorClass == "http" && a.Error == fmt.Sprintf("HTTP %d", a.ResponseStatus) {
+		v.Error = "" // says no more than the status beside it
+	}
+	return v
+}
+
+// headerLines decodes the log's {"Name": ["value", …]} into sorted lines.
+func headerLines(raw string) []views.Header {
+	if strings.TrimSpace(raw) == "" {
+		return nil
+	}
+	var hs map[string][]string
+	if err := json.Unmarshal([]byte(raw), &hs); err != nil {
+		return []views.Header{{Name: "(unreadable)", Value: raw}}
+	}
+	names := make([]string, 0, len(hs))
+	for n := range hs {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	var out []views.Header
+	for _, n := range names {
+		for _, v := range hs[n] {
+			out = append(out, views.Header{Name: n, Value: v})
+		}
+	}
+	return out
+}
+
+// prettyBody indents a JSON body; anything else is shown as it came.
+func prettyBody(body string) string {
+	trimmed := strings.TrimSpace(body)
+	if trimmed == "" || (trimmed[0] != '{' && trimmed[0] != '[') || !json.Valid([]byte(trimmed)) {
+		return body
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(trimmed), "", "  "); err != nil {
+		return body
+	}
+	return buf.String()
+}
+
+// loadDelivery reads :id and :did and loads the delivery, which must
+// belong to that channel.
+func (h *Handler) loadDelivery(c echo.Context) (*models.Channel, *models.Delivery, error) {
+	ctx := c.Request().Context()
+	id, err := pathID(c, "id")
+	if err != nil {
+		return nil, nil, err
+	}
+	did := c.Param("did")
+	if !strings.HasPrefix(did, "dlv_") || len(did) > 64 {
+		return nil, nil, errNotFound
+	}
+	cn, err := h.store.Channel(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := h.store.Delivery(ctx, did)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.ChannelID != cn.ID {
+		return nil, nil, errNotFound
+	}
+	return cn, d, nil
+}
+
+// ShowDelivery is one delivery with every attempt.
+func (h *Handler) ShowDelivery(c echo.Context) error {
+	cn, d, err := h.loadDelivery(c)
+	if err != nil {
+		return err
+	}
+	attempts, err := h.store.DeliveryAttempts(c.Request().Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	ch, err := h.adminChrome(c, string(d.EventType)+" delivery · "+cn.Name, "channels")
+	if err != nil {
+		return err
+	}
+	v := views.DeliveryPageView{Chrome: ch, ChannelID: cn.ID, ChannelName: cn.Name, ID: d.ID, Event: string(d.EventType),
+		Test: d.Test, State: deliveryStateView(d.State), Attempts: d.Attempts, Created: views.Time{At: d.CreatedAt},
+		Completed: timePtr(d.CompletedAt)}
+	if due := d.Due(); !due.IsZero() && !d.State.Final() {
+		v.Due = &views.Time{At: due}
+	}
+	for _, a := range attempts {
+		v.List = append(v.List, attemptView(a))
+	}
+	return render(c, http.StatusOK, views.DeliveryPage(v))
+}
+
+// ReplayDelivery queues one more attempt of a delivery, with the same
+// X-Request-ID and a fresh signature.
+func (h *Handler) ReplayDelivery(c echo.Context) error {
+	cn, d, err := h.loadDelivery(c)
+	if err != nil {
+		return err
+	}
+	back := deliveryPath(cn.ID, d.ID)
+	err = h.store.ReplayDelivery(c.Request().Context(), d.ID)
+	if errors.Is(err, models.ErrConflict) {
+		return h.redirectWithFlash(c, back, "error", "An attempt of this delivery is under way. Replay it once it has finished.")
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Replay queued. Herald sends it again within seconds, with the same X-Request-ID."
+	if !cn.Enabled {
+		msg = "Replay queued. It goes out when the channel is enabled again."
+	}
+	return h.redirectWithFlash(c, back, "success", msg)
+}
