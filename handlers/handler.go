@@ -15,6 +15,7 @@ import (
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/notify"
+	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/static"
 	"github.com/heraldstatus/herald/views"
 	"github.com/labstack/echo/v4"
@@ -40,6 +41,8 @@ type Options struct {
 	// RotationWindow is how long a rotated-out signing secret keeps
 	// signing; 0 means models.DefaultRotationWindow.
 	RotationWindow time.Duration
+	// PublicMaxAge is the Cache-Control max-age of public responses.
+	PublicMaxAge time.Duration
 }
 
 // Handler serves Herald's pages.
@@ -56,6 +59,9 @@ type Handler struct {
 	notifier   *notify.Engine
 	egress     notify.Policy
 	rotation   time.Duration
+	public     *public.Manager
+	// publicCacheControl is the Cache-Control of public responses.
+	publicCacheControl string
 }
 
 // New builds a Handler.
@@ -76,7 +82,7 @@ func New(o Options) *Handler {
 	if rotation == 0 {
 		rotation = models.DefaultRotationWindow
 	}
-	return &Handler{
+	h := &Handler{
 		notifier:   o.Notifier,
 		egress:     o.Egress,
 		rotation:   rotation,
@@ -90,6 +96,14 @@ func New(o Options) *Handler {
 		limiter:    newLoginLimiter(now),
 		markdown:   md,
 	}
+	maxAge := o.PublicMaxAge
+	if maxAge == 0 {
+		maxAge = 10 * time.Second
+	}
+	h.publicCacheControl = fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds()))
+	h.public = public.NewManager(public.Options{Store: o.Store, PageID: models.DefaultPageID,
+		Markdown: md, HTML: h.renderPublicPage, Logger: o.Logger})
+	return h
 }
 
 // render writes comp into a buffer first, so a failed render is a clean 500

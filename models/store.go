@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -40,6 +41,9 @@ type Store struct {
 	// changed after a commit that may change the public page.
 	wake    *Signal
 	changed *Signal
+	// generation counts changes to public data seen by this process, so
+	// caches can tell they are stale.
+	generation atomic.Int64
 }
 
 // Options tune Open.
@@ -163,9 +167,19 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		return err
 	}
 	s.wake.Notify()
-	s.changed.Notify()
+	s.markChanged()
 	return nil
 }
+
+// markChanged records a change to public data and signals Changed.
+func (s *Store) markChanged() {
+	s.generation.Add(1)
+	s.changed.Notify()
+}
+
+// Generation increases with every change to public data this process has
+// made or heard of: a cache built at an older generation is stale.
+func (s *Store) Generation() int64 { return s.generation.Load() }
 
 // notifyChanged tells other replicas, when tx commits, that public data
 // changed.
@@ -182,7 +196,7 @@ func notifyChanged(tx *gorm.DB) error {
 // published announces a change made outside write: to this process, and
 // on PostgreSQL to the other replicas.
 func (s *Store) published(ctx context.Context) {
-	s.changed.Notify()
+	s.markChanged()
 	_ = notifyChanged(s.db.WithContext(ctx)) // best effort: replicas also rebuild on a timer
 }
 

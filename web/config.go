@@ -40,6 +40,8 @@ type Config struct {
 	DeliveryPoll        time.Duration
 	ChannelDisableAfter int
 	RotationWindow      time.Duration
+	// PublicMaxAge is the Cache-Control max-age of public responses.
+	PublicMaxAge time.Duration
 }
 
 // Notify is the delivery engine's configuration.
@@ -117,6 +119,7 @@ func settings() []setting {
 		{"delivery-poll", "HERALD_DELIVERY_POLL", "5s", "how often to look for due deliveries when no wake-up arrives", dur(func(c *Config) *time.Duration { return &c.DeliveryPoll })},
 		{"delivery-retention", "HERALD_DELIVERY_RETENTION", "720h", "how long finished deliveries stay in the delivery log", dur(func(c *Config) *time.Duration { return &c.DeliveryRetention })},
 		{"channel-disable-after", "HERALD_CHANNEL_DISABLE_AFTER", "10", "disable a channel after this many consecutive failed events (over at least 24 h)", count(func(c *Config) *int { return &c.ChannelDisableAfter })},
+		{"public-max-age", "HERALD_PUBLIC_MAX_AGE", "10s", "how long browsers and proxies may cache the public page, JSON, feeds and badges", dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
 		{"secret-rotation-window", "HERALD_SECRET_ROTATION_WINDOW", "24h", "how long a rotated-out webhook signing secret keeps signing", dur(func(c *Config) *time.Duration { return &c.RotationWindow })},
 	}
 }

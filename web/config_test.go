@@ -36,6 +36,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		DeliveryRetention:   720 * time.Hour,
 		ChannelDisableAfter: 10,
 		RotationWindow:      24 * time.Hour,
+		PublicMaxAge:        10 * time.Second,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -92,6 +93,7 @@ func TestLoadConfigSources(t *testing.T) {
 					DeliveryRetention:   720 * time.Hour,
 					ChannelDisableAfter: 10,
 					RotationWindow:      24 * time.Hour,
+					PublicMaxAge:        10 * time.Second,
 				}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("\n got %+v\nwant %+v", c, want)

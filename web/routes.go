@@ -15,6 +15,10 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets) {
 
 	// Public status page
 	e.GET("/", h.ShowStatusPage)
+	e.GET("/api/v2/*", h.StatusJSON)
+	e.GET("/history.atom", h.Feed)
+	e.GET("/history.rss", h.Feed)
+	e.GET("/badge.svg", h.Badge)
 	e.GET("/incidents/:id", h.ShowIncidentPermalink)
 	e.GET("/maintenance/:id", h.ShowMaintenancePermalink)
 

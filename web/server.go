@@ -14,6 +14,7 @@ import (
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/notify"
+	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/static"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -30,8 +31,15 @@ type Deps struct {
 	Notifier *notify.Engine
 }
 
+// Server is Herald's HTTP handler and the background work it owns.
+type Server struct {
+	*echo.Echo
+	// Public keeps the public snapshot fresh; run it beside the server.
+	Public *public.Manager
+}
+
 // New builds the Echo server with every route.
-func New(d Deps) (*echo.Echo, error) {
+func New(d Deps) (*Server, error) {
 	assets, err := static.New()
 	if err != nil {
 		return nil, err
@@ -52,6 +60,7 @@ func New(d Deps) (*echo.Echo, error) {
 		Notifier:       d.Notifier,
 		Egress:         d.Config.Egress(),
 		RotationWindow: d.Config.RotationWindow,
+		PublicMaxAge:   d.Config.PublicMaxAge,
 	})
 
 	e := echo.New()
@@ -66,7 +75,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(middleware.BodyLimit(bodyLimit(d.Config.MaxBodyBytes)))
 	e.Use(securityHeaders)
 	registerRoutes(e, h, assets)
-	return e, nil
+	return &Server{Echo: e, Public: h.Public()}, nil
 }
 
 func bodyLimit(n int64) string {

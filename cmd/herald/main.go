@@ -178,6 +178,7 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	work.Go(func() { schedule.New(store, logger, time.Second, nil).Run(workCtx) })
 	work.Go(func() { engine.Run(workCtx) })
 	work.Go(func() { store.Listen(workCtx, logger) })
+	work.Go(func() { e.Public.Run(workCtx) })
 
 	dbVersion, _ := store.ServerVersion(ctx)
 	logger.Info("Herald is running", "url", cfg.BaseURL, "listen", ln.Addr().String(),

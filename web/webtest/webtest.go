@@ -58,6 +58,9 @@ func Start(t testing.TB, engine models.Engine) *Server {
 	if err != nil {
 		t.Fatalf("build server: %v", err)
 	}
+	pubDone := make(chan struct{})
+	go func() { defer close(pubDone); e.Public.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-pubDone })
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &Server{URL: srv.URL, Store: store, Engine: notifier}

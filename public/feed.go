@@ -1,0 +1,323 @@
+package public
+
+import (
+	"cmp"
+	"encoding/xml"
+	"fmt"
+	"html"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/heraldstatus/herald/markdown"
+	"github.com/heraldstatus/herald/models"
+)
+
+// feedLimit caps the entries of the Atom and RSS feeds.
+const feedLimit = 50
+
+// feedEntry is an incident or a maintenance window as both feeds show it.
+type feedEntry struct {
+	URL       string // permalink, also the entry's id
+	Title     string
+	Category  string // "incident" or "maintenance"
+	Published time.Time
+	Updated   time.Time // latest activity: the feeds' sort key
+	HTML      string
+	id        int64
+}
+
+// AtomFeed and RSSFeed list d's incidents and maintenance windows
+// (SPEC §6.3), newest first.
+func AtomFeed(d *Data, md *markdown.Renderer) ([]byte, error) {
+	entries := feedEntries(d, md)
+	feed := atomFeed{
+		NS:        "http://www.w3.org/2005/Atom",
+		ID:        d.BaseURL + "/",
+		Title:     feedTitle(d),
+		Subtitle:  d.Page.Description,
+		Updated:   atomTime(feedUpdated(d, entries)),
+		Generator: "Herald",
+		Author:    atomPerson{Name: d.Page.Name},
+		Links: []atomLink{
+			{Rel: "self", Type: "application/atom+xml", Href: d.BaseURL + "/history.atom"},
+			{Rel: "alternate", Type: "text/html", Href: d.BaseURL + "/"},
+		},
+	}
+	for _, e := range entries {
+		feed.Entries = append(feed.Entries, atomEntry{
+			ID:        e.URL,
+			Title:     atomText{Type: "text", Text: e.Title},
+			Updated:   atomTime(e.Updated),
+			Published: atomTime(e.Published),
+			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: e.URL}},
+			Author:    atomPerson{Name: d.Page.Name},
+			Category:  atomCategory{Term: e.Category},
+			Content:   atomText{Type: "html", Text: e.HTML},
+		})
+	}
+	return marshalFeed(feed, "Atom")
+}
+
+// RSSFeed is AtomFeed as RSS 2.0.
+func RSSFeed(d *Data, md *markdown.Renderer) ([]byte, error) {
+	entries := feedEntries(d, md)
+	description := d.Page.Description
+	if strings.TrimSpace(description) == "" {
+		description = "Incidents and maintenance of " + d.Page.Name
+	}
+	doc := rssDoc{
+		Version: "2.0",
+		AtomNS:  "http://www.w3.org/2005/Atom",
+		Channel: rssChannel{
+			Title:         feedTitle(d),
+			Link:          d.BaseURL + "/",
+			Description:   description,
+			AtomLink:      atomLink{Rel: "self", Type: "application/rss+xml", Href: d.BaseURL + "/history.rss"},
+			LastBuildDate: rssTime(feedUpdated(d, entries)),
+			Generator:     "Herald",
+		},
+	}
+	for _, e := range entries {
+		doc.Channel.Items = append(doc.Channel.Items, rssItem{
+			Title:       e.Title,
+			Link:        e.URL,
+			GUID:        rssGUID{IsPermaLink: "true", Value: e.URL},
+			PubDate:     rssTime(e.Updated),
+			Category:    e.Category,
+			Description: e.HTML,
+		})
+	}
+	return marshalFeed(doc, "RSS")
+}
+
+func marshalFeed(v any, kind string) ([]byte, error) {
+	body, err := xml.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("render %s feed: %w", kind, err)
+	}
+	out := make([]byte, 0, len(xml.Header)+len(body)+1)
+	out = append(out, xml.Header...)
+	out = append(out, body...)
+	return append(out, '\n'), nil
+}
+
+func feedTitle(d *Data) string { return d.Page.Name + " status" }
+
+// feedUpdated is when the feed last changed: its newest entry, else now.
+func feedUpdated(d *Data, entries []feedEntry) time.Time {
+	if len(entries) > 0 {
+		return entries[0].Updated
+	}
+	return d.Now
+}
+
+func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+func rssTime(t time.Time) string  { return t.UTC().Format(time.RFC1123Z) }
+
+// feedEntries merges incidents and maintenance windows (cancelled ones
+// left out), newest activity first, at most feedLimit of them. Unresolved
+// incidents and active or upcoming windows are merged in too, in case they
+// fell outside the RecentLimit lists.
+func feedEntries(d *Data, md *markdown.Renderer) []feedEntry {
+	var out []feedEntry
+	seen := map[int64]bool{}
+	for _, list := range [][]models.Incident{d.Incidents, d.Unresolved} {
+		for i := range list {
+			if !seen[list[i].ID] {
+				seen[list[i].ID] = true
+				out = append(out, feedIncident(d, &list[i], md))
+			}
+		}
+	}
+	clear(seen)
+	for _, list := range [][]models.Maintenance{d.Maintenances, d.Active, d.Upcoming} {
+		for i := range list {
+			m := &list[i]
+			if m.Status != models.MaintenanceCancelled && !seen[m.ID] {
+				seen[m.ID] = true
+				out = append(out, feedMaintenance(d, m, md))
+			}
+		}
+	}
+	// Deterministic order, so an unchanged page keeps its ETag.
+	slices.SortFunc(out, func(a, b feedEntry) int {
+		return cmp.Or(b.Updated.Compare(a.Updated), cmp.Compare(a.Category, b.Category), cmp.Compare(b.id, a.id))
+	})
+	if len(out) > feedLimit {
+		out = out[:feedLimit]
+	}
+	return out
+}
+
+func feedLatest(times ...time.Time) time.Time {
+	var t time.Time
+	for _, c := range times {
+		if c.After(t) {
+			t = c
+		}
+	}
+	return t
+}
+
+func feedDeref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+func feedIncident(d *Data, inc *models.Incident, md *markdown.Renderer) feedEntry {
+	updates := slices.Clone(inc.Updates)
+	slices.SortStableFunc(updates, func(a, b models.IncidentUpdate) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+	})
+	activity := feedLatest(feedDeref(inc.ResolvedAt), feedDeref(inc.PostmortemAt))
+	if len(updates) > 0 {
+		activity = feedLatest(activity, updates[0].CreatedAt)
+	}
+	if activity.IsZero() {
+		activity = feedLatest(inc.StartedAt, inc.CreatedAt)
+	}
+	published := inc.StartedAt
+	if published.IsZero() {
+		published = inc.CreatedAt
+	}
+
+	var b strings.Builder
+	if strings.TrimSpace(inc.Postmortem) != "" {
+		feedStatusLine(&b, "Postmortem", feedDeref(inc.PostmortemAt))
+		b.WriteString(md.Render(inc.Postmortem))
+	}
+	for _, u := range updates {
+		feedStatusLine(&b, u.Status.Label(), u.CreatedAt)
+		b.WriteString(md.Render(u.Message))
+	}
+	feedComponents(&b, inc.Components)
+
+	prefix := "[" + inc.Status.Label() + "] "
+	if inc.Status == models.IncidentResolved {
+		prefix = "[Resolved] "
+	}
+	url := fmt.Sprintf("%s/incidents/%d", d.BaseURL, inc.ID)
+	return feedEntry{URL: url, Title: prefix + inc.Title, Category: "incident",
+		Published: published.UTC(), Updated: activity.UTC(), HTML: b.String(), id: inc.ID}
+}
+
+func feedMaintenance(d *Data, m *models.Maintenance, md *markdown.Renderer) feedEntry {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<p><strong>%s</strong> – %s to %s</p>", html.EscapeString(m.Status.Label()),
+		feedTime(m.WindowStart), feedTime(m.WindowEnd))
+	b.WriteString(md.Render(m.Message))
+	feedComponents(&b, m.Components)
+
+	published := m.CreatedAt
+	if published.IsZero() {
+		published = m.WindowStart
+	}
+	updated := feedLatest(m.UpdatedAt, published)
+	url := fmt.Sprintf("%s/maintenance/%d", d.BaseURL, m.ID)
+	return feedEntry{URL: url, Title: "Maintenance: " + m.Title, Category: "maintenance",
+		Published: published.UTC(), Updated: updated.UTC(), HTML: b.String(), id: m.ID}
+}
+
+// feedStatusLine writes the heading of one timeline entry.
+func feedStatusLine(b *strings.Builder, status string, at time.Time) {
+	fmt.Fprintf(b, "<p><strong>%s</strong>", html.EscapeString(status))
+	if !at.IsZero() {
+		b.WriteString(" – " + feedTime(at))
+	}
+	b.WriteString("</p>")
+}
+
+func feedComponents(b *strings.Builder, comps []models.Component) {
+	if len(comps) == 0 {
+		return
+	}
+	names := make([]string, len(comps))
+	for i, c := range comps {
+		names[i] = html.EscapeString(c.Name)
+	}
+	b.WriteString("<p>Affected components: " + strings.Join(names, ", ") + "</p>")
+}
+
+// feedTime is a time as readers of the feed see it, always in UTC.
+func feedTime(t time.Time) string {
+	return t.UTC().Format("Jan 2, 2006 15:04 UTC")
+}
+
+// Atom 1.0 (RFC 4287).
+type atomFeed struct {
+	XMLName   xml.Name    `xml:"feed"`
+	NS        string      `xml:"xmlns,attr"`
+	ID        string      `xml:"id"`
+	Title     string      `xml:"title"`
+	Subtitle  string      `xml:"subtitle,omitempty"`
+	Updated   string      `xml:"updated"`
+	Links     []atomLink  `xml:"link"`
+	Author    atomPerson  `xml:"author"`
+	Generator string      `xml:"generator"`
+	Entries   []atomEntry `xml:"entry"`
+}
+
+type atomEntry struct {
+	ID        string       `xml:"id"`
+	Title     atomText     `xml:"title"`
+	Updated   string       `xml:"updated"`
+	Published string       `xml:"published"`
+	Links     []atomLink   `xml:"link"`
+	Author    atomPerson   `xml:"author"`
+	Category  atomCategory `xml:"category"`
+	Content   atomText     `xml:"content"`
+}
+
+type atomText struct {
+	Type string `xml:"type,attr"`
+	Text string `xml:",chardata"`
+}
+
+type atomLink struct {
+	Rel  string `xml:"rel,attr"`
+	Type string `xml:"type,attr,omitempty"`
+	Href string `xml:"href,attr"`
+}
+
+type atomPerson struct {
+	Name string `xml:"name"`
+}
+
+type atomCategory struct {
+	Term string `xml:"term,attr"`
+}
+
+// RSS 2.0, with an atom:link to itself as feed validators recommend.
+type rssDoc struct {
+	XMLName xml.Name   `xml:"rss"`
+	Version string     `xml:"version,attr"`
+	AtomNS  string     `xml:"xmlns:atom,attr"`
+	Channel rssChannel `xml:"channel"`
+}
+
+type rssChannel struct {
+	Title         string    `xml:"title"`
+	Link          string    `xml:"link"`
+	Description   string    `xml:"description"`
+	AtomLink      atomLink  `xml:"atom:link"`
+	LastBuildDate string    `xml:"lastBuildDate"`
+	Generator     string    `xml:"generator"`
+	Items         []rssItem `xml:"item"`
+}
+
+type rssItem struct {
+	Title       string  `xml:"title"`
+	Link        string  `xml:"link"`
+	GUID        rssGUID `xml:"guid"`
+	PubDate     string  `xml:"pubDate"`
+	Category    string  `xml:"category"`
+	Description string  `xml:"description"`
+}
+
+type rssGUID struct {
+	IsPermaLink string `xml:"isPermaLink,attr"`
+	Value       string `xml:",chardata"`
+}

@@ -1,0 +1,242 @@
+package public
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/heraldstatus/herald/markdown"
+	"github.com/heraldstatus/herald/models"
+)
+
+// Resource is one public response, ready to send: the body, its gzip
+// copy and a strong ETag.
+type Resource struct {
+	ContentType string
+	Body        []byte
+	Gzip        []byte
+	ETag        string
+}
+
+func newResource(contentType string, body []byte) (*Resource, error) {
+	var gz bytes.Buffer
+	w, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(body); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	return &Resource{ContentType: contentType, Body: body, Gzip: gz.Bytes(),
+		ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
+}
+
+// Snapshot is every public response of a page at one moment.
+type Snapshot struct {
+	// Generation is the store's change count the snapshot reflects.
+	Generation int64
+	BuiltAt    time.Time
+	Took       time.Duration
+	Data       *Data
+	resources  map[string]*Resource
+}
+
+// Get returns the resource for a path such as "/", "/api/v2/summary.json"
+// or "/badge.svg?component=3".
+func (s *Snapshot) Get(path string) (*Resource, bool) {
+	r, ok := s.resources[path]
+	return r, ok
+}
+
+// BadgeKey is the snapshot path of a component's badge.
+func BadgeKey(componentID int64) string {
+	return "/badge.svg?component=" + strconv.FormatInt(componentID, 10)
+}
+
+// HTMLFunc renders the public HTML page of d.
+type HTMLFunc func(ctx context.Context, d *Data) ([]byte, error)
+
+// Options configure a Manager.
+type Options struct {
+	Store    *models.Store
+	PageID   int64
+	Markdown *markdown.Renderer
+	HTML     HTMLFunc
+	Logger   *slog.Logger
+	// Debounce gathers a burst of changes into one rebuild (default 50 ms).
+	Debounce time.Duration
+	// Refresh rebuilds even without changes, for what moves with the clock
+	// (today's uptime cell, "upcoming" windows) (default 1 min).
+	Refresh time.Duration
+}
+
+// Manager keeps the current snapshot and rebuilds it when data changes.
+type Manager struct {
+	opts   Options
+	cur    atomic.Pointer[Snapshot]
+	mu     sync.Mutex // one build at a time
+	builds atomic.Int64
+}
+
+// NewManager returns a Manager; call Run to keep it fresh.
+func NewManager(o Options) *Manager {
+	if o.Debounce <= 0 {
+		o.Debounce = 50 * time.Millisecond
+	}
+	if o.Refresh <= 0 {
+		o.Refresh = time.Minute
+	}
+	if o.Markdown == nil {
+		o.Markdown = markdown.New()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{opts: o}
+}
+
+// Builds counts rebuilds since start, for tests and metrics.
+func (m *Manager) Builds() int64 { return m.builds.Load() }
+
+// Current returns a snapshot that reflects every change this process
+// knows of. When a change has landed since the last build it rebuilds
+// first, once, however many requests are waiting: they queue on the
+// build and then share its result. So a write is visible to the very
+// next request, and a burst of requests costs one rebuild.
+func (m *Manager) Current(ctx context.Context) (*Snapshot, error) {
+	if s := m.cur.Load(); s != nil && s.Generation >= m.opts.Store.Generation() {
+		return s, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.cur.Load(); s != nil && s.Generation >= m.opts.Store.Generation() {
+		return s, nil
+	}
+	return m.rebuildLocked(ctx)
+}
+
+// Rebuild makes a new snapshot now.
+func (m *Manager) Rebuild(ctx context.Context) (*Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rebuildLocked(ctx)
+}
+
+func (m *Manager) rebuildLocked(ctx context.Context) (*Snapshot, error) {
+	start := time.Now()
+	s, err := m.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.Took = time.Since(start)
+	m.cur.Store(s)
+	m.builds.Add(1)
+	return s, nil
+}
+
+// Run rebuilds after every change signalled by the store (this process
+// or, through PostgreSQL NOTIFY, another replica), coalescing bursts:
+// changes that arrive during a rebuild cause one more rebuild, not one
+// each. It returns when ctx ends.
+func (m *Manager) Run(ctx context.Context) {
+	refresh := time.NewTicker(m.opts.Refresh)
+	defer refresh.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.opts.Store.Changed():
+			// Let the rest of a burst land first; a request arriving
+			// meanwhile rebuilds at once (see Current).
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(m.opts.Debounce):
+			}
+			_, err = m.Current(ctx)
+		case <-refresh.C:
+			_, err = m.Rebuild(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			m.opts.Logger.Error("rebuild public snapshot", "error", err)
+		}
+	}
+}
+
+func (m *Manager) build(ctx context.Context) (*Snapshot, error) {
+	// Read the generation before the data: a change landing during the
+	// build leaves the snapshot marked stale.
+	gen := m.opts.Store.Generation()
+	now := m.opts.Store.Now()
+	d, err := Load(ctx, m.opts.Store, m.opts.PageID, now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{Generation: gen, BuiltAt: now, Data: d, resources: map[string]*Resource{}}
+	add := func(path, contentType string, body []byte) error {
+		r, err := newResource(contentType, body)
+		if err != nil {
+			return fmt.Errorf("snapshot %s: %w", path, err)
+		}
+		s.resources[path] = r
+		return nil
+	}
+	if m.opts.HTML != nil {
+		html, err := m.opts.HTML(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("render public page: %w", err)
+		}
+		if err := add("/", "text/html; charset=utf-8", html); err != nil {
+			return nil, err
+		}
+	}
+	api, err := StatuspageJSON(d)
+	if err != nil {
+		return nil, fmt.Errorf("render status JSON: %w", err)
+	}
+	for name, body := range api {
+		if err := add("/api/v2/"+name, "application/json", body); err != nil {
+			return nil, err
+		}
+	}
+	atom, err := AtomFeed(d, m.opts.Markdown)
+	if err != nil {
+		return nil, fmt.Errorf("render Atom feed: %w", err)
+	}
+	if err := add("/history.atom", "application/atom+xml; charset=utf-8", atom); err != nil {
+		return nil, err
+	}
+	rss, err := RSSFeed(d, m.opts.Markdown)
+	if err != nil {
+		return nil, fmt.Errorf("render RSS feed: %w", err)
+	}
+	if err := add("/history.rss", "application/rss+xml; charset=utf-8", rss); err != nil {
+		return nil, err
+	}
+	if err := add("/badge.svg", "image/svg+xml", PageBadge(d)); err != nil {
+		return nil, err
+	}
+	for _, c := range d.Components {
+		svg, ok := ComponentBadge(d, c.ID)
+		if !ok {
+			continue
+		}
+		if err := add(BadgeKey(c.ID), "image/svg+xml", svg); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
