@@ -20,7 +20,16 @@ func (h *Handler) ShowStatusPage(c echo.Context) error { return h.serveSnapshot(
 // to any origin.
 func (h *Handler) StatusJSON(c echo.Context) error {
 	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
-	return h.serveSnapshot(c, "/api/v2/"+c.Param("*"))
+	key := "/api/v2/" + c.Param("*")
+	snap, err := h.public.Current(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if _, ok := snap.Get(key); !ok {
+		return c.JSON(http.StatusNotFound, map[string]any{"error": map[string]string{
+			"code": "not_found", "message": "No such endpoint. See /api/v2/summary.json."}})
+	}
+	return h.serveSnapshot(c, key)
 }
 
 // Feed serves /history.atom and /history.rss.

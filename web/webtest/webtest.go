@@ -19,6 +19,7 @@ import (
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
 	"github.com/heraldstatus/herald/notify"
+	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/web"
 )
 
@@ -27,6 +28,7 @@ type Server struct {
 	URL    string
 	Store  *models.Store
 	Engine *notify.Engine
+	Public *public.Manager
 }
 
 // Start serves Herald over httptest on a fresh database of engine.
@@ -63,7 +65,7 @@ func Start(t testing.TB, engine models.Engine) *Server {
 	t.Cleanup(func() { cancel(); <-pubDone })
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Server{URL: srv.URL, Store: store, Engine: notifier}
+	return &Server{URL: srv.URL, Store: store, Engine: notifier, Public: e.Public}
 }
 
 type testWriter struct{ t testing.TB }
