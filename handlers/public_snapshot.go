@@ -21,7 +21,7 @@ func (h *Handler) ShowStatusPage(c echo.Context) error { return h.serveSnapshot(
 func (h *Handler) StatusJSON(c echo.Context) error {
 	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 	key := "/api/v2/" + c.Param("*")
-	snap, err := h.public.Current(c.Request().Context())
+	snap, err := h.snapshot(c)
 	if err != nil {
 		return err
 	}
@@ -49,10 +49,22 @@ func (h *Handler) Badge(c echo.Context) error {
 	return h.serveSnapshot(c, key)
 }
 
+// snapshot is the public snapshot for this request. A signed-in admin
+// (who may have just changed something) waits for a rebuild that shows
+// their change; visitors get the latest finished one at once, so an
+// outage's crowd never queues behind a rebuild (a change reaches them
+// within the rebuild time, well under a second).
+func (h *Handler) snapshot(c echo.Context) (*public.Snapshot, error) {
+	if _, err := c.Cookie(sessionName); err == nil {
+		return h.public.Current(c.Request().Context())
+	}
+	return h.public.Latest(c.Request().Context())
+}
+
 // serveSnapshot answers from the current snapshot: a strong ETag (304 on
 // If-None-Match), Cache-Control public, and the gzip copy when accepted.
 func (h *Handler) serveSnapshot(c echo.Context, key string) error {
-	snap, err := h.public.Current(c.Request().Context())
+	snap, err := h.snapshot(c)
 	if err != nil {
 		return err
 	}

@@ -26,20 +26,33 @@ type Resource struct {
 	ETag        string
 }
 
-func newResource(contentType string, body []byte) (*Resource, error) {
-	var gz bytes.Buffer
-	w, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	if err != nil {
+// compressor gzips the resources of one build with one reused writer: a
+// fresh flate writer allocates about a megabyte, and a build has dozens
+// of resources.
+type compressor struct {
+	w   *gzip.Writer
+	buf bytes.Buffer
+}
+
+func (c *compressor) resource(contentType string, body []byte) (*Resource, error) {
+	c.buf.Reset()
+	if c.w == nil {
+		w, err := gzip.NewWriterLevel(&c.buf, gzip.DefaultCompression)
+		if err != nil {
+			return nil, err
+		}
+		c.w = w
+	} else {
+		c.w.Reset(&c.buf)
+	}
+	if _, err := c.w.Write(body); err != nil {
 		return nil, err
 	}
-	if _, err := w.Write(body); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
+	if err := c.w.Close(); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(body)
-	return &Resource{ContentType: contentType, Body: body, Gzip: gz.Bytes(),
+	return &Resource{ContentType: contentType, Body: body, Gzip: bytes.Clone(c.buf.Bytes()),
 		ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
 }
 
@@ -75,8 +88,6 @@ type Options struct {
 	Markdown *markdown.Renderer
 	HTML     HTMLFunc
 	Logger   *slog.Logger
-	// Debounce gathers a burst of changes into one rebuild (default 50 ms).
-	Debounce time.Duration
 	// Refresh rebuilds even without changes, for what moves with the clock
 	// (today's uptime cell, "upcoming" windows) (default 1 min).
 	Refresh time.Duration
@@ -92,9 +103,6 @@ type Manager struct {
 
 // NewManager returns a Manager; call Run to keep it fresh.
 func NewManager(o Options) *Manager {
-	if o.Debounce <= 0 {
-		o.Debounce = 50 * time.Millisecond
-	}
 	if o.Refresh <= 0 {
 		o.Refresh = time.Minute
 	}
@@ -112,9 +120,9 @@ func (m *Manager) Builds() int64 { return m.builds.Load() }
 
 // Current returns a snapshot that reflects every change this process
 // knows of. When a change has landed since the last build it rebuilds
-// first, once, however many requests are waiting: they queue on the
-// build and then share its result. So a write is visible to the very
-// next request, and a burst of requests costs one rebuild.
+// first, once, however many callers are waiting: they queue on the build
+// and then share its result. Admins use it to see their own writes at
+// once; visitors use Latest.
 func (m *Manager) Current(ctx context.Context) (*Snapshot, error) {
 	if s := m.cur.Load(); s != nil && s.Generation >= m.opts.Store.Generation() {
 		return s, nil
@@ -125,6 +133,31 @@ func (m *Manager) Current(ctx context.Context) (*Snapshot, error) {
 		return s, nil
 	}
 	return m.rebuildLocked(ctx)
+}
+
+// Latest returns a snapshot for a visitor without making a crowd queue:
+// when the snapshot is stale, the first request to notice rebuilds it
+// (so a visitor right after a write sees it), while requests arriving
+// during that rebuild get the previous snapshot at once. Each change
+// thus costs one rebuild, however many requests arrive.
+func (m *Manager) Latest(ctx context.Context) (*Snapshot, error) {
+	s := m.cur.Load()
+	if s == nil {
+		return m.Current(ctx)
+	}
+	if s.Generation >= m.opts.Store.Generation() || !m.mu.TryLock() {
+		return s, nil
+	}
+	defer m.mu.Unlock()
+	if cur := m.cur.Load(); cur.Generation >= m.opts.Store.Generation() {
+		return cur, nil
+	}
+	fresh, err := m.rebuildLocked(ctx)
+	if err != nil {
+		m.opts.Logger.Error("rebuild public snapshot", "error", err)
+		return s, nil // the previous page beats an error page
+	}
+	return fresh, nil
 }
 
 // Rebuild makes a new snapshot now.
@@ -146,31 +179,20 @@ func (m *Manager) rebuildLocked(ctx context.Context) (*Snapshot, error) {
 	return s, nil
 }
 
-// Run rebuilds after every change signalled by the store (this process
-// or, through PostgreSQL NOTIFY, another replica), coalescing bursts:
-// changes that arrive during a rebuild cause one more rebuild, not one
-// each. It returns when ctx ends.
+// Run rebuilds the snapshot every Refresh, for what moves with the clock
+// alone (today's uptime cell, windows that become due), and returns when
+// ctx ends. Changes need no help from Run: the first request after a
+// change rebuilds (see Latest).
 func (m *Manager) Run(ctx context.Context) {
 	refresh := time.NewTicker(m.opts.Refresh)
 	defer refresh.Stop()
 	for {
-		var err error
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.opts.Store.Changed():
-			// Let the rest of a burst land first; a request arriving
-			// meanwhile rebuilds at once (see Current).
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(m.opts.Debounce):
-			}
-			_, err = m.Current(ctx)
 		case <-refresh.C:
-			_, err = m.Rebuild(ctx)
 		}
-		if err != nil && ctx.Err() == nil {
+		if _, err := m.Rebuild(ctx); err != nil && ctx.Err() == nil {
 			m.opts.Logger.Error("rebuild public snapshot", "error", err)
 		}
 	}
@@ -186,8 +208,9 @@ func (m *Manager) build(ctx context.Context) (*Snapshot, error) {
 		return nil, err
 	}
 	s := &Snapshot{Generation: gen, BuiltAt: now, Data: d, resources: map[string]*Resource{}}
+	var gz compressor
 	add := func(path, contentType string, body []byte) error {
-		r, err := newResource(contentType, body)
+		r, err := gz.resource(contentType, body)
 		if err != nil {
 			return fmt.Errorf("snapshot %s: %w", path, err)
 		}
