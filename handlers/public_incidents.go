@@ -23,7 +23,7 @@ func (h *Handler) ShowIncidentPermalink(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.IncidentPage(views.IncidentPageView{
-		Chrome:   h.publicChrome(inc.Title+" · "+page.Name, page.Name),
+		Chrome:   h.pageChrome(inc.Title+" · "+page.Name, page),
 		Incident: h.incidentView(inc, true),
 	}))
 }
@@ -44,7 +44,7 @@ func (h *Handler) ShowMaintenancePermalink(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.MaintenancePage(views.MaintenancePageView{
-		Chrome:      h.publicChrome(m.Title+" · "+page.Name, page.Name),
+		Chrome:      h.pageChrome(m.Title+" · "+page.Name, page),
 		Maintenance: h.maintenanceView(m, true),
 	}))
 }

@@ -3,11 +3,30 @@ package models
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
+	_ "time/tzdata" // time zones validate on hosts without /usr/share/zoneinfo
 )
 
 // DefaultPageID is the page created by the first migration and served at /.
 const DefaultPageID int64 = 1
+
+// Limits of the status page settings.
+const (
+	MaxPageDescriptionLength = 500
+	MaxLogoURLLength         = 2000
+)
+
+// Accents are the colours a page may take for its links and brand. They
+// are named, not free hex values: the Content-Security-Policy allows no
+// inline styles, so the stylesheet carries one class per accent
+// (accent-blue …).
+var Accents = []string{"blue", "purple", "pink", "red", "orange", "green", "teal", "gray"}
+
+// DefaultAccent is the accent of a page that never chose one.
+const DefaultAccent = "blue"
 
 // Page is a public status page.
 type Page struct {
@@ -16,11 +35,21 @@ type Page struct {
 	Name        string
 	Description string
 	LogoURL     string
+	// AccentColor holds the name of one of Accents. Rows from before the
+	// palette hold the migration's default, "#0969da" (blue).
 	AccentColor string
 	TimeZone    string
 	Public      bool
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+}
+
+// Accent is the page's accent name, DefaultAccent when unset or unknown.
+func (p Page) Accent() string {
+	if slices.Contains(Accents, p.AccentColor) {
+		return p.AccentColor
+	}
+	return DefaultAccent
 }
 
 // Page loads the page with id.
@@ -30,4 +59,77 @@ func (s *Store) Page(ctx context.Context, id int64) (*Page, error) {
 		return nil, fmt.Errorf("load page %d: %w", id, notFound(err))
 	}
 	return &p, nil
+}
+
+// PageInput is what an admin may set on the status page.
+type PageInput struct {
+	Name        string
+	Description string
+	LogoURL     string // absolute https URL, or empty for the name as brand
+	AccentColor string // one of Accents
+	TimeZone    string // IANA name, such as Europe/Paris
+}
+
+func (in *PageInput) validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Description = strings.TrimSpace(in.Description)
+	in.LogoURL = strings.TrimSpace(in.LogoURL)
+	in.AccentColor = strings.ToLower(strings.TrimSpace(in.AccentColor))
+	in.TimeZone = strings.TrimSpace(in.TimeZone)
+	var v Validator
+	v.Check(in.Name != "", "name", "Give your status page a name.")
+	v.Check(len([]rune(in.Name)) <= MaxPageNameLength, "name", fmt.Sprintf("Use at most %d characters.", MaxPageNameLength))
+	n := len([]rune(in.Description))
+	v.Check(n <= MaxPageDescriptionLength, "description",
+		fmt.Sprintf("Use at most %d characters (this has %d).", MaxPageDescriptionLength, n))
+	if msg := checkLogoURL(in.LogoURL); msg != "" {
+		v.Add("logo_url", msg)
+	}
+	v.Check(slices.Contains(Accents, in.AccentColor), "accent_color", "Choose one of the listed colours.")
+	if in.TimeZone == "" {
+		v.Add("time_zone", "Enter a time zone, such as UTC or Europe/Paris.")
+	} else if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "Local" {
+		v.Add("time_zone", "Enter a time zone from the IANA database, such as UTC, Europe/Paris or America/New_York.")
+	}
+	return v.Err()
+}
+
+// checkLogoURL says what is wrong with a logo address, or "". Only https
+// is accepted: the page's Content-Security-Policy loads images over
+// https (or from Herald itself), so an http logo would never show.
+func checkLogoURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	if len(raw) > MaxLogoURLLength {
+		return fmt.Sprintf("Use an address of at most %d characters.", MaxLogoURLLength)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
+		return "Enter a full address starting with https://, such as https://example.com/logo.svg."
+	}
+	if u.Scheme == "http" {
+		return "Use an https:// address: the status page only loads images over HTTPS."
+	}
+	return ""
+}
+
+// UpdatePage saves the status page settings and refreshes the public
+// page.
+func (s *Store) UpdatePage(ctx context.Context, id int64, in PageInput) (*Page, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	res := s.db.WithContext(ctx).Model(&Page{}).Where("id = ?", id).Updates(map[string]any{
+		"name": in.Name, "description": in.Description, "logo_url": in.LogoURL,
+		"accent_color": in.AccentColor, "time_zone": in.TimeZone, "updated_at": s.Now(),
+	})
+	if res.Error != nil {
+		return nil, fmt.Errorf("update page %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, fmt.Errorf("update page %d: %w", id, ErrNotFound)
+	}
+	s.published(ctx)
+	return s.Page(ctx, id)
 }

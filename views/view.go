@@ -15,6 +15,11 @@ type Chrome struct {
 	UserEmail string
 	Nav       string
 	Flashes   []Flash
+	// LogoURL, when set, replaces the site name in the public header (the
+	// name becomes its alt text). Accent is the public page's accent
+	// class, such as "accent-purple"; empty keeps the default.
+	LogoURL string
+	Accent  string
 }
 
 // Flash is a one-time message shown after an action.

@@ -19,6 +19,7 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets) {
 	e.GET("/history.atom", h.Feed)
 	e.GET("/history.rss", h.Feed)
 	e.GET("/badge.svg", h.Badge)
+	e.GET("/history", h.ShowHistory)
 	e.GET("/incidents/:id", h.ShowIncidentPermalink)
 	e.GET("/maintenance/:id", h.ShowMaintenancePermalink)
 
@@ -90,4 +91,8 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets) {
 	admin.POST("/channels/:id/delete", h.DeleteChannel)
 	admin.GET("/channels/:id/deliveries/:did", h.ShowDelivery)
 	admin.POST("/channels/:id/deliveries/:did/replay", h.ReplayDelivery)
+
+	// Status page settings
+	admin.GET("/settings", h.ShowSettings)
+	admin.POST("/settings", h.SaveSettings)
 }
