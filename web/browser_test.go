@@ -91,13 +91,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	// One engine is enough: the pages do not differ between them.
 	srv := webtest.Start(t, models.SQLite)
 	p := browsertest.Open(t, srv.URL)
-	dirs := []string{t.TempDir()}
-	if d := os.Getenv("HERALD_SCREENSHOT_DIR"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("screenshot dir: %v", err)
-		}
-		dirs = append(dirs, d)
-	}
+	dirs := screenshotDirs(t)
 
 	shoot := func(name string, load func()) {
 		t.Helper()
@@ -196,4 +190,30 @@ func rowID(t *testing.T, p *browsertest.Page, name string) string {
 		t.Fatalf("no row for component %q on %s", name, p.Path())
 	}
 	return id
+}
+
+// screenshotDirs is where a test saves its screenshots: its temporary
+// directory, and HERALD_SCREENSHOT_DIR too when set.
+func screenshotDirs(t *testing.T) []string {
+	t.Helper()
+	dirs := []string{t.TempDir()}
+	if d := os.Getenv("HERALD_SCREENSHOT_DIR"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatalf("screenshot dir: %v", err)
+		}
+		dirs = append(dirs, d)
+	}
+	return dirs
+}
+
+// assertNoDialogsOrConsoleErrors fails when the page opened a JavaScript
+// dialog or logged a console error: signs of injected script.
+func assertNoDialogsOrConsoleErrors(t *testing.T, p *browsertest.Page, dialogs []string) {
+	t.Helper()
+	if len(dialogs) > 0 {
+		t.Errorf("JavaScript dialogs opened: %v", dialogs)
+	}
+	if problems := p.ConsoleProblems(); len(problems) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(problems, "\n"))
+	}
 }

@@ -77,12 +77,7 @@ func TestBrowserChannelFlow(t *testing.T) {
 			wantText(t, p, "#attempt-1 .response-body", "herald-browser-check")
 			wantText(t, p, "#attempt-1 .request-headers", "X-Request-Id")
 
-			if got := dialogs(); len(got) > 0 {
-				t.Errorf("JavaScript dialogs opened: %v", got)
-			}
-			if problems := p.ConsoleProblems(); len(problems) > 0 {
-				t.Errorf("console errors:\n%s", strings.Join(problems, "\n"))
-			}
+			assertNoDialogsOrConsoleErrors(t, p, dialogs())
 		})
 	}
 }
@@ -93,13 +88,7 @@ func TestBrowserChannelFlow(t *testing.T) {
 func TestBrowserChannelScreenshots(t *testing.T) {
 	srv := webtest.Start(t, models.SQLite)
 	p := browsertest.Open(t, srv.URL)
-	dirs := []string{t.TempDir()}
-	if d := os.Getenv("HERALD_SCREENSHOT_DIR"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("screenshot dir: %v", err)
-		}
-		dirs = append(dirs, d)
-	}
+	dirs := screenshotDirs(t)
 	seedStatusPage(t, srv)
 	channelID, deliveryID, disabledID := seedChannels(t, srv)
 

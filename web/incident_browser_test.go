@@ -84,12 +84,7 @@ func TestBrowserIncidentFlow(t *testing.T) {
 			if strings.Join(got, ",") != "Resolved,Identified,Investigating" {
 				t.Errorf("public timeline reads %v, want Resolved, Identified, Investigating", got)
 			}
-			if got := dialogs(); len(got) > 0 {
-				t.Errorf("JavaScript dialogs opened: %v", got)
-			}
-			if problems := p.ConsoleProblems(); len(problems) > 0 {
-				t.Errorf("console errors:\n%s", strings.Join(problems, "\n"))
-			}
+			assertNoDialogsOrConsoleErrors(t, p, dialogs())
 		})
 	}
 }
@@ -100,13 +95,7 @@ func TestBrowserIncidentFlow(t *testing.T) {
 func TestBrowserIncidentScreenshots(t *testing.T) {
 	srv := webtest.Start(t, models.SQLite)
 	p := browsertest.Open(t, srv.URL)
-	dirs := []string{t.TempDir()}
-	if d := os.Getenv("HERALD_SCREENSHOT_DIR"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("screenshot dir: %v", err)
-		}
-		dirs = append(dirs, d)
-	}
+	dirs := screenshotDirs(t)
 	seedStatusPage(t, srv)
 	incidentID := seedIncidents(t, srv)
 

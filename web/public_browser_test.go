@@ -23,13 +23,7 @@ import (
 func TestBrowserPublicPage(t *testing.T) {
 	srv := webtest.Start(t, models.SQLite)
 	p := browsertest.Open(t, srv.URL)
-	dirs := []string{t.TempDir()}
-	if d := os.Getenv("HERALD_SCREENSHOT_DIR"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("screenshot dir: %v", err)
-		}
-		dirs = append(dirs, d)
-	}
+	dirs := screenshotDirs(t)
 	seedStatusPage(t, srv)
 	api, outage, title := seedUptimeHistory(t, srv)
 	seedIncidents(t, srv)
