@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldstatus/herald/models"
@@ -80,6 +81,9 @@ type Engine struct {
 	cfg    Config
 	sender *Sender
 	log    *slog.Logger
+
+	// attempts counts this process's attempts by outcome, for metrics.
+	attempts [3]atomic.Int64 // delivered, retrying, failed
 
 	mu       sync.Mutex
 	inflight map[int64]int // channel id → attempts in flight
@@ -242,6 +246,9 @@ func (e *Engine) deliver(ctx context.Context, c *models.Channel, page *models.Pa
 	res := e.decide(c, d, v)
 	res.Attempt = a
 	err := e.store.RecordAttempt(ctx, d, res)
+	if err == nil {
+		e.attempts[outcomeIndex(res.State)].Add(1)
+	}
 	attrs := []any{"delivery", d.ID, "channel", c.ID, "event", string(d.EventType), "attempt", number,
 		"state", string(res.State), "status", a.ResponseStatus, "duration_ms", a.DurationMS}
 	switch {
@@ -256,6 +263,27 @@ func (e *Engine) deliver(ctx context.Context, c *models.Channel, page *models.Pa
 	}
 	res.Attempt.Outcome = string(res.State)
 	return res.Attempt
+}
+
+func outcomeIndex(s models.DeliveryState) int {
+	switch s {
+	case models.DeliveryDelivered:
+		return 0
+	case models.DeliveryRetrying:
+		return 1
+	}
+	return 2
+}
+
+// AttemptCounts are this process's recorded attempts by outcome.
+type AttemptCounts struct {
+	Delivered, Retrying, Failed int64
+}
+
+// Attempts reports this process's recorded attempts by outcome since it
+// started.
+func (e *Engine) Attempts() AttemptCounts {
+	return AttemptCounts{Delivered: e.attempts[0].Load(), Retrying: e.attempts[1].Load(), Failed: e.attempts[2].Load()}
 }
 
 // decide turns a verdict into the delivery's next state: delivered,

@@ -160,6 +160,9 @@ func (m *Manager) Latest(ctx context.Context) (*Snapshot, error) {
 	return fresh, nil
 }
 
+// Peek returns the current snapshot, or nil, without building one.
+func (m *Manager) Peek() *Snapshot { return m.cur.Load() }
+
 // Rebuild makes a new snapshot now.
 func (m *Manager) Rebuild(ctx context.Context) (*Snapshot, error) {
 	m.mu.Lock()

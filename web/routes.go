@@ -7,10 +7,11 @@ import (
 )
 
 // registerRoutes is the one place every URL of Herald is listed.
-func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets) {
+func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets, m *metrics) {
 	// Operations
 	e.GET("/healthz", h.Healthz)
 	e.GET("/readyz", h.Readyz)
+	e.GET("/metrics", m.handler)
 	e.GET("/static/*", echo.WrapHandler(assets))
 
 	// Public status page

@@ -71,10 +71,14 @@ func New(d Deps) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(h, d.Logger)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
+	// Outside the request logger, which turns errors into responses, so
+	// the metrics see the status the client got.
+	m := newMetrics(d.Store, d.Notifier, h.Public())
+	e.Use(m.middleware)
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.BodyLimit(bodyLimit(d.Config.MaxBodyBytes)))
 	e.Use(securityHeaders)
-	registerRoutes(e, h, assets)
+	registerRoutes(e, h, assets, m)
 	return &Server{Echo: e, Public: h.Public()}, nil
 }
 
