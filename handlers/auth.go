@@ -37,7 +37,9 @@ func (h *Handler) renderSetup(c echo.Context, status int, v views.SetupView) err
 
 // CompleteSetup creates the first admin and signs them in.
 func (h *Handler) CompleteSetup(c echo.Context) error {
-	ctx := c.Request().Context()
+	// The store audits setup as the admin it creates; only the IP comes
+	// from here.
+	ctx := models.WithActor(c.Request().Context(), models.Actor{Type: models.ActorUser, IP: c.RealIP()})
 	in := models.SetupInput{
 		PageName: c.FormValue("page_name"),
 		Email:    c.FormValue("email"),

@@ -88,6 +88,9 @@ func (h *Handler) RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 			u, err := h.store.SessionUser(c.Request().Context(), sid)
 			if err == nil {
 				c.Set(ctxUser, u)
+				// Changes made in this request are audited as this admin's.
+				req := c.Request()
+				c.SetRequest(req.WithContext(models.WithActor(req.Context(), models.UserActor(u.ID, u.Email, c.RealIP()))))
 				c.Response().Header().Set("Cache-Control", "no-store")
 				return next(c)
 			}

@@ -463,7 +463,15 @@ func (s *Store) CreateChannel(ctx context.Context, pageID int64, in ChannelInput
 	if err := s.seal(c); err != nil {
 		return nil, fmt.Errorf("create channel: %w", err)
 	}
-	if err := s.db.WithContext(ctx).Create(c).Error; err != nil {
+	err = s.transact(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(c).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: pageID, Action: "channel.create", ObjectType: AuditChannel,
+			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Created %s channel “%s”.", c.Type.Label(), c.Name),
+			After: channelSnapshot(c)})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("create channel: %w", err)
 	}
 	return c, nil
@@ -496,6 +504,11 @@ func (s *Store) UpdateChannel(ctx context.Context, id int64, in ChannelInput) (*
 	if err != nil {
 		return nil, err
 	}
+	before := channelSnapshot(c)
+	summary := fmt.Sprintf("Updated channel “%s”.", in.Name)
+	if in.URL != "" && in.URL != c.URL {
+		summary = fmt.Sprintf("Updated channel “%s”, with a new URL.", in.Name)
+	}
 	now := s.Now()
 	c.Name = in.Name
 	if in.URL != "" {
@@ -511,7 +524,14 @@ func (s *Store) UpdateChannel(ctx context.Context, id int64, in ChannelInput) (*
 	if err := s.seal(c); err != nil {
 		return nil, fmt.Errorf("update channel %d: %w", id, err)
 	}
-	if err := s.db.WithContext(ctx).Save(c).Error; err != nil {
+	err = s.transact(ctx, func(tx *gorm.DB) error {
+		if err := tx.Save(c).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: c.PageID, Action: "channel.update", ObjectType: AuditChannel,
+			ObjectID: idString(c.ID), Summary: summary, Before: before, After: channelSnapshot(c)})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("update channel %d: %w", id, err)
 	}
 	c.Unreadable = false
@@ -539,12 +559,30 @@ func (s *Store) SetChannelEnabled(ctx context.Context, id int64, enabled bool) e
 	} else {
 		updates["disabled_reason"], updates["disabled_at"] = "Disabled by an admin.", now
 	}
-	res := s.db.WithContext(ctx).Model(&Channel{}).Where("id = ?", id).Updates(updates)
-	if res.Error != nil {
-		return fmt.Errorf("enable channel %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("enable channel %d: %w", id, ErrNotFound)
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var c Channel
+		if err := tx.Select("id", "page_id", "name", "enabled", "disabled_reason").First(&c, id).Error; err != nil {
+			return notFound(err)
+		}
+		res := tx.Model(&Channel{}).Where("id = ?", id).Updates(updates)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		action, summary := "channel.disable", fmt.Sprintf("Disabled channel “%s”.", c.Name)
+		after := auditEnabled{Enabled: false, DisabledReason: "Disabled by an admin."}
+		if enabled {
+			action, summary = "channel.enable", fmt.Sprintf("Enabled channel “%s”.", c.Name)
+			after = auditEnabled{Enabled: true}
+		}
+		return audit(ctx, tx, change{PageID: c.PageID, Action: action, ObjectType: AuditChannel,
+			ObjectID: idString(c.ID), Summary: summary,
+			Before: auditEnabled{Enabled: c.Enabled, DisabledReason: c.DisabledReason}, After: after})
+	})
+	if err != nil {
+		return fmt.Errorf("enable channel %d: %w", id, err)
 	}
 	if enabled {
 		s.wake.Notify()
@@ -565,6 +603,7 @@ func (s *Store) RotateChannelSecret(ctx context.Context, id int64, window time.D
 	if c.Unreadable {
 		return nil, fmt.Errorf("rotate secret of channel %d: %w", id, ErrNoSealer)
 	}
+	before := auditSecret{Secret: MaskedValue, PreviousSecretUntil: c.PreviousSecretUntil}
 	now := s.Now()
 	until := now.Add(window)
 	c.PreviousSecret, c.PreviousSecretUntil = c.Secret, &until
@@ -576,7 +615,20 @@ func (s *Store) RotateChannelSecret(ctx context.Context, id int64, window time.D
 	if err := s.seal(c); err != nil {
 		return nil, fmt.Errorf("rotate secret of channel %d: %w", id, err)
 	}
-	if err := s.db.WithContext(ctx).Save(c).Error; err != nil {
+	summary := fmt.Sprintf("Rotated the signing secret of “%s”; the old one stopped signing at once.", c.Name)
+	if c.PreviousSecretUntil != nil {
+		summary = fmt.Sprintf("Rotated the signing secret of “%s”; the old one also signs until %s.", c.Name,
+			c.PreviousSecretUntil.UTC().Format(auditTimeFormat))
+	}
+	err = s.transact(ctx, func(tx *gorm.DB) error {
+		if err := tx.Save(c).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: c.PageID, Action: "channel.rotate_secret", ObjectType: AuditChannel,
+			ObjectID: idString(c.ID), Summary: summary, Before: before,
+			After: auditSecret{Secret: MaskedValue, PreviousSecretUntil: c.PreviousSecretUntil}})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("rotate secret of channel %d: %w", id, err)
 	}
 	return c, nil
@@ -584,12 +636,25 @@ func (s *Store) RotateChannelSecret(ctx context.Context, id int64, window time.D
 
 // DeleteChannel removes a channel with its deliveries and their log.
 func (s *Store) DeleteChannel(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Delete(&Channel{}, id)
-	if res.Error != nil {
-		return fmt.Errorf("delete channel %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("delete channel %d: %w", id, ErrNotFound)
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var c Channel
+		if err := tx.First(&c, id).Error; err != nil {
+			return notFound(err)
+		}
+		s.open(&c) // for the names of its headers; the snapshot masks every value
+		res := tx.Delete(&Channel{}, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return audit(ctx, tx, change{PageID: c.PageID, Action: "channel.delete", ObjectType: AuditChannel,
+			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Deleted channel “%s” with its delivery log.", c.Name),
+			Before: channelSnapshot(&c)})
+	})
+	if err != nil {
+		return fmt.Errorf("delete channel %d: %w", id, err)
 	}
 	return nil
 }

@@ -113,8 +113,13 @@ func (s *Store) CreateComponent(ctx context.Context, pageID int64, in ComponentI
 		if err := recordStatusChange(tx, c.ID, "", c.Status, SourceManual, nil, c.CreatedAt); err != nil {
 			return err
 		}
-		return addEvent(tx, pageID, EventComponentCreated, ComponentData{ID: c.ID, Name: c.Name,
-			NewStatus: string(c.Status), UptimePercent: 100}, c.CreatedAt)
+		if err := addEvent(tx, pageID, EventComponentCreated, ComponentData{ID: c.ID, Name: c.Name,
+			NewStatus: string(c.Status), UptimePercent: 100}, c.CreatedAt); err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: pageID, Action: "component.create", ObjectType: AuditComponent,
+			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Created component “%s” (%s).", c.Name, c.Status.Label()),
+			After: componentSnapshot(c)})
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, "create component")
@@ -133,6 +138,7 @@ func (s *Store) UpdateComponent(ctx context.Context, id int64, in ComponentInput
 		if err := s.validateComponent(tx, c.PageID, &in); err != nil {
 			return err
 		}
+		before := componentSnapshot(&c)
 		if !sameGroup(c.GroupID, in.GroupID) {
 			pos, err := nextComponentPosition(tx, c.PageID, in.GroupID)
 			if err != nil {
@@ -145,8 +151,12 @@ func (s *Store) UpdateComponent(ctx context.Context, id int64, in ComponentInput
 		if err := tx.Select("name", "description", "group_id", "visible", "position", "updated_at").Save(&c).Error; err != nil {
 			return err
 		}
-		_, err := s.setComponentStatus(tx, &c, in.Status, SourceManual, nil)
-		return err
+		if _, err := s.setComponentStatus(tx, &c, in.Status, SourceManual, nil); err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: c.PageID, Action: "component.update", ObjectType: AuditComponent,
+			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Updated component “%s”.", c.Name),
+			Before: before, After: componentSnapshot(&c)})
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, fmt.Sprintf("update component %d", id))
@@ -173,9 +183,15 @@ func (s *Store) SetComponentStatus(ctx context.Context, id int64, status Compone
 		if err := tx.First(&c, id).Error; err != nil {
 			return notFound(err)
 		}
+		old := c.Status
 		var err error
 		changed, err = s.setComponentStatus(tx, &c, status, source, sourceID)
-		return err
+		if err != nil || !changed {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: c.PageID, Action: "component.status", ObjectType: AuditComponent,
+			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Set “%s” from %s to %s.", c.Name, old.Label(), status.Label()),
+			Before: map[string]ComponentStatus{"status": old}, After: map[string]ComponentStatus{"status": status}})
 	})
 	if err != nil {
 		return false, fmt.Errorf("set status of component %d: %w", id, err)
@@ -227,8 +243,13 @@ func (s *Store) DeleteComponent(ctx context.Context, id int64) error {
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return addEvent(tx, c.PageID, EventComponentDeleted, ComponentData{ID: c.ID, Name: c.Name,
-			PreviousStatus: string(c.Status), UptimePercent: uptime}, now)
+		if err := addEvent(tx, c.PageID, EventComponentDeleted, ComponentData{ID: c.ID, Name: c.Name,
+			PreviousStatus: string(c.Status), UptimePercent: uptime}, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: c.PageID, Action: "component.delete", ObjectType: AuditComponent,
+			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Deleted component “%s”.", c.Name),
+			Before: componentSnapshot(&c)})
 	})
 	if err != nil {
 		return fmt.Errorf("delete component %d: %w", id, err)
@@ -254,7 +275,13 @@ func (s *Store) MoveComponent(ctx context.Context, id int64, delta int) error {
 		if err := q.Order("position, id").Pluck("id", &ids).Error; err != nil {
 			return err
 		}
-		return reposition(tx, &Component{}, ids, id, delta)
+		from, to, err := reposition(tx, &Component{}, ids, id, delta)
+		if err != nil || from == to {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: c.PageID, Action: "component.move", ObjectType: AuditComponent,
+			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Moved component “%s” %s.", c.Name, direction(delta)),
+			Before: auditPosition{from}, After: auditPosition{to}})
 	})
 	if err != nil {
 		return fmt.Errorf("move component %d: %w", id, err)

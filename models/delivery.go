@@ -220,7 +220,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 		if err := tx.Create(&a).Error; err != nil {
 			return err
 		}
-		return s.updateChannelHealth(tx, d, r, now)
+		return s.updateChannelHealth(ctx, tx, d, r, now)
 	})
 	if err != nil {
 		if errors.Is(err, ErrLeaseLost) {
@@ -232,11 +232,15 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 	return nil
 }
 
-func (s *Store) updateChannelHealth(tx *gorm.DB, d *Delivery, r AttemptResult, now time.Time) error {
+func (s *Store) updateChannelHealth(ctx context.Context, tx *gorm.DB, d *Delivery, r AttemptResult, now time.Time) error {
 	ch := tx.Model(&Channel{}).Where("id = ?", d.ChannelID)
 	if r.DisableChannel != "" {
-		return ch.Where("enabled").Updates(map[string]any{"enabled": false,
-			"disabled_reason": r.DisableChannel, "disabled_at": now, "updated_at": now}).Error
+		res := ch.Where("enabled").Updates(map[string]any{"enabled": false,
+			"disabled_reason": r.DisableChannel, "disabled_at": now, "updated_at": now})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return auditAutoDisable(ctx, tx, d, r.DisableChannel)
 	}
 	if d.Test {
 		return nil
@@ -253,11 +257,27 @@ func (s *Store) updateChannelHealth(tx *gorm.DB, d *Delivery, r AttemptResult, n
 		}
 		reason := fmt.Sprintf("Disabled automatically: deliveries of the last %d events failed over more than %s. Check the receiver, then re-enable.",
 			r.DisableAfter, shortDuration(r.DisableWindow))
-		return tx.Model(&Channel{}).
+		res := tx.Model(&Channel{}).
 			Where("id = ? AND enabled AND failed_events >= ? AND failing_since <= ?", d.ChannelID, r.DisableAfter, now.Add(-r.DisableWindow)).
-			Updates(map[string]any{"enabled": false, "disabled_reason": reason, "disabled_at": now, "updated_at": now}).Error
+			Updates(map[string]any{"enabled": false, "disabled_reason": reason, "disabled_at": now, "updated_at": now})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return auditAutoDisable(ctx, tx, d, reason)
 	}
 	return nil
+}
+
+// auditAutoDisable records that the delivery worker turned a channel off.
+func auditAutoDisable(ctx context.Context, tx *gorm.DB, d *Delivery, reason string) error {
+	var name string
+	if err := tx.Model(&Channel{}).Where("id = ?", d.ChannelID).Select("name").Scan(&name).Error; err != nil {
+		return err
+	}
+	return audit(WithActor(ctx, NotifierActor()), tx, change{PageID: d.PageID, Action: "channel.disable",
+		ObjectType: AuditChannel, ObjectID: idString(d.ChannelID),
+		Summary: fmt.Sprintf("Disabled channel “%s” after delivery %s failed.", name, d.ID),
+		Before:  auditEnabled{Enabled: true}, After: auditEnabled{Enabled: false, DisabledReason: reason}})
 }
 
 // ReleaseDelivery gives up a claim without an attempt (on shutdown), so
@@ -275,18 +295,32 @@ func (s *Store) ReleaseDelivery(ctx context.Context, d *Delivery) error {
 // retry schedule. It fails with ErrConflict while an attempt is in flight.
 func (s *Store) ReplayDelivery(ctx context.Context, id string) error {
 	now := s.Now()
-	res := s.db.WithContext(ctx).Model(&Delivery{}).
-		Where("id = ? AND lease_until < ?", id, now.UnixMilli()).
-		Updates(map[string]any{"state": DeliveryPending, "due_at": now.UnixMilli(),
-			"schedule_base": gorm.Expr("attempts"), "completed_at": nil, "updated_at": now})
-	if res.Error != nil {
-		return fmt.Errorf("replay delivery %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		if _, err := s.Delivery(ctx, id); err != nil {
-			return fmt.Errorf("replay delivery: %w", err)
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var d Delivery
+		if err := tx.Where("id = ?", id).First(&d).Error; err != nil {
+			return notFound(err)
 		}
-		return fmt.Errorf("replay delivery %s: an attempt is in flight: %w", id, ErrConflict)
+		res := tx.Model(&Delivery{}).
+			Where("id = ? AND lease_until < ?", id, now.UnixMilli()).
+			Updates(map[string]any{"state": DeliveryPending, "due_at": now.UnixMilli(),
+				"schedule_base": gorm.Expr("attempts"), "completed_at": nil, "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("an attempt is in flight: %w", ErrConflict)
+		}
+		var name string
+		if err := tx.Model(&Channel{}).Where("id = ?", d.ChannelID).Select("name").Scan(&name).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: d.PageID, Action: "channel.replay", ObjectType: AuditChannel,
+			ObjectID: idString(d.ChannelID), Summary: fmt.Sprintf("Replayed the %s delivery %s of “%s”.", d.EventType, d.ID, name),
+			Before: auditDelivery{DeliveryID: d.ID, Event: d.EventType, State: string(d.State), Attempts: d.Attempts},
+			After:  auditDelivery{DeliveryID: d.ID, Event: d.EventType, State: string(DeliveryPending), Attempts: d.Attempts}})
+	})
+	if err != nil {
+		return fmt.Errorf("replay delivery %s: %w", id, err)
 	}
 	s.wake.Notify()
 	return nil
@@ -302,7 +336,15 @@ func (s *Store) CreateTestDelivery(ctx context.Context, c *Channel, typ EventTyp
 	d := &Delivery{ID: NewDeliveryID(now), PageID: c.PageID, ChannelID: c.ID, EventType: typ, Test: true,
 		TestData: data, State: DeliveryPending, DueAt: &due, LeaseUntil: now.Add(lease).UnixMilli(),
 		LeaseToken: newLeaseToken(), CreatedAt: now, UpdatedAt: now}
-	if err := s.db.WithContext(ctx).Create(d).Error; err != nil {
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(d).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: c.PageID, Action: "channel.test", ObjectType: AuditChannel,
+			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Sent a test %s notification to “%s”.", typ, c.Name),
+			After: auditDelivery{DeliveryID: d.ID, Event: typ}})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("create test delivery for channel %d: %w", c.ID, err)
 	}
 	return d, nil

@@ -74,7 +74,11 @@ func (s *Store) CreateGroup(ctx context.Context, pageID int64, in GroupInput) (*
 			return err
 		}
 		g.Position = maxPos + 1
-		return tx.Create(g).Error
+		if err := tx.Create(g).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: pageID, Action: "group.create", ObjectType: AuditGroup,
+			ObjectID: idString(g.ID), Summary: fmt.Sprintf("Created group “%s”.", g.Name), After: groupSnapshot(g)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create group: %w", err)
@@ -87,28 +91,47 @@ func (s *Store) UpdateGroup(ctx context.Context, id int64, in GroupInput) (*Grou
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	res := s.db.WithContext(ctx).Model(&Group{}).Where("id = ?", id).
-		Updates(map[string]any{"name": in.Name, "collapsed": in.Collapsed, "updated_at": s.Now()})
-	if res.Error != nil {
-		return nil, fmt.Errorf("update group %d: %w", id, res.Error)
+	var g Group
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.First(&g, id).Error; err != nil {
+			return notFound(err)
+		}
+		before := groupSnapshot(&g)
+		g.Name, g.Collapsed, g.UpdatedAt = in.Name, in.Collapsed, s.Now()
+		if err := tx.Select("name", "collapsed", "updated_at").Save(&g).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: g.PageID, Action: "group.update", ObjectType: AuditGroup,
+			ObjectID: idString(g.ID), Summary: fmt.Sprintf("Updated group “%s”.", g.Name),
+			Before: before, After: groupSnapshot(&g)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update group %d: %w", id, err)
 	}
-	if res.RowsAffected == 0 {
-		return nil, fmt.Errorf("update group %d: %w", id, ErrNotFound)
-	}
-	s.published(ctx)
-	return s.Group(ctx, id)
+	return &g, nil
 }
 
 // DeleteGroup removes a group; its components stay, ungrouped.
 func (s *Store) DeleteGroup(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Delete(&Group{}, id)
-	if res.Error != nil {
-		return fmt.Errorf("delete group %d: %w", id, res.Error)
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var g Group
+		if err := tx.First(&g, id).Error; err != nil {
+			return notFound(err)
+		}
+		res := tx.Delete(&Group{}, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return audit(ctx, tx, change{PageID: g.PageID, Action: "group.delete", ObjectType: AuditGroup,
+			ObjectID: idString(g.ID), Summary: fmt.Sprintf("Deleted group “%s”; its components are now ungrouped.", g.Name),
+			Before: groupSnapshot(&g)})
+	})
+	if err != nil {
+		return fmt.Errorf("delete group %d: %w", id, err)
 	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("delete group %d: %w", id, ErrNotFound)
-	}
-	s.published(ctx)
 	return nil
 }
 
@@ -127,7 +150,13 @@ func (s *Store) MoveGroup(ctx context.Context, id int64, delta int) error {
 		for i, sib := range siblings {
 			ids[i] = sib.ID
 		}
-		return reposition(tx, &Group{}, ids, id, delta)
+		from, to, err := reposition(tx, &Group{}, ids, id, delta)
+		if err != nil || from == to {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: g.PageID, Action: "group.move", ObjectType: AuditGroup,
+			ObjectID: idString(g.ID), Summary: fmt.Sprintf("Moved group “%s” %s.", g.Name, direction(delta)),
+			Before: auditPosition{from}, After: auditPosition{to}})
 	})
 	if err != nil {
 		return fmt.Errorf("move group %d: %w", id, err)
@@ -136,8 +165,9 @@ func (s *Store) MoveGroup(ctx context.Context, id int64, delta int) error {
 }
 
 // reposition swaps id with its neighbour in ordered ids and rewrites the
-// positions 1..n, which also heals gaps left by deletions.
-func reposition(tx *gorm.DB, model any, ids []int64, id int64, delta int) error {
+// positions 1..n, which also heals gaps left by deletions. It returns the
+// place (1..n) id had and has; equal when it was already at the end.
+func reposition(tx *gorm.DB, model any, ids []int64, id int64, delta int) (from, to int, err error) {
 	idx := -1
 	for i, v := range ids {
 		if v == id {
@@ -145,17 +175,25 @@ func reposition(tx *gorm.DB, model any, ids []int64, id int64, delta int) error 
 		}
 	}
 	if idx < 0 {
-		return ErrNotFound
+		return 0, 0, ErrNotFound
 	}
 	target := idx + delta
 	if target < 0 || target >= len(ids) {
-		return nil
+		return idx + 1, idx + 1, nil
 	}
 	ids[idx], ids[target] = ids[target], ids[idx]
 	for i, v := range ids {
 		if err := tx.Model(model).Where("id = ?", v).Update("position", i+1).Error; err != nil {
-			return err
+			return 0, 0, err
 		}
 	}
-	return nil
+	return idx + 1, target + 1, nil
+}
+
+// direction names a move for people.
+func direction(delta int) string {
+	if delta < 0 {
+		return "up"
+	}
+	return "down"
 }

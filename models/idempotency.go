@@ -73,12 +73,37 @@ func (s *Store) BeginIdempotent(ctx context.Context, scope, key, requestHash str
 	case got.Status == 0:
 		return nil, ErrIdempotencyInFlight
 	}
-	return &IdempotentResponse{Status: got.Status, ContentType: got.ContentType, Location: got.Location, Body: got.Body}, nil
+	body, err := s.openBody(got.Body)
+	if err != nil {
+		return nil, fmt.Errorf("open idempotent answer: %w", err)
+	}
+	return &IdempotentResponse{Status: got.Status, ContentType: got.ContentType, Location: got.Location, Body: body}, nil
+}
+
+// Answers may carry secrets (a new webhook's signing secret), so they
+// are sealed like channel credentials.
+func (s *Store) sealBody(body string) (string, error) {
+	if s.sealer == nil {
+		return "", ErrNoSealer
+	}
+	return s.sealer.Seal(body)
+}
+
+func (s *Store) openBody(sealed string) (string, error) {
+	if s.sealer == nil {
+		return "", ErrNoSealer
+	}
+	return s.sealer.Open(sealed)
 }
 
 // FinishIdempotent stores the answer to replay for key.
 func (s *Store) FinishIdempotent(ctx context.Context, scope, key string, r IdempotentResponse) error {
-	err := s.db.WithContext(ctx).Model(&idempotencyKey{}).Where("scope = ? AND key = ?", scope, key).
+	body, err := s.sealBody(r.Body)
+	if err != nil {
+		return fmt.Errorf("store idempotent answer: %w", err)
+	}
+	r.Body = body
+	err = s.db.WithContext(ctx).Model(&idempotencyKey{}).Where("scope = ? AND key = ?", scope, key).
 		Updates(map[string]any{"status": r.Status, "content_type": r.ContentType, "location": r.Location, "body": r.Body}).Error
 	if err != nil {
 		return fmt.Errorf("store idempotent answer: %w", err)

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,8 +21,15 @@ func TestIdempotencyKeys(t *testing.T) {
 		if _, err := s.BeginIdempotent(ctx, "tok-a", "key-1", "hash-1"); !errors.Is(err, models.ErrIdempotencyInFlight) {
 			t.Errorf("while in flight: err = %v", err)
 		}
-		want := models.IdempotentResponse{Status: 201, ContentType: "application/json", Location: "/api/v1/incidents/7", Body: `{"id":"7"}`}
+		want := models.IdempotentResponse{Status: 201, ContentType: "application/json", Location: "/api/v1/channels/7", Body: `{"signing_secret":"whsec_SECRET"}`}
 		modelstest.Fatal(t, s.FinishIdempotent(ctx, "tok-a", "key-1", want), "finish")
+		db, err := s.SQLDB()
+		modelstest.Fatal(t, err, "sql db")
+		var stored string
+		modelstest.Fatal(t, db.QueryRowContext(ctx, "SELECT body FROM idempotency_keys WHERE key = 'key-1'").Scan(&stored), "raw body")
+		if strings.Contains(stored, "whsec_SECRET") {
+			t.Errorf("the stored answer holds a secret in clear: %s", stored)
+		}
 		got, err = s.BeginIdempotent(ctx, "tok-a", "key-1", "hash-1")
 		if err != nil || got == nil || *got != want {
 			t.Errorf("replay: %+v, %v", got, err)

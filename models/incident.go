@@ -267,10 +267,20 @@ func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInp
 		if _, err := s.postUpdate(tx, inc, in.Status, in.Message, in.Components, comps, updateAt, !in.Backfill); err != nil {
 			return err
 		}
+		after := incidentSnapshot(inc)
+		after.Message, after.Components = in.Message, in.Components
 		if in.Backfill {
-			return nil
+			return audit(ctx, tx, change{PageID: pageID, Action: "incident.backfill", ObjectType: AuditIncident,
+				ObjectID: idString(inc.ID), After: after,
+				Summary: fmt.Sprintf("Back-filled incident “%s” (%s to %s).", inc.Title,
+					in.StartedAt.Format(auditTimeFormat), in.ResolvedAt.Format(auditTimeFormat))})
 		}
-		return s.incidentEvent(tx, inc, EventIncidentCreated, now)
+		if err := s.incidentEvent(tx, inc, EventIncidentCreated, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: pageID, Action: "incident.create", ObjectType: AuditIncident,
+			ObjectID: idString(inc.ID), After: after,
+			Summary: fmt.Sprintf("Opened incident “%s” (%s, %s impact).", inc.Title, inc.Status.Label(), inc.Impact)})
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, "create incident")
@@ -334,6 +344,10 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 		}
 		now := s.Now()
 		wasResolved := inc.Status == IncidentResolved
+		before := auditIncident{Status: inc.Status, Impact: inc.Impact, Components: map[int64]ComponentStatus{}}
+		for cid, c := range comps {
+			before.Components[cid] = c.Status
+		}
 		inc.Status = in.Status
 		if in.Impact != "" {
 			inc.Impact = in.Impact
@@ -355,14 +369,20 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 		if err != nil {
 			return err
 		}
-		if inc.Backfilled {
-			return nil
-		}
-		typ := EventIncidentUpdated
+		typ, action := EventIncidentUpdated, "incident.update"
+		summary := fmt.Sprintf("Posted an update to “%s” (%s).", inc.Title, inc.Status.Label())
 		if in.Status == IncidentResolved && !wasResolved {
-			typ = EventIncidentResolved
+			typ, action = EventIncidentResolved, "incident.resolve"
+			summary = fmt.Sprintf("Resolved incident “%s”.", inc.Title)
 		}
-		return s.incidentEvent(tx, &inc, typ, now)
+		if !inc.Backfilled {
+			if err := s.incidentEvent(tx, &inc, typ, now); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, change{PageID: inc.PageID, Action: action, ObjectType: AuditIncident,
+			ObjectID: idString(inc.ID), Summary: summary, Before: before,
+			After: auditIncident{Status: inc.Status, Impact: inc.Impact, Message: in.Message, Components: in.Components}})
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, fmt.Sprintf("update incident %d", id))
@@ -399,29 +419,54 @@ func (s *Store) SetPostmortem(ctx context.Context, id int64, body string) error 
 	if strings.TrimSpace(body) != "" {
 		at = &now
 	}
-	res := s.db.WithContext(ctx).Model(&Incident{}).Where("id = ?", id).
-		Updates(map[string]any{"postmortem": body, "postmortem_at": at, "updated_at": now})
-	if res.Error != nil {
-		return fmt.Errorf("save postmortem of incident %d: %w", id, res.Error)
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var inc Incident
+		if err := tx.First(&inc, id).Error; err != nil {
+			return notFound(err)
+		}
+		if err := tx.Model(&Incident{}).Where("id = ?", id).
+			Updates(map[string]any{"postmortem": body, "postmortem_at": at, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		summary := fmt.Sprintf("Published the postmortem of “%s”.", inc.Title)
+		switch {
+		case at == nil:
+			summary = fmt.Sprintf("Removed the postmortem of “%s”.", inc.Title)
+		case strings.TrimSpace(inc.Postmortem) != "":
+			summary = fmt.Sprintf("Edited the postmortem of “%s”.", inc.Title)
+		}
+		return audit(ctx, tx, change{PageID: inc.PageID, Action: "incident.postmortem", ObjectType: AuditIncident,
+			ObjectID: idString(inc.ID), Summary: summary,
+			Before: auditPostmortem{inc.Postmortem}, After: auditPostmortem{body}})
+	})
+	if err != nil {
+		return fmt.Errorf("save postmortem of incident %d: %w", id, err)
 	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("save postmortem of incident %d: %w", id, ErrNotFound)
-	}
-	s.published(ctx)
 	return nil
 }
 
 // DeleteIncident removes an incident and its timeline. Component statuses
 // stay as they are.
 func (s *Store) DeleteIncident(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Delete(&Incident{}, id)
-	if res.Error != nil {
-		return fmt.Errorf("delete incident %d: %w", id, res.Error)
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var inc Incident
+		if err := tx.First(&inc, id).Error; err != nil {
+			return notFound(err)
+		}
+		res := tx.Delete(&Incident{}, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return audit(ctx, tx, change{PageID: inc.PageID, Action: "incident.delete", ObjectType: AuditIncident,
+			ObjectID: idString(inc.ID), Summary: fmt.Sprintf("Deleted incident “%s” and its timeline.", inc.Title),
+			Before: incidentSnapshot(&inc)})
+	})
+	if err != nil {
+		return fmt.Errorf("delete incident %d: %w", id, err)
 	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("delete incident %d: %w", id, ErrNotFound)
-	}
-	s.published(ctx)
 	return nil
 }
 

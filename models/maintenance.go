@@ -113,7 +113,13 @@ func (s *Store) ScheduleMaintenance(ctx context.Context, pageID int64, in Mainte
 		if err := setMaintenanceComponents(tx, m.ID, comps); err != nil {
 			return err
 		}
-		return s.maintenanceEvent(tx, m, EventMaintenanceScheduled, now)
+		if err := s.maintenanceEvent(tx, m, EventMaintenanceScheduled, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: pageID, Action: "maintenance.schedule", ObjectType: AuditMaintenance,
+			ObjectID: idString(m.ID), Summary: fmt.Sprintf("Scheduled maintenance “%s” (%s to %s).", m.Title,
+				m.WindowStart.Format(auditTimeFormat), m.WindowEnd.Format(auditTimeFormat)),
+			After: maintenanceSnapshot(m, sortedIDs(comps))})
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, "schedule maintenance")
@@ -162,6 +168,11 @@ func (s *Store) UpdateMaintenance(ctx context.Context, id int64, in MaintenanceI
 		if err := v.Err(); err != nil {
 			return err
 		}
+		oldIDs, err := maintenanceComponentIDs(tx, id)
+		if err != nil {
+			return err
+		}
+		before := maintenanceSnapshot(&m, oldIDs)
 		// Conditional update: the scheduler may start the window meanwhile.
 		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ?", id, MaintenanceScheduled).Updates(map[string]any{
 			"title": in.Title, "message": in.Message, "window_start": in.WindowStart, "window_end": in.WindowEnd,
@@ -172,7 +183,13 @@ func (s *Store) UpdateMaintenance(ctx context.Context, id int64, in MaintenanceI
 		if res.RowsAffected == 0 {
 			return ErrMaintenanceState
 		}
-		return setMaintenanceComponents(tx, id, comps)
+		if err := setMaintenanceComponents(tx, id, comps); err != nil {
+			return err
+		}
+		m.Title, m.Message, m.WindowStart, m.WindowEnd, m.SetMaintenance = in.Title, in.Message, in.WindowStart, in.WindowEnd, in.SetMaintenance
+		return audit(ctx, tx, change{PageID: m.PageID, Action: "maintenance.update", ObjectType: AuditMaintenance,
+			ObjectID: idString(m.ID), Summary: fmt.Sprintf("Updated maintenance “%s”.", m.Title),
+			Before: before, After: maintenanceSnapshot(&m, sortedIDs(comps))})
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, fmt.Sprintf("update maintenance %d", id))
@@ -182,18 +199,27 @@ func (s *Store) UpdateMaintenance(ctx context.Context, id int64, in MaintenanceI
 
 // CancelMaintenance cancels a window that has not started.
 func (s *Store) CancelMaintenance(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Model(&Maintenance{}).Where("id = ? AND status = ?", id, MaintenanceScheduled).
-		Updates(map[string]any{"status": MaintenanceCancelled, "updated_at": s.Now()})
-	if res.Error != nil {
-		return fmt.Errorf("cancel maintenance %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		if _, err := s.Maintenance(ctx, id); err != nil {
-			return err
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var m Maintenance
+		if err := tx.First(&m, id).Error; err != nil {
+			return notFound(err)
 		}
-		return fmt.Errorf("cancel maintenance %d: %w", id, ErrMaintenanceState)
+		// Conditional update: the scheduler may start the window meanwhile.
+		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ?", id, MaintenanceScheduled).
+			Updates(map[string]any{"status": MaintenanceCancelled, "updated_at": s.Now()})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrMaintenanceState
+		}
+		return audit(ctx, tx, change{PageID: m.PageID, Action: "maintenance.cancel", ObjectType: AuditMaintenance,
+			ObjectID: idString(m.ID), Summary: fmt.Sprintf("Cancelled maintenance “%s”.", m.Title),
+			Before: auditMaintenanceState{Status: m.Status}, After: auditMaintenanceState{Status: MaintenanceCancelled}})
+	})
+	if err != nil {
+		return fmt.Errorf("cancel maintenance %d: %w", id, err)
 	}
-	s.published(ctx)
 	return nil
 }
 
@@ -201,20 +227,37 @@ func (s *Store) CancelMaintenance(ctx context.Context, id int64) error {
 // it at once.
 func (s *Store) EndMaintenanceNow(ctx context.Context, id int64) error {
 	now := s.Now()
-	res := s.db.WithContext(ctx).Model(&Maintenance{}).Where("id = ? AND status = ?", id, MaintenanceInProgress).
-		Updates(map[string]any{"window_end": now, "updated_at": now})
-	if res.Error != nil {
-		return fmt.Errorf("end maintenance %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		if _, err := s.Maintenance(ctx, id); err != nil {
-			return err
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var m Maintenance
+		if err := tx.First(&m, id).Error; err != nil {
+			return notFound(err)
 		}
-		return fmt.Errorf("end maintenance %d: %w", id, ErrMaintenanceState)
+		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ?", id, MaintenanceInProgress).
+			Updates(map[string]any{"window_end": now, "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrMaintenanceState
+		}
+		end := now
+		return audit(ctx, tx, change{PageID: m.PageID, Action: "maintenance.end", ObjectType: AuditMaintenance,
+			ObjectID: idString(m.ID), Summary: fmt.Sprintf("Ended maintenance “%s” early.", m.Title),
+			Before: auditMaintenanceState{Status: m.Status, WindowEnd: &m.WindowEnd},
+			After:  auditMaintenanceState{Status: m.Status, WindowEnd: &end}})
+	})
+	if err != nil {
+		return fmt.Errorf("end maintenance %d: %w", id, err)
 	}
-	s.published(ctx)
-	_, err := s.RunMaintenanceTransitions(ctx)
+	_, err = s.RunMaintenanceTransitions(ctx)
 	return err
+}
+
+// maintenanceComponentIDs lists the components of window id.
+func maintenanceComponentIDs(tx *gorm.DB, id int64) ([]int64, error) {
+	var ids []int64
+	err := tx.Model(&maintenanceComponent{}).Where("maintenance_id = ?", id).Order("component_id").Pluck("component_id", &ids).Error
+	return ids, err
 }
 
 // Maintenance loads a window with its components.

@@ -20,7 +20,10 @@ type Transitions struct {
 // transaction that also changes the components and writes the events, so
 // with several Herald processes on one database exactly one of them acts.
 // A process that was down simply catches up on its first pass.
+//
+// The audit log records each transition as the scheduler's, whoever calls.
 func (s *Store) RunMaintenanceTransitions(ctx context.Context) (Transitions, error) {
+	ctx = WithActor(ctx, SchedulerActor())
 	var t Transitions
 	now := s.Now()
 	var due []Maintenance
@@ -85,7 +88,13 @@ func (s *Store) startMaintenance(ctx context.Context, m *Maintenance, now time.T
 				}
 			}
 		}
-		return s.maintenanceEvent(tx, m, EventMaintenanceStarted, now)
+		if err := s.maintenanceEvent(tx, m, EventMaintenanceStarted, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: m.PageID, Action: "maintenance.start", ObjectType: AuditMaintenance,
+			ObjectID: idString(m.ID), Summary: fmt.Sprintf("Started maintenance “%s”.", m.Title),
+			Before: auditMaintenanceState{Status: MaintenanceScheduled},
+			After:  auditMaintenanceState{Status: MaintenanceInProgress, StartedAt: &now}})
 	})
 	if err != nil {
 		return false, fmt.Errorf("start maintenance %d: %w", m.ID, err)
@@ -108,7 +117,13 @@ func (s *Store) completeMaintenance(ctx context.Context, m *Maintenance, now tim
 				return err
 			}
 		}
-		return s.maintenanceEvent(tx, m, EventMaintenanceCompleted, now)
+		if err := s.maintenanceEvent(tx, m, EventMaintenanceCompleted, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: m.PageID, Action: "maintenance.complete", ObjectType: AuditMaintenance,
+			ObjectID: idString(m.ID), Summary: fmt.Sprintf("Completed maintenance “%s”.", m.Title),
+			Before: auditMaintenanceState{Status: MaintenanceInProgress},
+			After:  auditMaintenanceState{Status: MaintenanceCompleted, CompletedAt: &now}})
 	})
 	if err != nil {
 		return false, fmt.Errorf("complete maintenance %d: %w", m.ID, err)

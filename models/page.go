@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	_ "time/tzdata" // time zones validate on hosts without /usr/share/zoneinfo
+	_ "time/tzdata"
+
+	"gorm.io/gorm" // time zones validate on hosts without /usr/share/zoneinfo
 )
 
 // DefaultPageID is the page created by the first migration and served at /.
@@ -120,16 +122,22 @@ func (s *Store) UpdatePage(ctx context.Context, id int64, in PageInput) (*Page, 
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	res := s.db.WithContext(ctx).Model(&Page{}).Where("id = ?", id).Updates(map[string]any{
-		"name": in.Name, "description": in.Description, "logo_url": in.LogoURL,
-		"accent_color": in.AccentColor, "time_zone": in.TimeZone, "updated_at": s.Now(),
+	var p Page
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.First(&p, id).Error; err != nil {
+			return notFound(err)
+		}
+		before := pageSnapshot(&p)
+		p.Name, p.Description, p.LogoURL, p.AccentColor, p.TimeZone = in.Name, in.Description, in.LogoURL, in.AccentColor, in.TimeZone
+		p.UpdatedAt = s.Now()
+		if err := tx.Select("name", "description", "logo_url", "accent_color", "time_zone", "updated_at").Save(&p).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: p.ID, Action: "page.update", ObjectType: AuditPage, ObjectID: idString(p.ID),
+			Summary: "Updated the status page settings.", Before: before, After: pageSnapshot(&p)})
 	})
-	if res.Error != nil {
-		return nil, fmt.Errorf("update page %d: %w", id, res.Error)
+	if err != nil {
+		return nil, fmt.Errorf("update page %d: %w", id, err)
 	}
-	if res.RowsAffected == 0 {
-		return nil, fmt.Errorf("update page %d: %w", id, ErrNotFound)
-	}
-	s.published(ctx)
-	return s.Page(ctx, id)
+	return &p, nil
 }

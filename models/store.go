@@ -171,6 +171,13 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return nil
 }
 
+// transact runs fn in a transaction and announces nothing: for changes
+// neither the public page nor the delivery worker sees (channel settings,
+// users), which still need their audit row written atomically.
+func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
 // markChanged records a change to public data and signals Changed.
 func (s *Store) markChanged() {
 	s.generation.Add(1)

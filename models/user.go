@@ -120,11 +120,29 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error)
 		if n > 0 {
 			return ErrSetupDone
 		}
+		var page Page
+		if err := tx.First(&page, DefaultPageID).Error; err != nil {
+			return notFound(err)
+		}
 		if err := tx.Create(u).Error; err != nil {
 			return err
 		}
-		return tx.Model(&Page{}).Where("id = ?", DefaultPageID).
-			Updates(map[string]any{"name": in.PageName, "updated_at": s.Now()}).Error
+		if err := tx.Model(&Page{}).Where("id = ?", DefaultPageID).
+			Updates(map[string]any{"name": in.PageName, "updated_at": s.Now()}).Error; err != nil {
+			return err
+		}
+		// The new admin did this, from wherever the setup form came.
+		actx := WithActor(ctx, UserActor(u.ID, u.Email, ActorFrom(ctx).IP))
+		if err := audit(actx, tx, change{PageID: DefaultPageID, Action: "user.create", ObjectType: AuditUser,
+			ObjectID: idString(u.ID), Summary: fmt.Sprintf("Created the first admin, %s, during setup.", u.Email),
+			After: auditUser{ID: u.ID, Email: u.Email}}); err != nil {
+			return err
+		}
+		before := pageSnapshot(&page)
+		page.Name = in.PageName
+		return audit(actx, tx, change{PageID: DefaultPageID, Action: "page.update", ObjectType: AuditPage,
+			ObjectID: idString(DefaultPageID), Summary: fmt.Sprintf("Named the status page “%s” during setup.", in.PageName),
+			Before: before, After: pageSnapshot(&page)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("complete setup: %w", err)
@@ -146,7 +164,15 @@ func (s *Store) CreateUser(ctx context.Context, email, password string) (*User, 
 		return nil, err
 	}
 	u := &User{Email: email, PasswordHash: hash}
-	if err := s.db.WithContext(ctx).Create(u).Error; err != nil {
+	err = s.transact(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(u).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "user.create", ObjectType: AuditUser,
+			ObjectID: idString(u.ID), Summary: fmt.Sprintf("Created admin %s.", u.Email),
+			After: auditUser{ID: u.ID, Email: u.Email}})
+	})
+	if err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return nil, &ValidationError{Fields: map[string]string{"email": "An admin with this e-mail already exists."}}
 		}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/static"
 	"github.com/labstack/echo/v4"
 )
@@ -96,4 +97,64 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets, m 
 	// Status page settings
 	admin.GET("/settings", h.ShowSettings)
 	admin.POST("/settings", h.SaveSettings)
+
+	// Audit log: read-only, there is no route to change or remove an entry.
+	admin.GET("/audit", h.ListAudit)
+	admin.GET("/audit/:id", h.ShowAuditEntry)
+
+	// API tokens: shown once when created, stored as a hash, revocable.
+	admin.GET("/tokens", h.ListTokens)
+	admin.GET("/tokens/new", h.NewToken)
+	admin.POST("/tokens", h.CreateToken)
+	admin.GET("/tokens/:id/created", h.ShowCreatedToken)
+	admin.GET("/tokens/:id/revoke", h.ConfirmRevokeToken)
+	admin.POST("/tokens/:id/revoke", h.RevokeToken)
+
+	// Admin JSON API. Bearer tokens with scopes, not the session: no CSRF
+	// check, no cookie set. Every answer, errors included, is JSON; paths
+	// that match no endpoint get a JSON 404 or 405 from the catch-all.
+	api := e.Group("/api/v1", h.APIRequest)
+	read := h.RequireToken(models.ScopeRead)
+	writeComponents := h.RequireToken(models.ScopeComponentsWrite)
+	api.GET("/components", h.APIListComponents, read)
+	api.POST("/components", h.APICreateComponent, writeComponents, h.Idempotent)
+	api.GET("/components/:id", h.APIShowComponent, read)
+	api.PATCH("/components/:id", h.APIUpdateComponent, writeComponents)
+	api.DELETE("/components/:id", h.APIDeleteComponent, writeComponents)
+	api.GET("/groups", h.APIListGroups, read)
+	api.POST("/groups", h.APICreateGroup, writeComponents)
+	api.GET("/groups/:id", h.APIShowGroup, read)
+	api.PATCH("/groups/:id", h.APIUpdateGroup, writeComponents)
+	api.DELETE("/groups/:id", h.APIDeleteGroup, writeComponents)
+	// Channels: secrets masked in every answer but the one that makes
+	// them. Create and rotate-secret take no Idempotency-Key: the stored
+	// answer would keep the signing secret in plaintext.
+	writeChannels := h.RequireToken(models.ScopeChannelsWrite)
+	api.GET("/channels", h.APIListChannels, read)
+	api.POST("/channels", h.APICreateChannel, writeChannels)
+	api.GET("/channels/:id", h.APIShowChannel, read)
+	api.PATCH("/channels/:id", h.APIUpdateChannel, writeChannels)
+	api.DELETE("/channels/:id", h.APIDeleteChannel, writeChannels)
+	api.POST("/channels/:id/rotate-secret", h.APIRotateChannelSecret, writeChannels)
+	api.POST("/channels/:id/test", h.APISendChannelTest, writeChannels, h.Idempotent)
+	api.GET("/channels/:id/deliveries", h.APIListDeliveries, read)
+	api.GET("/channels/:id/deliveries/:did", h.APIShowDelivery, read)
+	api.POST("/channels/:id/deliveries/:did/replay", h.APIReplayDelivery, writeChannels, h.Idempotent)
+	writeIncidents := h.RequireToken(models.ScopeIncidentsWrite)
+	api.GET("/incidents", h.APIListIncidents, read)
+	api.POST("/incidents", h.APICreateIncident, writeIncidents, h.Idempotent)
+	api.GET("/incidents/:id", h.APIShowIncident, read)
+	api.PATCH("/incidents/:id", h.APIUpdateIncident, writeIncidents)
+	api.DELETE("/incidents/:id", h.APIDeleteIncident, writeIncidents)
+	api.POST("/incidents/:id/updates", h.APIPostIncidentUpdate, writeIncidents, h.Idempotent)
+	api.POST("/incidents/:id/resolve", h.APIResolveIncident, writeIncidents, h.Idempotent)
+	writeMaintenance := h.RequireToken(models.ScopeMaintenanceWrite)
+	api.GET("/maintenance", h.APIListMaintenance, read)
+	api.POST("/maintenance", h.APIScheduleMaintenance, writeMaintenance, h.Idempotent)
+	api.GET("/maintenance/:id", h.APIShowMaintenance, read)
+	api.PATCH("/maintenance/:id", h.APIUpdateMaintenance, writeMaintenance)
+	api.POST("/maintenance/:id/cancel", h.APICancelMaintenance, writeMaintenance, h.Idempotent)
+	api.POST("/maintenance/:id/complete", h.APICompleteMaintenance, writeMaintenance, h.Idempotent)
+	api.GET("/openapi.json", h.OpenAPI) // the API's description needs no token
+	api.Any("/*", h.APINoRoute)
 }

@@ -29,6 +29,8 @@ type Server struct {
 	Store  *models.Store
 	Engine *notify.Engine
 	Public *public.Manager
+	// Routes are the registered routes as "METHOD /path".
+	Routes []string
 }
 
 // Start serves Herald over httptest on a fresh database of engine.
@@ -65,7 +67,11 @@ func Start(t testing.TB, engine models.Engine) *Server {
 	t.Cleanup(func() { cancel(); <-pubDone })
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Server{URL: srv.URL, Store: store, Engine: notifier, Public: e.Public}
+	var routes []string
+	for _, r := range e.Routes() {
+		routes = append(routes, r.Method+" "+r.Path)
+	}
+	return &Server{URL: srv.URL, Store: store, Engine: notifier, Public: e.Public, Routes: routes}
 }
 
 type testWriter struct{ t testing.TB }

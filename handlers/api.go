@@ -1,0 +1,229 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/heraldstatus/herald/models"
+	"github.com/labstack/echo/v4"
+)
+
+// Everything under /api/v1 answers JSON, errors included, as
+// {"error": {"code", "message", "field"}}; it authenticates with API
+// tokens, never with the session cookie, and sets no cookie.
+
+const (
+	ctxAPIToken = "herald.api_token"
+	// maxAPIBody bounds request bodies of the API, whatever the server's
+	// own limit.
+	maxAPIBody = 1 << 20
+	// apiPrefix is where the admin API lives.
+	apiPrefix = "/api/v1"
+)
+
+// apiProblem is a 4xx (or 5xx) answer of the API.
+type apiProblem struct {
+	Status  int
+	Code    string
+	Message string
+	Field   string
+	// Fields holds every invalid field of a validation_failed answer.
+	Fields map[string]string
+}
+
+func (p *apiProblem) Error() string { return p.Code + ": " + p.Message }
+
+type apiErrorBody struct {
+	Error apiErrorDetail `json:"error"`
+}
+
+type apiErrorDetail struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Field   string            `json:"field"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// apiError writes the API's error shape.
+func apiError(c echo.Context, status int, code, message, field string) error {
+	return writeProblem(c, &apiProblem{Status: status, Code: code, Message: message, Field: field})
+}
+
+func writeProblem(c echo.Context, p *apiProblem) error {
+	return c.JSON(p.Status, apiErrorBody{Error: apiErrorDetail{Code: p.Code, Message: p.Message, Field: p.Field, Fields: p.Fields}})
+}
+
+// apiFail answers err: problems as they are, validation errors as 422
+// naming the fields, missing rows as 404, anything else as a logged 500.
+// notFound is the sentence for a missing row ("That component does not
+// exist.").
+func (h *Handler) apiFail(c echo.Context, err error, notFound string) error {
+	var p *apiProblem
+	var ve *models.ValidationError
+	switch {
+	case errors.As(err, &p):
+		return writeProblem(c, p)
+	case errors.As(err, &ve):
+		return writeProblem(c, validationProblem(ve))
+	case errors.Is(err, models.ErrNotFound):
+		return apiError(c, http.StatusNotFound, "not_found", notFound, "")
+	case errors.Is(err, models.ErrConflict):
+		return apiError(c, http.StatusConflict, "conflict", "This change collides with another one. Reload and try again.", "")
+	}
+	h.logger.Error("api request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+	return apiError(c, http.StatusInternalServerError, "internal_error",
+		"Herald could not finish this request. The details are in the server log; try again in a moment.", "")
+}
+
+// validationProblem is a 422 naming the first invalid field (in
+// alphabetical order, so the answer is stable) and listing all of them.
+func validationProblem(ve *models.ValidationError) *apiProblem {
+	fields := make([]string, 0, len(ve.Fields))
+	for f := range ve.Fields {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	p := &apiProblem{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Fields: ve.Fields,
+		Message: "The request is invalid."}
+	if len(fields) > 0 {
+		p.Field, p.Message = fields[0], ve.Fields[fields[0]]
+	}
+	return p
+}
+
+// apiPathID parses a positive numeric id; anything else names nothing.
+func apiPathID(c echo.Context, name string) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// apiToken is the token RequireToken accepted.
+func apiToken(c echo.Context) *models.Token {
+	t, _ := c.Get(ctxAPIToken).(*models.Token)
+	return t
+}
+
+// APIRequest prepares every /api/v1 request: answers are never cached,
+// and bodies over 1 MiB are refused with a JSON 413 (those without a
+// Content-Length when they reach the limit).
+func (h *Handler) APIRequest(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		req := c.Request()
+		if req.ContentLength > maxAPIBody {
+			return apiError(c, http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than 1 MiB.", "")
+		}
+		if req.Body != nil {
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, maxAPIBody)
+		}
+		return next(c)
+	}
+}
+
+// RequireToken lets through requests carrying an API token
+// ("Authorization: Bearer hrd_…") that works and grants scope. Others get
+// 401 (no token, or one that is unknown, expired or revoked) or 403 (the
+// scope is missing). The token's name and the client's address go into
+// the request context for the audit log.
+func (h *Handler) RequireToken(scope models.Scope) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			auth := strings.TrimSpace(req.Header.Get("Authorization"))
+			if auth == "" {
+				return unauthorized(c, "", "Send an API token in the Authorization header: “Bearer hrd_…”. Admins create tokens under API tokens in Herald's admin.")
+			}
+			scheme, plain, _ := strings.Cut(auth, " ")
+			plain = strings.TrimSpace(plain)
+			if !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(plain, models.TokenPrefix) {
+				return unauthorized(c, "invalid_request", "The Authorization header must be “Bearer hrd_…”.")
+			}
+			tok, err := h.store.AuthenticateToken(req.Context(), plain)
+			switch {
+			case errors.Is(err, models.ErrTokenExpired):
+				return unauthorized(c, "invalid_token", fmt.Sprintf("This API token expired on %s. Create a new one.",
+					tok.ExpiresAt.UTC().Format("Jan 2, 2006 15:04 UTC")))
+			case errors.Is(err, models.ErrTokenRevoked):
+				return unauthorized(c, "invalid_token", "This API token has been revoked.")
+			case errors.Is(err, models.ErrTokenInvalid):
+				return unauthorized(c, "invalid_token", "This API token is not valid.")
+			case err != nil:
+				return h.apiFail(c, err, "")
+			}
+			if !tok.Can(scope) {
+				c.Response().Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="herald", error="insufficient_scope", scope="%s"`, scope))
+				return apiError(c, http.StatusForbidden, "forbidden", fmt.Sprintf("This token lacks the %s scope.", scope), "")
+			}
+			c.Set(ctxAPIToken, tok)
+			ctx := models.WithActor(req.Context(), models.TokenActor(tok.ID, tok.Name, c.RealIP()))
+			c.SetRequest(req.WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// unauthorized is a 401 with the challenge RFC 6750 asks for; oauthError
+// is its error attribute, empty when no token was sent.
+func unauthorized(c echo.Context, oauthError, message string) error {
+	challenge := `Bearer realm="herald"`
+	if oauthError != "" {
+		challenge += fmt.Sprintf(`, error="%s"`, oauthError)
+	}
+	c.Response().Header().Set("WWW-Authenticate", challenge)
+	return apiError(c, http.StatusUnauthorized, "unauthorized", message, "")
+}
+
+// APINoRoute answers requests under /api/v1 that match no endpoint: 405
+// with Allow when the path exists for other methods, else 404.
+func (h *Handler) APINoRoute(c echo.Context) error {
+	path := echo.GetPath(c.Request())
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+		if m == c.Request().Method {
+			continue
+		}
+		probe := c.Echo().NewContext(nil, nil)
+		c.Echo().Router().Find(m, path, probe)
+		if p := probe.Path(); p != "" && p != c.Path() {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		c.Response().Header().Set("Allow", strings.Join(allowed, ", "))
+		return apiError(c, http.StatusMethodNotAllowed, "method_not_allowed",
+			fmt.Sprintf("%s does not accept %s; it accepts %s.", path, c.Request().Method, strings.Join(allowed, ", ")), "")
+	}
+	return apiError(c, http.StatusNotFound, "not_found", "There is no API endpoint at "+path+".", "")
+}
+
+// isAPIPath reports whether path belongs to the JSON API.
+func isAPIPath(path string) bool {
+	return path == apiPrefix || strings.HasPrefix(path, apiPrefix+"/")
+}
+
+// apiErrorCode names an HTTP status for errors that reach the server's
+// error handler from under /api/v1 (body limit, panics).
+func apiErrorCode(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "body_too_large"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	}
+	if status >= 500 {
+		return "internal_error"
+	}
+	return "bad_request"
+}

@@ -1,0 +1,267 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// apiTime is how the API writes times: ISO 8601 in UTC with
+// milliseconds, like Statuspage.
+const apiTime = "2006-01-02T15:04:05.000Z07:00"
+
+func formatAPITime(t time.Time) string { return t.UTC().Format(apiTime) }
+
+func formatAPIID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// decodeJSON reads the request body into dst strictly: it must be sent as
+// application/json, hold exactly one JSON object of at most 1 MiB, and
+// use only dst's fields with their types. Anything else is an
+// *apiProblem naming what is wrong and, where there is one, the field.
+func decodeJSON(c echo.Context, dst any) error {
+	req := c.Request()
+	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &apiProblem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			Message: "Send the body as JSON, with “Content-Type: application/json”."}
+	}
+	if req.ContentLength > maxAPIBody {
+		return tooLarge()
+	}
+	if req.Body == nil {
+		return emptyBody()
+	}
+	// First the syntax, and exactly one value; then the fields.
+	var raw json.RawMessage
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, maxAPIBody))
+	if err := dec.Decode(&raw); err != nil {
+		return jsonProblem(err, dst)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if isTooLarge(err) {
+			return tooLarge()
+		}
+		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json",
+			Message: "Send exactly one JSON object; the body goes on after it."}
+	}
+	if raw[0] != '{' {
+		return notAnObject()
+	}
+	strict := json.NewDecoder(bytes.NewReader(raw))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(dst); err != nil {
+		return jsonProblem(err, dst)
+	}
+	return nil
+}
+
+func notAnObject() *apiProblem {
+	return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_type", Message: "The body must be a JSON object."}
+}
+
+func tooLarge() *apiProblem {
+	return &apiProblem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "The request body is larger than 1 MiB."}
+}
+
+func emptyBody() *apiProblem {
+	return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The request body is empty; send a JSON object."}
+}
+
+func isTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge)
+}
+
+// jsonProblem explains a decoding error of a body meant for dst.
+func jsonProblem(err error, dst any) *apiProblem {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case isTooLarge(err):
+		return tooLarge()
+	case errors.Is(err, io.EOF):
+		return emptyBody()
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The JSON body ends too early."}
+	case errors.As(err, &syntax):
+		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json",
+			Message: fmt.Sprintf("The body is not valid JSON (at byte %d).", syntax.Offset)}
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return notAnObject()
+		}
+		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_type", Field: typ.Field,
+			Message: fmt.Sprintf("“%s” must be %s, not %s.", typ.Field, typeWords(typ.Type), kindWords(typ.Value))}
+	}
+	if name, ok := unknownField(err); ok {
+		return &apiProblem{Status: http.StatusBadRequest, Code: "unknown_field", Field: name,
+			Message: fmt.Sprintf("Unknown field “%s”. This endpoint accepts: %s.", name, strings.Join(jsonFields(dst), ", "))}
+	}
+	return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The body could not be read as JSON."}
+}
+
+// unknownField reads the field name out of encoding/json's
+// DisallowUnknownFields error, which has no type of its own.
+func unknownField(err error) (string, bool) {
+	const prefix = `json: unknown field `
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		return "", false
+	}
+	name, uerr := strconv.Unquote(strings.TrimPrefix(msg, prefix))
+	if uerr != nil {
+		return "", false
+	}
+	return name, true
+}
+
+// jsonFields lists the JSON names of dst's fields, in order.
+func jsonFields(dst any) []string {
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// typeWords names a Go type the way the API documents it.
+func typeWords(t reflect.Type) string {
+	if t == reflect.TypeFor[apiID]() {
+		return `an id such as "12"`
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}
+
+// optional is a field of a request body that may be left out: Set says
+// whether it was sent. PATCH changes only the fields that are set. null
+// is refused, as a wrong type: these fields always have a value.
+type optional[T any] struct {
+	Set   bool
+	Value T
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return &json.UnmarshalTypeError{Value: "null", Type: reflect.TypeFor[T]()}
+	}
+	if err := json.Unmarshal(b, &o.Value); err != nil {
+		return err
+	}
+	o.Set = true
+	return nil
+}
+
+// apiID is an id in a request body: a string of digits, as the API
+// writes ids, or a positive whole number.
+type apiID int64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (id *apiID) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if uq, err := strconv.Unquote(s); err == nil && strings.HasPrefix(s, `"`) {
+		s = uq
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[apiID]()}
+	}
+	*id = apiID(n)
+	return nil
+}
+
+// jsonKind names the kind of a JSON value by its first byte, in the
+// words of json.UnmarshalTypeError.
+func jsonKind(b []byte) string {
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case '[':
+		return "array"
+	case '{':
+		return "object"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// kindWords says a JSON kind (as json.UnmarshalTypeError names it) in
+// words: "a string", "null".
+func kindWords(kind string) string {
+	kind, _, _ = strings.Cut(kind, " ") // "number -1" for out-of-range numbers
+	switch kind {
+	case "string", "number":
+		return "a " + kind
+	case "bool":
+		return "true or false"
+	case "array":
+		return "a list"
+	case "object":
+		return "an object"
+	}
+	return kind
+}
+
+// nullableID is an optional id that may be null, such as a component's
+// group_id (null: no group).
+type nullableID struct {
+	Set bool
+	ID  *int64
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *nullableID) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	if string(b) == "null" {
+		n.ID = nil
+		return nil
+	}
+	var id apiID
+	if err := id.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	v := int64(id)
+	n.ID = &v
+	return nil
+}

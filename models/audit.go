@@ -1,0 +1,285 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Actor types: who made a change.
+const (
+	ActorUser   = "user"
+	ActorToken  = "token"
+	ActorSystem = "system"
+)
+
+// Actor is who makes a change: a signed-in admin, an API token, or Herald
+// itself. Handlers put it into the request context with WithActor; models
+// read it back when they write the audit row.
+type Actor struct {
+	Type string // ActorUser, ActorToken or ActorSystem
+	ID   *int64 // the user's or token's id; nil for the system
+	Name string // the user's e-mail, the token's name, or "scheduler"
+	IP   string
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying a, for the changes made with it.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in ctx; without one, Herald itself.
+func ActorFrom(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok && a.Type != "" {
+		return a
+	}
+	return Actor{Type: ActorSystem, Name: "system"}
+}
+
+// UserActor is a signed-in admin acting from ip.
+func UserActor(id int64, email, ip string) Actor {
+	return Actor{Type: ActorUser, ID: &id, Name: email, IP: ip}
+}
+
+// TokenActor is an API token acting from ip.
+func TokenActor(id int64, name, ip string) Actor {
+	return Actor{Type: ActorToken, ID: &id, Name: name, IP: ip}
+}
+
+// SchedulerActor is Herald's scheduler, which starts and completes
+// maintenance windows.
+func SchedulerActor() Actor { return Actor{Type: ActorSystem, Name: "scheduler"} }
+
+// NotifierActor is Herald's delivery worker, which disables channels
+// whose receiver is gone or keeps failing.
+func NotifierActor() Actor { return Actor{Type: ActorSystem, Name: "notifier"} }
+
+// AuditEntry is one row of the append-only audit log. Before and After
+// are JSON snapshots of the object, secrets masked; either may be empty.
+type AuditEntry struct {
+	ID         int64
+	PageID     int64
+	At         time.Time
+	ActorType  string
+	ActorID    *int64
+	ActorName  string
+	IP         string
+	Action     string
+	ObjectType string
+	ObjectID   string
+	Summary    string
+	Before     string
+	After      string
+
+	// ObjectExists is set by AuditEntries when the object is still there
+	// (so a screen can link to it).
+	ObjectExists bool `gorm:"-"`
+}
+
+// TableName maps AuditEntry to audit_log.
+func (AuditEntry) TableName() string { return "audit_log" }
+
+// Audited object types. Every action starts with its object type and a dot.
+const (
+	AuditComponent   = "component"
+	AuditGroup       = "group"
+	AuditIncident    = "incident"
+	AuditMaintenance = "maintenance"
+	AuditChannel     = "channel"
+	AuditPage        = "page"
+	AuditUser        = "user"
+	AuditToken       = "token"
+)
+
+// AuditObjectTypes lists the object types, for filters.
+var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken}
+
+// AuditActions lists every action the log records, for filters.
+var AuditActions = []string{
+	"component.create", "component.update", "component.status", "component.move", "component.delete",
+	"group.create", "group.update", "group.move", "group.delete",
+	"incident.create", "incident.backfill", "incident.update", "incident.resolve", "incident.postmortem", "incident.delete",
+	"maintenance.schedule", "maintenance.update", "maintenance.cancel", "maintenance.end", "maintenance.start", "maintenance.complete",
+	"channel.create", "channel.update", "channel.enable", "channel.disable", "channel.rotate_secret", "channel.delete",
+	"channel.test", "channel.replay",
+	"page.update",
+	"token.create", "token.revoke",
+	"user.create",
+}
+
+// change is what one audit row records; the actor and time come from the
+// context and the clock.
+type change struct {
+	PageID     int64
+	Action     string
+	ObjectType string
+	ObjectID   string
+	Summary    string
+	// Before and After are marshalled to JSON; nil writes ''. Pass the
+	// masked snapshots of audit_snapshot.go, never a model holding secrets.
+	Before, After any
+}
+
+// audit writes the audit row of a change inside tx, the change's own
+// transaction: if the change rolls back, so does its row.
+func audit(ctx context.Context, tx *gorm.DB, c change) error {
+	before, err := auditJSON(c.Before)
+	if err != nil {
+		return fmt.Errorf("audit %s: encode before: %w", c.Action, err)
+	}
+	after, err := auditJSON(c.After)
+	if err != nil {
+		return fmt.Errorf("audit %s: encode after: %w", c.Action, err)
+	}
+	a := ActorFrom(ctx)
+	e := AuditEntry{PageID: c.PageID, At: tx.NowFunc(), ActorType: a.Type, ActorID: a.ID, ActorName: a.Name,
+		IP: a.IP, Action: c.Action, ObjectType: c.ObjectType, ObjectID: c.ObjectID, Summary: c.Summary,
+		Before: before, After: after}
+	if err := tx.Create(&e).Error; err != nil {
+		return fmt.Errorf("audit %s: %w", c.Action, err)
+	}
+	return nil
+}
+
+func auditJSON(v any) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// AuditFilter narrows AuditEntries. Zero fields match everything.
+type AuditFilter struct {
+	PageID     int64
+	ObjectType string
+	ObjectID   string
+	Action     string
+	// ActorName matches any part of the actor's name, ignoring case.
+	ActorName string
+	From, To  time.Time // From ≤ at < To
+	Limit     int
+	Offset    int
+}
+
+func (s *Store) auditQuery(ctx context.Context, f AuditFilter) *gorm.DB {
+	q := s.db.WithContext(ctx).Model(&AuditEntry{})
+	if f.PageID != 0 {
+		q = q.Where("page_id = ?", f.PageID)
+	}
+	if f.ObjectType != "" {
+		q = q.Where("object_type = ?", f.ObjectType)
+	}
+	if f.ObjectID != "" {
+		q = q.Where("object_id = ?", f.ObjectID)
+	}
+	if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if name := strings.TrimSpace(f.ActorName); name != "" {
+		q = q.Where(`LOWER(actor_name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(name))+"%")
+	}
+	if !f.From.IsZero() {
+		q = q.Where("at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("at < ?", f.To.UTC())
+	}
+	return q
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// AuditEntries lists audit rows, newest first, and marks those whose
+// object still exists.
+func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	q := s.auditQuery(ctx, f).Order("at DESC, id DESC")
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit).Offset(f.Offset)
+	}
+	var out []AuditEntry
+	if err := q.Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list audit entries: %w", err)
+	}
+	if err := s.markExisting(ctx, out); err != nil {
+		return nil, fmt.Errorf("list audit entries: %w", err)
+	}
+	return out, nil
+}
+
+// CountAuditEntries counts the rows AuditEntries would list without a
+// limit.
+func (s *Store) CountAuditEntries(ctx context.Context, f AuditFilter) (int64, error) {
+	var n int64
+	if err := s.auditQuery(ctx, f).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count audit entries: %w", err)
+	}
+	return n, nil
+}
+
+// AuditEntry loads one audit row.
+func (s *Store) AuditEntry(ctx context.Context, id int64) (*AuditEntry, error) {
+	var e AuditEntry
+	if err := s.db.WithContext(ctx).First(&e, id).Error; err != nil {
+		return nil, fmt.Errorf("load audit entry %d: %w", id, notFound(err))
+	}
+	list := []AuditEntry{e}
+	if err := s.markExisting(ctx, list); err != nil {
+		return nil, fmt.Errorf("load audit entry %d: %w", id, err)
+	}
+	return &list[0], nil
+}
+
+// auditTables maps object types with numeric ids to their tables.
+var auditTables = map[string]string{
+	AuditComponent:   "components",
+	AuditGroup:       "component_groups",
+	AuditIncident:    "incidents",
+	AuditMaintenance: "maintenances",
+	AuditChannel:     "channels",
+	AuditPage:        "pages",
+	AuditUser:        "users",
+	AuditToken:       "api_tokens",
+}
+
+// markExisting sets ObjectExists with one query per object type.
+func (s *Store) markExisting(ctx context.Context, list []AuditEntry) error {
+	ids := map[string][]int64{}
+	for _, e := range list {
+		if _, ok := auditTables[e.ObjectType]; !ok {
+			continue
+		}
+		if id, err := strconv.ParseInt(e.ObjectID, 10, 64); err == nil {
+			ids[e.ObjectType] = append(ids[e.ObjectType], id)
+		}
+	}
+	exists := map[string]bool{}
+	for typ, typeIDs := range ids {
+		var found []int64
+		if err := s.db.WithContext(ctx).Table(auditTables[typ]).Where("id IN ?", uniqueIDs(typeIDs)).
+			Pluck("id", &found).Error; err != nil {
+			return err
+		}
+		for _, id := range found {
+			exists[typ+":"+idString(id)] = true
+		}
+	}
+	for i := range list {
+		list[i].ObjectExists = exists[list[i].ObjectType+":"+list[i].ObjectID]
+	}
+	return nil
+}
