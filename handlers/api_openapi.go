@@ -119,11 +119,12 @@ func openAPIDocument(baseURL string) map[string]any {
 			operation["requestBody"] = map[string]any{"required": op.Method == http.MethodPost,
 				"content": jsonContent(schemaOf(reflect.TypeOf(op.Request)))}
 			responses["413"], responses["415"], responses["422"] = errorRef, errorRef, errorRef
-			if op.Method == http.MethodPost {
-				operation["parameters"] = append(params, map[string]any{"name": "Idempotency-Key", "in": "header",
-					"description": "Sending the same request with the same key within 24 h replays the first answer.",
-					"schema":      map[string]any{"type": "string", "maxLength": 255}})
-			}
+		}
+		if op.Method == http.MethodPost {
+			operation["parameters"] = append(params, map[string]any{"name": "Idempotency-Key", "in": "header",
+				"description": "Sending the same request with the same key within 24 h replays the first answer.",
+				"schema":      map[string]any{"type": "string", "maxLength": 255}})
+			responses["409"], responses["422"] = errorRef, errorRef
 		}
 		paths[path][strings.ToLower(op.Method)] = operation
 	}
