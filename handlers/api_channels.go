@@ -206,6 +206,10 @@ func (h *Handler) APIUpdateChannel(c echo.Context) error {
 // APIDeleteChannel is DELETE /api/v1/channels/:id: the channel goes with
 // its deliveries and their log.
 func (h *Handler) APIDeleteChannel(c echo.Context) error {
+	// It takes no body; a malformed one is refused, not ignored.
+	if err := decodeNoFields(c); err != nil {
+		return h.apiFail(c, err, "")
+	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")
@@ -223,6 +227,10 @@ func (h *Handler) APIDeleteChannel(c echo.Context) error {
 // new signing secret, shown this once; the previous one keeps signing
 // beside it until previous_secret_expires_at.
 func (h *Handler) APIRotateChannelSecret(c echo.Context) error {
+	// It takes no body; a malformed one is refused, not ignored.
+	if err := decodeNoFields(c); err != nil {
+		return h.apiFail(c, err, "")
+	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")

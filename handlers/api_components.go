@@ -174,6 +174,10 @@ func (h *Handler) APIUpdateComponent(c echo.Context) error {
 
 // APIDeleteComponent is DELETE /api/v1/components/:id.
 func (h *Handler) APIDeleteComponent(c echo.Context) error {
+	// It takes no body; a malformed one is refused, not ignored.
+	if err := decodeNoFields(c); err != nil {
+		return h.apiFail(c, err, "")
+	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiError(c, http.StatusNotFound, "not_found", componentGone, "")

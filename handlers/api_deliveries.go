@@ -260,6 +260,10 @@ func (h *Handler) APIShowDelivery(c echo.Context) error {
 // signature. 202: the worker sends it within seconds (once the channel is
 // enabled).
 func (h *Handler) APIReplayDelivery(c echo.Context) error {
+	// It takes no body; a malformed one is refused, not ignored.
+	if err := decodeNoFields(c); err != nil {
+		return h.apiFail(c, err, "")
+	}
 	_, d, err := h.channelDelivery(c)
 	if err != nil {
 		return h.apiFail(c, err, deliveryGone)

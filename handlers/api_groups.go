@@ -144,6 +144,10 @@ func (h *Handler) APIUpdateGroup(c echo.Context) error {
 // APIDeleteGroup is DELETE /api/v1/groups/:id; its components stay,
 // ungrouped.
 func (h *Handler) APIDeleteGroup(c echo.Context) error {
+	// It takes no body; a malformed one is refused, not ignored.
+	if err := decodeNoFields(c); err != nil {
+		return h.apiFail(c, err, "")
+	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiError(c, http.StatusNotFound, "not_found", groupGone, "")

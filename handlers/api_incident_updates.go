@@ -144,6 +144,10 @@ func (h *Handler) APIUpdateIncident(c echo.Context) error {
 // APIDeleteIncident is DELETE /api/v1/incidents/:id: the incident and its
 // timeline go; component statuses stay.
 func (h *Handler) APIDeleteIncident(c echo.Context) error {
+	// It takes no body; a malformed one is refused, not ignored.
+	if err := decodeNoFields(c); err != nil {
+		return h.apiFail(c, err, "")
+	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiError(c, http.StatusNotFound, "not_found", incidentGone, "")

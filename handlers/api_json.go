@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -56,6 +57,11 @@ func decodeJSON(c echo.Context, dst any) error {
 	}
 	if raw[0] != '{' {
 		return notAnObject()
+	}
+	// encoding/json would quietly turn bad bytes into U+FFFD and store
+	// them; refuse them instead.
+	if !utf8.Valid(raw) {
+		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The body is not valid UTF-8."}
 	}
 	strict := json.NewDecoder(bytes.NewReader(raw))
 	strict.DisallowUnknownFields()
