@@ -223,9 +223,6 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 		return s.updateChannelHealth(ctx, tx, d, r, now)
 	})
 	if err != nil {
-		if errors.Is(err, ErrLeaseLost) {
-			return fmt.Errorf("record attempt %d of %s: %w", a.Number, d.ID, err)
-		}
 		return fmt.Errorf("record attempt %d of %s: %w", a.Number, d.ID, err)
 	}
 	d.State, d.Attempts, d.LeaseToken, d.LeaseUntil = r.State, a.Number, "", 0
