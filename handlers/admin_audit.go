@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/heraldstatus/herald/models"
@@ -169,20 +168,8 @@ func auditFilter(c echo.Context) (models.AuditFilter, views.AuditFilterView, url
 			fv.Notes = append(fv.Notes, fmt.Sprintf("Actor “%s” ignored: enter part of an e-mail address or token name.", clip(a)))
 		}
 	}
-	from, okFrom := filterDate(c.QueryParam("from"), "start", &fv.Notes)
-	to, okTo := filterDate(c.QueryParam("to"), "end", &fv.Notes)
-	if okFrom && okTo && to.Before(from) {
-		fv.Notes = append(fv.Notes, "The end date is before the start date; the end date is ignored.")
-		okTo = false
-	}
-	if okFrom {
-		f.From, fv.From = from, from.Format(time.DateOnly)
-		query.Set("from", fv.From)
-	}
-	if okTo {
-		f.To, fv.To = to.AddDate(0, 0, 1), to.Format(time.DateOnly) // the whole end day
-		query.Set("to", fv.To)
-	}
+	r := readDateRange(c, &fv.Notes, query)
+	f.From, f.To, fv.From, fv.To = r.From, r.To, r.FromText, r.ToText
 	fv.Active = len(query) > 0 || len(fv.Notes) > 0
 	return f, fv, query
 }

@@ -99,22 +99,38 @@ func deliveryFilter(c echo.Context) (models.DeliveryFilter, views.DeliveryFilter
 			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown event type “%s” ignored.", clip(e)))
 		}
 	}
-	from, okFrom := filterDate(c.QueryParam("from"), "start", &fv.Notes)
-	to, okTo := filterDate(c.QueryParam("to"), "end", &fv.Notes)
+	r := readDateRange(c, &fv.Notes, query)
+	f.From, f.To, fv.From, fv.To = r.From, r.To, r.FromText, r.ToText
+	fv.Active = len(query) > 0 || len(fv.Notes) > 0
+	return f, fv, query
+}
+
+// dateRange is a filter on whole UTC days: [From, To), zero when unset.
+type dateRange struct {
+	From, To         time.Time
+	FromText, ToText string // as the form shows them
+}
+
+// readDateRange reads ?from and ?to (YYYY-MM-DD) for a list filter. Bad
+// values, and an end before the start, become notes and are left out of
+// query, the filter's canonical form.
+func readDateRange(c echo.Context, notes *[]string, query url.Values) dateRange {
+	var r dateRange
+	from, okFrom := filterDate(c.QueryParam("from"), "start", notes)
+	to, okTo := filterDate(c.QueryParam("to"), "end", notes)
 	if okFrom && okTo && to.Before(from) {
-		fv.Notes = append(fv.Notes, "The end date is before the start date; the end date is ignored.")
+		*notes = append(*notes, "The end date is before the start date; the end date is ignored.")
 		okTo = false
 	}
 	if okFrom {
-		f.From, fv.From = from, from.Format(time.DateOnly)
-		query.Set("from", fv.From)
+		r.From, r.FromText = from, from.Format(time.DateOnly)
+		query.Set("from", r.FromText)
 	}
 	if okTo {
-		f.To, fv.To = to.AddDate(0, 0, 1), to.Format(time.DateOnly) // the whole end day
-		query.Set("to", fv.To)
+		r.To, r.ToText = to.AddDate(0, 0, 1), to.Format(time.DateOnly) // the whole end day
+		query.Set("to", r.ToText)
 	}
-	fv.Active = len(query) > 0 || len(fv.Notes) > 0
-	return f, fv, query
+	return r
 }
 
 // filterDate reads a YYYY-MM-DD date as midnight UTC.

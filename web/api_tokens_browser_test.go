@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,25 +29,7 @@ func TestBrowserAPITokens(t *testing.T) {
 	p.Click("main form button[type=submit]")
 	wantPath(t, p, "/admin")
 
-	shoot := func(name string, load func()) {
-		t.Helper()
-		for _, width := range []int64{375, 1280} {
-			for _, scheme := range []string{"light", "dark"} {
-				p.Emulate(width, scheme)
-				load()
-				file := fmt.Sprintf("%s-%d-%s.png", name, width, scheme)
-				if over := browsertest.Eval[int](p, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
-					t.Errorf("%s: page is %dpx wider than the screen; sticking out: %v", file, over, browsertest.Eval[[]string](p, overflowingJS))
-				}
-				png := p.Screenshot()
-				for _, dir := range dirs {
-					if err := os.WriteFile(filepath.Join(dir, file), png, 0o644); err != nil {
-						t.Fatalf("save %s: %v", file, err)
-					}
-				}
-			}
-		}
-	}
+	shoot := screenshotter(t, p, dirs)
 
 	shoot("tokens-empty", func() { p.Go("/admin/tokens"); p.WaitVisible(".empty-state") })
 	p.Click(`.sidebar a[href="/admin/tokens"]`)

@@ -93,25 +93,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	p := browsertest.Open(t, srv.URL)
 	dirs := screenshotDirs(t)
 
-	shoot := func(name string, load func()) {
-		t.Helper()
-		for _, width := range []int64{375, 1280} {
-			for _, scheme := range []string{"light", "dark"} {
-				p.Emulate(width, scheme)
-				load()
-				file := fmt.Sprintf("%s-%d-%s.png", name, width, scheme)
-				if over := browsertest.Eval[int](p, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
-					t.Errorf("%s: page is %dpx wider than the screen", file, over)
-				}
-				png := p.Screenshot()
-				for _, dir := range dirs {
-					if err := os.WriteFile(filepath.Join(dir, file), png, 0o644); err != nil {
-						t.Fatalf("save %s: %v", file, err)
-					}
-				}
-			}
-		}
-	}
+	shoot := screenshotter(t, p, dirs)
 
 	shoot("setup", func() { p.Go("/setup"); p.WaitVisible("#f-page_name") })
 	seedStatusPage(t, srv)
@@ -215,5 +197,30 @@ func assertNoDialogsOrConsoleErrors(t *testing.T, p *browsertest.Page, dialogs [
 	}
 	if problems := p.ConsoleProblems(); len(problems) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// screenshotter returns shoot(name, load): for each of 375 and 1280 px,
+// light and dark, it runs load, fails when the page is wider than the
+// screen, and saves a PNG into each of dirs.
+func screenshotter(t *testing.T, p *browsertest.Page, dirs []string) func(name string, load func()) {
+	return func(name string, load func()) {
+		t.Helper()
+		for _, width := range []int64{375, 1280} {
+			for _, scheme := range []string{"light", "dark"} {
+				p.Emulate(width, scheme)
+				load()
+				file := fmt.Sprintf("%s-%d-%s.png", name, width, scheme)
+				if over := browsertest.Eval[int](p, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
+					t.Errorf("%s: page is %dpx wider than the screen; sticking out: %v", file, over, browsertest.Eval[[]string](p, overflowingJS))
+				}
+				png := p.Screenshot()
+				for _, dir := range dirs {
+					if err := os.WriteFile(filepath.Join(dir, file), png, 0o644); err != nil {
+						t.Fatalf("save %s: %v", file, err)
+					}
+				}
+			}
+		}
 	}
 }
