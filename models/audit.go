@@ -175,7 +175,7 @@ type AuditFilter struct {
 }
 
 func (s *Store) auditQuery(ctx context.Context, f AuditFilter) *gorm.DB {
-	q := s.db.WithContext(ctx).Model(&AuditEntry{})
+	q := s.conn(ctx).Model(&AuditEntry{})
 	if f.PageID != 0 {
 		q = q.Where("page_id = ?", f.PageID)
 	}
@@ -234,7 +234,7 @@ func (s *Store) CountAuditEntries(ctx context.Context, f AuditFilter) (int64, er
 // AuditEntry loads one audit row.
 func (s *Store) AuditEntry(ctx context.Context, id int64) (*AuditEntry, error) {
 	var e AuditEntry
-	if err := s.db.WithContext(ctx).First(&e, id).Error; err != nil {
+	if err := s.conn(ctx).First(&e, id).Error; err != nil {
 		return nil, fmt.Errorf("load audit entry %d: %w", id, notFound(err))
 	}
 	list := []AuditEntry{e}
@@ -270,7 +270,7 @@ func (s *Store) markExisting(ctx context.Context, list []AuditEntry) error {
 	exists := map[string]bool{}
 	for typ, typeIDs := range ids {
 		var found []int64
-		if err := s.db.WithContext(ctx).Table(auditTables[typ]).Where("id IN ?", uniqueIDs(typeIDs)).
+		if err := s.conn(ctx).Table(auditTables[typ]).Where("id IN ?", uniqueIDs(typeIDs)).
 			Pluck("id", &found).Error; err != nil {
 			return err
 		}

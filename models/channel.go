@@ -585,7 +585,7 @@ func (s *Store) SetChannelEnabled(ctx context.Context, id int64, enabled bool) e
 		return fmt.Errorf("enable channel %d: %w", id, err)
 	}
 	if enabled {
-		s.wake.Notify()
+		s.afterCommit(ctx, s.wake.Notify)
 	}
 	return nil
 }
@@ -662,7 +662,7 @@ func (s *Store) DeleteChannel(ctx context.Context, id int64) error {
 // Channel loads one channel with its credentials opened.
 func (s *Store) Channel(ctx context.Context, id int64) (*Channel, error) {
 	var c Channel
-	if err := s.db.WithContext(ctx).First(&c, id).Error; err != nil {
+	if err := s.conn(ctx).First(&c, id).Error; err != nil {
 		return nil, fmt.Errorf("load channel %d: %w", id, notFound(err))
 	}
 	s.open(&c)
@@ -672,7 +672,7 @@ func (s *Store) Channel(ctx context.Context, id int64) (*Channel, error) {
 // Channels lists a page's channels by name.
 func (s *Store) Channels(ctx context.Context, pageID int64) ([]Channel, error) {
 	var cs []Channel
-	if err := s.db.WithContext(ctx).Where("page_id = ?", pageID).Order("name, id").Find(&cs).Error; err != nil {
+	if err := s.conn(ctx).Where("page_id = ?", pageID).Order("name, id").Find(&cs).Error; err != nil {
 		return nil, fmt.Errorf("list channels of page %d: %w", pageID, err)
 	}
 	for i := range cs {

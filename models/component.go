@@ -58,7 +58,7 @@ func (s *Store) validateComponent(tx *gorm.DB, pageID int64, in *ComponentInput)
 // position.
 func (s *Store) Components(ctx context.Context, pageID int64) ([]Component, error) {
 	var cs []Component
-	err := s.db.WithContext(ctx).
+	err := s.conn(ctx).
 		Select("components.*").
 		Joins("LEFT JOIN component_groups g ON g.id = components.group_id").
 		Where("components.page_id = ?", pageID).
@@ -73,7 +73,7 @@ func (s *Store) Components(ctx context.Context, pageID int64) ([]Component, erro
 // Component loads one component.
 func (s *Store) Component(ctx context.Context, id int64) (*Component, error) {
 	var c Component
-	if err := s.db.WithContext(ctx).First(&c, id).Error; err != nil {
+	if err := s.conn(ctx).First(&c, id).Error; err != nil {
 		return nil, fmt.Errorf("load component %d: %w", id, notFound(err))
 	}
 	return &c, nil

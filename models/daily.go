@@ -63,7 +63,7 @@ func (s *Store) PartialWeight() float64 { return s.partialWeight }
 // period starts in). Oldest first.
 func (s *Store) StatusHistories(ctx context.Context, pageID int64, since time.Time) (map[int64][]StatusChange, error) {
 	var rows []StatusChange
-	err := s.db.WithContext(ctx).Raw(`
+	err := s.conn(ctx).Raw(`
 SELECT h.* FROM component_status_changes h
 JOIN components c ON c.id = h.component_id AND c.page_id = ?
 WHERE h.changed_at >= ?

@@ -167,7 +167,7 @@ WHERE id IN (
 )
 RETURNING *`
 	var out []Delivery
-	err := s.db.WithContext(ctx).Raw(q, args...).Scan(&out).Error
+	err := s.conn(ctx).Raw(q, args...).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -199,7 +199,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 	a.ID = 0
 	a.DeliveryID = d.ID
 	a.Outcome = string(r.State)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		upd := map[string]any{
 			"state": r.State, "attempts": a.Number, "lease_until": 0, "lease_token": "",
 			"last_status": a.ResponseStatus, "last_error": a.Error, "last_duration_ms": a.DurationMS,
@@ -280,7 +280,7 @@ func auditAutoDisable(ctx context.Context, tx *gorm.DB, d *Delivery, reason stri
 // ReleaseDelivery gives up a claim without an attempt (on shutdown), so
 // another worker can take it at once.
 func (s *Store) ReleaseDelivery(ctx context.Context, d *Delivery) error {
-	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
+	err := s.conn(ctx).Model(&Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
 		Updates(map[string]any{"lease_until": 0, "lease_token": ""}).Error
 	if err != nil {
 		return fmt.Errorf("release delivery %s: %w", d.ID, err)
@@ -319,7 +319,7 @@ func (s *Store) ReplayDelivery(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("replay delivery %s: %w", id, err)
 	}
-	s.wake.Notify()
+	s.afterCommit(ctx, s.wake.Notify)
 	return nil
 }
 
@@ -350,7 +350,7 @@ func (s *Store) CreateTestDelivery(ctx context.Context, c *Channel, typ EventTyp
 // Delivery loads one delivery.
 func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
 	var d Delivery
-	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&d).Error; err != nil {
+	if err := s.conn(ctx).Where("id = ?", id).First(&d).Error; err != nil {
 		return nil, fmt.Errorf("load delivery %s: %w", id, notFound(err))
 	}
 	return &d, nil
@@ -359,7 +359,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
 // DeliveryAttempts lists a delivery's attempts, first first.
 func (s *Store) DeliveryAttempts(ctx context.Context, deliveryID string) ([]DeliveryAttempt, error) {
 	var out []DeliveryAttempt
-	if err := s.db.WithContext(ctx).Where("delivery_id = ?", deliveryID).Order("number").Find(&out).Error; err != nil {
+	if err := s.conn(ctx).Where("delivery_id = ?", deliveryID).Order("number").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list attempts of %s: %w", deliveryID, err)
 	}
 	return out, nil
@@ -376,7 +376,7 @@ type DeliveryFilter struct {
 }
 
 func (s *Store) deliveryQuery(ctx context.Context, f DeliveryFilter) *gorm.DB {
-	q := s.db.WithContext(ctx).Model(&Delivery{})
+	q := s.conn(ctx).Model(&Delivery{})
 	if f.ChannelID != 0 {
 		q = q.Where("channel_id = ?", f.ChannelID)
 	}
@@ -427,7 +427,7 @@ func (s *Store) EventsByID(ctx context.Context, ids []string) (map[string]Event,
 		return out, nil
 	}
 	var evs []Event
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&evs).Error; err != nil {
+	if err := s.conn(ctx).Where("id IN ?", ids).Find(&evs).Error; err != nil {
 		return nil, fmt.Errorf("load events: %w", err)
 	}
 	for _, e := range evs {
@@ -443,7 +443,7 @@ func (s *Store) ChannelsByID(ctx context.Context, ids []int64) (map[int64]*Chann
 		return out, nil
 	}
 	var cs []Channel
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&cs).Error; err != nil {
+	if err := s.conn(ctx).Where("id IN ?", ids).Find(&cs).Error; err != nil {
 		return nil, fmt.Errorf("load channels: %w", err)
 	}
 	for i := range cs {
@@ -457,7 +457,7 @@ func (s *Store) ChannelsByID(ctx context.Context, ids []int64) (map[int64]*Chann
 // due, and false when none is.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var due *int64
-	err := s.db.WithContext(ctx).Raw(`SELECT MIN(CASE WHEN d.lease_until > d.due_at THEN d.lease_until ELSE d.due_at END)
+	err := s.conn(ctx).Raw(`SELECT MIN(CASE WHEN d.lease_until > d.due_at THEN d.lease_until ELSE d.due_at END)
 FROM deliveries d JOIN channels c ON c.id = d.channel_id AND c.enabled WHERE d.due_at IS NOT NULL`).Scan(&due).Error
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next due delivery: %w", err)
@@ -481,7 +481,7 @@ func (s *Store) DeliveryQueue(ctx context.Context) (QueueStats, error) {
 		N      int64
 		Oldest *int64
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) AS n, MIN(d.due_at) AS oldest
+	err := s.conn(ctx).Raw(`SELECT COUNT(*) AS n, MIN(d.due_at) AS oldest
 FROM deliveries d JOIN channels c ON c.id = d.channel_id AND c.enabled WHERE d.due_at <= ?`, now).Scan(&row).Error
 	if err != nil {
 		return QueueStats{}, fmt.Errorf("delivery queue: %w", err)
@@ -496,7 +496,7 @@ FROM deliveries d JOIN channels c ON c.id = d.channel_id AND c.enabled WHERE d.d
 // PruneDeliveries deletes final deliveries, and their attempts, completed
 // before cutoff, and returns how many it deleted.
 func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("due_at IS NULL AND completed_at < ?", cutoff.UTC()).Delete(&Delivery{})
+	res := s.conn(ctx).Where("due_at IS NULL AND completed_at < ?", cutoff.UTC()).Delete(&Delivery{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("prune deliveries: %w", res.Error)
 	}

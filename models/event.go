@@ -117,7 +117,7 @@ type EventFilter struct {
 
 // Events lists outbox rows oldest first.
 func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
-	q := s.db.WithContext(ctx).Order("id")
+	q := s.conn(ctx).Order("id")
 	if f.Type != "" {
 		q = q.Where("type = ?", f.Type)
 	}

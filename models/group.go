@@ -47,7 +47,7 @@ func checkName(v *Validator, field, name string) {
 // Groups lists a page's groups in display order.
 func (s *Store) Groups(ctx context.Context, pageID int64) ([]Group, error) {
 	var gs []Group
-	if err := s.db.WithContext(ctx).Where("page_id = ?", pageID).Order("position, id").Find(&gs).Error; err != nil {
+	if err := s.conn(ctx).Where("page_id = ?", pageID).Order("position, id").Find(&gs).Error; err != nil {
 		return nil, fmt.Errorf("list groups of page %d: %w", pageID, err)
 	}
 	return gs, nil
@@ -56,7 +56,7 @@ func (s *Store) Groups(ctx context.Context, pageID int64) ([]Group, error) {
 // Group loads one group.
 func (s *Store) Group(ctx context.Context, id int64) (*Group, error) {
 	var g Group
-	if err := s.db.WithContext(ctx).First(&g, id).Error; err != nil {
+	if err := s.conn(ctx).First(&g, id).Error; err != nil {
 		return nil, fmt.Errorf("load group %d: %w", id, notFound(err))
 	}
 	return &g, nil

@@ -31,7 +31,7 @@ func recordStatusChange(tx *gorm.DB, componentID int64, old, new ComponentStatus
 // StatusChanges returns a component's history, oldest first.
 func (s *Store) StatusChanges(ctx context.Context, componentID int64) ([]StatusChange, error) {
 	var out []StatusChange
-	err := s.db.WithContext(ctx).Where("component_id = ?", componentID).Order("changed_at, id").Find(&out).Error
+	err := s.conn(ctx).Where("component_id = ?", componentID).Order("changed_at, id").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list status history of component %d: %w", componentID, err)
 	}

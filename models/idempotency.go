@@ -49,7 +49,7 @@ func (idempotencyKey) TableName() string { return "idempotency_keys" }
 // ErrIdempotencyMismatch, ErrIdempotencyInFlight.
 func (s *Store) BeginIdempotent(ctx context.Context, scope, key, requestHash string) (*IdempotentResponse, error) {
 	now := s.Now()
-	db := s.db.WithContext(ctx)
+	db := s.conn(ctx)
 	// A key older than the window is forgotten.
 	if err := db.Where("scope = ? AND key = ? AND created_at < ?", scope, key, now.Add(-IdempotencyWindow)).
 		Delete(&idempotencyKey{}).Error; err != nil {
@@ -103,7 +103,7 @@ func (s *Store) FinishIdempotent(ctx context.Context, scope, key string, r Idemp
 		return fmt.Errorf("store idempotent answer: %w", err)
 	}
 	r.Body = body
-	err = s.db.WithContext(ctx).Model(&idempotencyKey{}).Where("scope = ? AND key = ?", scope, key).
+	err = s.conn(ctx).Model(&idempotencyKey{}).Where("scope = ? AND key = ?", scope, key).
 		Updates(map[string]any{"status": r.Status, "content_type": r.ContentType, "location": r.Location, "body": r.Body}).Error
 	if err != nil {
 		return fmt.Errorf("store idempotent answer: %w", err)
@@ -114,7 +114,7 @@ func (s *Store) FinishIdempotent(ctx context.Context, scope, key string, r Idemp
 // AbandonIdempotent releases key after a request that changed nothing
 // (a 5xx), so the client may retry it.
 func (s *Store) AbandonIdempotent(ctx context.Context, scope, key string) error {
-	if err := s.db.WithContext(ctx).Where("scope = ? AND key = ? AND status = 0", scope, key).
+	if err := s.conn(ctx).Where("scope = ? AND key = ? AND status = 0", scope, key).
 		Delete(&idempotencyKey{}).Error; err != nil {
 		return fmt.Errorf("release idempotency key: %w", err)
 	}

@@ -397,7 +397,7 @@ func (s *Store) ResolveIncident(ctx context.Context, id int64, message string) (
 		message = "This incident has been resolved."
 	}
 	var ids []int64
-	if err := s.db.WithContext(ctx).Model(&incidentComponent{}).Where("incident_id = ?", id).Pluck("component_id", &ids).Error; err != nil {
+	if err := s.conn(ctx).Model(&incidentComponent{}).Where("incident_id = ?", id).Pluck("component_id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("resolve incident %d: %w", id, err)
 	}
 	set := map[int64]ComponentStatus{}

@@ -12,7 +12,7 @@ import (
 // components.
 func (s *Store) Incident(ctx context.Context, id int64) (*Incident, error) {
 	var inc Incident
-	db := s.db.WithContext(ctx)
+	db := s.conn(ctx)
 	if err := db.First(&inc, id).Error; err != nil {
 		return nil, fmt.Errorf("load incident %d: %w", id, notFound(err))
 	}
@@ -34,7 +34,7 @@ type IncidentFilter struct {
 
 // Incidents lists a page's incidents, most recent first, with timelines.
 func (s *Store) Incidents(ctx context.Context, pageID int64, f IncidentFilter) ([]Incident, error) {
-	db := s.db.WithContext(ctx)
+	db := s.conn(ctx)
 	q := db.Where("page_id = ?", pageID).Order("started_at DESC, id DESC")
 	if f.Unresolved {
 		q = q.Where("status <> ?", IncidentResolved)
@@ -61,7 +61,7 @@ func (s *Store) Incidents(ctx context.Context, pageID int64, f IncidentFilter) (
 // CountIncidents counts a page's incidents.
 func (s *Store) CountIncidents(ctx context.Context, pageID int64) (int64, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&Incident{}).Where("page_id = ?", pageID).Count(&n).Error; err != nil {
+	if err := s.conn(ctx).Model(&Incident{}).Where("page_id = ?", pageID).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count incidents of page %d: %w", pageID, err)
 	}
 	return n, nil

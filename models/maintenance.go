@@ -263,7 +263,7 @@ func maintenanceComponentIDs(tx *gorm.DB, id int64) ([]int64, error) {
 // Maintenance loads a window with its components.
 func (s *Store) Maintenance(ctx context.Context, id int64) (*Maintenance, error) {
 	var m Maintenance
-	db := s.db.WithContext(ctx)
+	db := s.conn(ctx)
 	if err := db.First(&m, id).Error; err != nil {
 		return nil, fmt.Errorf("load maintenance %d: %w", id, notFound(err))
 	}
@@ -284,7 +284,7 @@ type MaintenanceFilter struct {
 // Maintenances lists a page's windows: soonest first for scheduled and
 // in-progress ones, most recent first otherwise.
 func (s *Store) Maintenances(ctx context.Context, pageID int64, f MaintenanceFilter) ([]Maintenance, error) {
-	db := s.db.WithContext(ctx)
+	db := s.conn(ctx)
 	q := db.Where("page_id = ?", pageID).Order("window_start DESC, id DESC")
 	if len(f.Statuses) > 0 {
 		q = q.Where("status IN ?", f.Statuses)

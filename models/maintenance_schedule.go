@@ -27,7 +27,7 @@ func (s *Store) RunMaintenanceTransitions(ctx context.Context) (Transitions, err
 	var t Transitions
 	now := s.Now()
 	var due []Maintenance
-	if err := s.db.WithContext(ctx).Where("status = ? AND window_start <= ?", MaintenanceScheduled, now).
+	if err := s.conn(ctx).Where("status = ? AND window_start <= ?", MaintenanceScheduled, now).
 		Order("window_start, id").Find(&due).Error; err != nil {
 		return t, fmt.Errorf("find maintenance to start: %w", err)
 	}
@@ -41,7 +41,7 @@ func (s *Store) RunMaintenanceTransitions(ctx context.Context) (Transitions, err
 		}
 	}
 	due = nil
-	if err := s.db.WithContext(ctx).Where("status = ? AND window_end <= ?", MaintenanceInProgress, now).
+	if err := s.conn(ctx).Where("status = ? AND window_end <= ?", MaintenanceInProgress, now).
 		Order("window_end, id").Find(&due).Error; err != nil {
 		return t, fmt.Errorf("find maintenance to complete: %w", err)
 	}

@@ -57,7 +57,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := s.db.WithContext(ctx)
+	db := s.conn(ctx)
 	if s.engine == Postgres {
 		// A session-level lock needs one connection for lock, work and unlock.
 		conn, err := db.DB()
@@ -115,7 +115,7 @@ func (s *Store) MigrationsPending(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var versions []int
-	if err := s.db.WithContext(ctx).Raw("SELECT version FROM schema_migrations").Scan(&versions).Error; err != nil {
+	if err := s.conn(ctx).Raw("SELECT version FROM schema_migrations").Scan(&versions).Error; err != nil {
 		return len(all), fmt.Errorf("read schema_migrations: %w", err)
 	}
 	applied := map[int]bool{}

@@ -57,7 +57,7 @@ func (p Page) Accent() string {
 // Page loads the page with id.
 func (s *Store) Page(ctx context.Context, id int64) (*Page, error) {
 	var p Page
-	if err := s.db.WithContext(ctx).First(&p, id).Error; err != nil {
+	if err := s.conn(ctx).First(&p, id).Error; err != nil {
 		return nil, fmt.Errorf("load page %d: %w", id, notFound(err))
 	}
 	return &p, nil

@@ -157,7 +157,7 @@ func gormLogger(l *slog.Logger) logger.Interface {
 // write runs fn in a transaction and, once it has committed, wakes the
 // delivery worker: fn may have written events and their deliveries.
 func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -166,8 +166,10 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if err != nil {
 		return err
 	}
-	s.wake.Notify()
-	s.markChanged()
+	s.afterCommit(ctx, func() {
+		s.wake.Notify()
+		s.markChanged()
+	})
 	return nil
 }
 
@@ -175,7 +177,58 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // neither the public page nor the delivery worker sees (channel settings,
 // users), which still need their audit row written atomically.
 func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
+	return s.conn(ctx).Transaction(fn)
+}
+
+// unitKey marks a context that carries a unit of work.
+type unitKey struct{}
+
+// unit is one transaction shared by every store call made with its
+// context, and what to announce once it commits.
+type unit struct {
+	tx    *gorm.DB
+	after []func()
+}
+
+// InTransaction runs fn with a context in which every call on the store
+// shares one transaction: all of them commit together, or none does when
+// fn fails. Wake-ups and change announcements wait until the commit.
+// Inside a unit already, fn joins it.
+func (s *Store) InTransaction(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(unitKey{}).(*unit); ok {
+		return fn(ctx)
+	}
+	u := &unit{}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u.tx = tx
+		return fn(context.WithValue(ctx, unitKey{}, u))
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range u.after {
+		f()
+	}
+	return nil
+}
+
+// conn is the handle for a call made with ctx: the context's unit of
+// work when it carries one, else the pool.
+func (s *Store) conn(ctx context.Context) *gorm.DB {
+	if u, ok := ctx.Value(unitKey{}).(*unit); ok {
+		return u.tx.WithContext(ctx)
+	}
+	return s.db.WithContext(ctx)
+}
+
+// afterCommit runs f once what ctx writes has committed: at once outside
+// a unit of work, at the unit's commit inside one.
+func (s *Store) afterCommit(ctx context.Context, f func()) {
+	if u, ok := ctx.Value(unitKey{}).(*unit); ok {
+		u.after = append(u.after, f)
+		return
+	}
+	f()
 }
 
 // markChanged records a change to public data and signals Changed.
@@ -203,8 +256,8 @@ func notifyChanged(tx *gorm.DB) error {
 // published announces a change made outside write: to this process, and
 // on PostgreSQL to the other replicas.
 func (s *Store) published(ctx context.Context) {
-	s.markChanged()
-	_ = notifyChanged(s.db.WithContext(ctx)) // best effort: replicas also rebuild on a timer
+	s.afterCommit(ctx, s.markChanged)
+	_ = notifyChanged(s.conn(ctx)) // best effort: replicas also rebuild on a timer
 }
 
 // Changed is signalled, in this process, after a commit that may change
@@ -261,7 +314,7 @@ func (s *Store) ServerVersion(ctx context.Context) (string, error) {
 		q = "SHOW server_version"
 	}
 	var v string
-	if err := s.db.WithContext(ctx).Raw(q).Scan(&v).Error; err != nil {
+	if err := s.conn(ctx).Raw(q).Scan(&v).Error; err != nil {
 		return "", fmt.Errorf("read server version: %w", err)
 	}
 	return v, nil

@@ -199,7 +199,7 @@ func (s *Store) CreateToken(ctx context.Context, pageID int64, in TokenInput, us
 	if userID != 0 {
 		t.CreatedByUserID = &userID
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(t).Error; err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Store) CreateToken(ctx context.Context, pageID int64, in TokenInput, us
 // Tokens lists a page's tokens, newest first.
 func (s *Store) Tokens(ctx context.Context, pageID int64) ([]Token, error) {
 	var ts []Token
-	if err := s.db.WithContext(ctx).Where("page_id = ?", pageID).Order("created_at DESC, id DESC").Find(&ts).Error; err != nil {
+	if err := s.conn(ctx).Where("page_id = ?", pageID).Order("created_at DESC, id DESC").Find(&ts).Error; err != nil {
 		return nil, fmt.Errorf("list tokens of page %d: %w", pageID, err)
 	}
 	return ts, nil
@@ -225,7 +225,7 @@ func (s *Store) Tokens(ctx context.Context, pageID int64) ([]Token, error) {
 // Token loads one token.
 func (s *Store) Token(ctx context.Context, id int64) (*Token, error) {
 	var t Token
-	if err := s.db.WithContext(ctx).First(&t, id).Error; err != nil {
+	if err := s.conn(ctx).First(&t, id).Error; err != nil {
 		return nil, fmt.Errorf("load token %d: %w", id, notFound(err))
 	}
 	return &t, nil
@@ -234,7 +234,7 @@ func (s *Store) Token(ctx context.Context, id int64) (*Token, error) {
 // RevokeToken stops a token from working, for good. Revoking a revoked
 // token changes nothing.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		var t Token
 		if err := tx.First(&t, id).Error; err != nil {
 			return notFound(err)
@@ -270,7 +270,7 @@ func (s *Store) AuthenticateToken(ctx context.Context, plaintext string) (*Token
 	var t Token
 	// Looked up by hash, so the database never compares secrets and
 	// response times say nothing about how much of a guess was right.
-	err := s.db.WithContext(ctx).Where("token_hash = ?", HashToken(plaintext)).First(&t).Error
+	err := s.conn(ctx).Where("token_hash = ?", HashToken(plaintext)).First(&t).Error
 	if err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, ErrTokenInvalid
@@ -287,7 +287,7 @@ func (s *Store) AuthenticateToken(ctx context.Context, plaintext string) (*Token
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= tokenUseResolution {
 		// Conditional: of concurrent requests (or replicas) only one
 		// writes.
-		res := s.db.WithContext(ctx).Model(&Token{}).
+		res := s.conn(ctx).Model(&Token{}).
 			Where("id = ? AND (last_used_at IS NULL OR last_used_at <= ?)", t.ID, now.Add(-tokenUseResolution)).
 			Update("last_used_at", now)
 		if res.Error != nil {

@@ -73,7 +73,7 @@ func hashPassword(password string) (string, error) {
 // HasUsers reports whether any admin exists (setup is done).
 func (s *Store) HasUsers(ctx context.Context) (bool, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&User{}).Limit(1).Count(&n).Error; err != nil {
+	if err := s.conn(ctx).Model(&User{}).Limit(1).Count(&n).Error; err != nil {
 		return false, fmt.Errorf("count users: %w", err)
 	}
 	return n > 0, nil
@@ -106,7 +106,7 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error)
 		return nil, err
 	}
 	u := &User{Email: in.Email, PasswordHash: hash}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.engine == Postgres {
 			// Two browsers racing through /setup must not both win.
 			if err := tx.Exec("LOCK TABLE users IN EXCLUSIVE MODE").Error; err != nil {
@@ -189,7 +189,7 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("herald-timing-equaliser")
 func (s *Store) Authenticate(ctx context.Context, email, password string) (*User, error) {
 	email = NormalizeEmail(email)
 	var u User
-	err := s.db.WithContext(ctx).Where("email = ?", email).First(&u).Error
+	err := s.conn(ctx).Where("email = ?", email).First(&u).Error
 	if err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
@@ -221,7 +221,7 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, ttl time.Durati
 	rand.Read(b)
 	now := s.Now()
 	sess := &Session{ID: base64.RawURLEncoding.EncodeToString(b), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("expires_at < ?", now).Delete(&Session{}).Error; err != nil {
 			return err
 		}
@@ -237,7 +237,7 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, ttl time.Durati
 // when the session does not exist or has expired.
 func (s *Store) SessionUser(ctx context.Context, sessionID string) (*User, error) {
 	var u User
-	err := s.db.WithContext(ctx).
+	err := s.conn(ctx).
 		Joins("JOIN user_sessions ON user_sessions.user_id = users.id").
 		Where("user_sessions.id = ? AND user_sessions.expires_at > ?", sessionID, s.Now()).
 		First(&u).Error
@@ -249,7 +249,7 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string) (*User, error
 
 // DeleteSession signs a session out.
 func (s *Store) DeleteSession(ctx context.Context, sessionID string) error {
-	if err := s.db.WithContext(ctx).Where("id = ?", sessionID).Delete(&Session{}).Error; err != nil {
+	if err := s.conn(ctx).Where("id = ?", sessionID).Delete(&Session{}).Error; err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
