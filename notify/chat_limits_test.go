@@ -77,7 +77,7 @@ var chatKinds = []models.ChannelType{models.ChannelSlack, models.ChannelDiscord}
 // astral CJK are two UTF-16 units each.
 func openIncident(t *testing.T, s *models.Store) *models.Incident {
 	t.Helper()
-	title := strings.Repeat("😀", 150) + strings.Repeat("𠀋", 50)   // 200 characters, 400 units
+	title := strings.Repeat("😀", 150) + strings.Repeat("𠀋", 50)                 // 200 characters, 400 units
 	msg := strings.Repeat("Database 😀 down 𠀋 漢字 é\u0301 👨\u200d👩\u200d👧 ", 300) // ~9,000 characters, ~12,000 units
 	inc, err := s.CreateIncident(context.Background(), models.DefaultPageID, models.IncidentInput{
 		Title: title, Status: models.IncidentInvestigating, Impact: models.ImpactMajor, Message: msg})
