@@ -25,13 +25,19 @@ const (
 	DeliveryRetrying  DeliveryState = "retrying"
 	DeliveryDelivered DeliveryState = "delivered"
 	DeliveryFailed    DeliveryState = "failed"
+	// DeliverySkipped is an event that happened while its channel was
+	// disabled: recorded, never attempted until an admin sends it
+	// (QueueSkippedDeliveries).
+	DeliverySkipped DeliveryState = "skipped"
 )
 
 // DeliveryStates lists every state, for filters.
-var DeliveryStates = []DeliveryState{DeliveryPending, DeliveryRetrying, DeliveryDelivered, DeliveryFailed}
+var DeliveryStates = []DeliveryState{DeliveryPending, DeliveryRetrying, DeliveryDelivered, DeliveryFailed, DeliverySkipped}
 
 // Final reports whether no more attempts will be made on their own.
-func (s DeliveryState) Final() bool { return s == DeliveryDelivered || s == DeliveryFailed }
+func (s DeliveryState) Final() bool {
+	return s == DeliveryDelivered || s == DeliveryFailed || s == DeliverySkipped
+}
 
 // ErrLeaseLost means another worker took over a delivery whose lease ran
 // out; the attempt's result was not recorded.
