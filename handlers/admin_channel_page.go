@@ -136,9 +136,13 @@ func (h *Handler) RedirectChannelTest(c echo.Context) error {
 	return seeOther(c, channelPath(id)+"#test")
 }
 
-// testFlash sums up a test send: "Test sent: HTTP 200 in 12 ms".
+// testFlash sums up a test send: "Test sent: HTTP 200 in 12 ms". A test
+// is never retried, so a second attempt is the plain fallback sent after
+// Slack or Discord refused the full message.
 func testFlash(a views.AttemptView) views.Flash {
 	switch {
+	case a.Number > 1 && a.Response.Code != 0 && a.Response.OK:
+		return views.Flash{Kind: "warning", Text: fmt.Sprintf("The full message was refused as invalid; the plain-text fallback was sent: HTTP %d in %s. Open the delivery for both attempts.", a.Response.Code, a.Duration)}
 	case a.Response.Code != 0 && a.Response.OK:
 		return views.Flash{Kind: "success", Text: fmt.Sprintf("Test sent: HTTP %d in %s.", a.Response.Code, a.Duration)}
 	case a.Response.Code != 0:
