@@ -46,6 +46,11 @@ func (h *Handler) renderChannelPage(c echo.Context, status int, ch views.Chrome,
 	if v.Deliveries, err = h.deliveryLog(c, cn.ID); err != nil {
 		return err
 	}
+	skipped, err := h.store.CountDeliveries(c.Request().Context(), models.DeliveryFilter{ChannelID: cn.ID, State: models.DeliverySkipped})
+	if err != nil {
+		return err
+	}
+	v.Skipped = int(skipped)
 	return render(c, status, views.ChannelPage(v))
 }
 
@@ -131,9 +136,13 @@ func (h *Handler) RedirectChannelTest(c echo.Context) error {
 	return seeOther(c, channelPath(id)+"#test")
 }
 
-// testFlash sums up a test send: "Test sent: HTTP 200 in 12 ms".
+// testFlash sums up a test send: "Test sent: HTTP 200 in 12 ms". A test
+// is never retried, so a second attempt is the plain fallback sent after
+// Slack or Discord refused the full message.
 func testFlash(a views.AttemptView) views.Flash {
 	switch {
+	case a.Number > 1 && a.Response.Code != 0 && a.Response.OK:
+		return views.Flash{Kind: "warning", Text: fmt.Sprintf("The full message was refused as invalid; the plain-text fallback was sent: HTTP %d in %s. Open the delivery for both attempts.", a.Response.Code, a.Duration)}
 	case a.Response.Code != 0 && a.Response.OK:
 		return views.Flash{Kind: "success", Text: fmt.Sprintf("Test sent: HTTP %d in %s.", a.Response.Code, a.Duration)}
 	case a.Response.Code != 0:
@@ -145,6 +154,35 @@ func testFlash(a views.AttemptView) views.Flash {
 // EnableChannel re-enables a channel: one click from its notice.
 func (h *Handler) EnableChannel(c echo.Context) error {
 	return h.setChannelEnabled(c, true, "Channel “%s” re-enabled. Deliveries waiting for it go out now.")
+}
+
+// SendSkippedDeliveries sends what a channel skipped while it was
+// disabled: one click from its notice, oldest event first.
+func (h *Handler) SendSkippedDeliveries(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	cn, err := h.store.Channel(ctx, id)
+	if err != nil {
+		return err
+	}
+	next := channelPath(id)
+	if n := c.FormValue("next"); n != "" {
+		next = safeNext(n)
+	}
+	n, err := h.store.QueueSkippedDeliveries(ctx, id)
+	switch {
+	case errors.Is(err, models.ErrChannelDisabled):
+		return h.redirectWithFlash(c, next, "error", fmt.Sprintf("Channel “%s” is disabled. Re-enable it first, then send what it skipped.", cn.Name))
+	case err != nil:
+		return err
+	case n == 0:
+		return h.redirectWithFlash(c, next, "success", fmt.Sprintf("Channel “%s” has no skipped notifications to send.", cn.Name))
+	}
+	return h.redirectWithFlash(c, next, "success", fmt.Sprintf("Sending the %s of “%s”, oldest first. Follow them in the delivery log.",
+		plural(n, "skipped notification"), cn.Name))
 }
 
 // DisableChannel stops a channel's notifications until it is enabled.
@@ -169,7 +207,18 @@ func (h *Handler) setChannelEnabled(c echo.Context, enabled bool, msg string) er
 	if n := c.FormValue("next"); n != "" {
 		next = safeNext(n)
 	}
-	return h.redirectWithFlash(c, next, "success", fmt.Sprintf(msg, cn.Name))
+	msg = fmt.Sprintf(msg, cn.Name)
+	if enabled {
+		skipped, err := h.store.CountDeliveries(ctx, models.DeliveryFilter{ChannelID: id, State: models.DeliverySkipped})
+		if err != nil {
+			return err
+		}
+		if skipped > 0 {
+			msg += fmt.Sprintf(" It skipped %s while it was off; %s not sent unless you choose to.",
+				plural(int(skipped), "notification"), pluralWord(int(skipped), "it is", "they are"))
+		}
+	}
+	return h.redirectWithFlash(c, next, "success", msg)
 }
 
 // ConfirmRotateSecret explains a rotation before it happens.
@@ -223,4 +272,11 @@ func (h *Handler) RotateChannelSecret(c echo.Context) error {
 		msg = fmt.Sprintf("Secret rotated. The previous secret keeps signing until %s.", views.Time{At: *cn.PreviousSecretUntil}.Human())
 	}
 	return h.redirectWithFlash(c, channelPath(id)+"#secret-heading", "success", msg)
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -35,42 +35,55 @@ func (h *Handler) ListChannels(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, _, err := h.channelRows(c.Request().Context())
+	health, err := h.channelHealth(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.AdminChannelsPage(views.AdminChannelsView{Chrome: ch, Rows: rows}))
+	return render(c, http.StatusOK, views.AdminChannelsPage(views.AdminChannelsView{Chrome: ch, Rows: health.rows}))
 }
 
-// channelRows lists the page's channels with their newest delivery, and a
-// notice for each disabled one.
-func (h *Handler) channelRows(ctx context.Context) ([]views.ChannelRow, []views.ChannelNoticeView, error) {
+// channelHealthView is the page's channels with their newest delivery, a
+// notice for each disabled one, and an offer to send what each enabled
+// one skipped while it was disabled.
+type channelHealthView struct {
+	rows    []views.ChannelRow
+	notices []views.ChannelNoticeView
+	skipped []views.SkippedNoticeView
+}
+
+func (h *Handler) channelHealth(ctx context.Context) (channelHealthView, error) {
+	var out channelHealthView
 	chans, err := h.store.Channels(ctx, models.DefaultPageID)
 	if err != nil {
-		return nil, nil, err
+		return out, err
+	}
+	skipped, err := h.store.SkippedCounts(ctx, models.DefaultPageID)
+	if err != nil {
+		return out, err
 	}
 	now := h.now()
-	var rows []views.ChannelRow
-	var notices []views.ChannelNoticeView
 	for _, cn := range chans {
 		row := views.ChannelRow{ID: cn.ID, Name: cn.Name, TypeLabel: cn.Type.Label(), URLHint: cn.URLHint,
 			Events: eventsSummary(cn.EventList()), Enabled: cn.Enabled, DisabledReason: cn.DisabledReason,
-			Failing: cn.FailedEvents}
+			Failing: cn.FailedEvents, Skipped: skipped[cn.ID]}
 		last, err := h.store.Deliveries(ctx, models.DeliveryFilter{ChannelID: cn.ID, Limit: 1})
 		if err != nil {
-			return nil, nil, err
+			return out, err
 		}
 		if len(last) == 1 {
 			st := deliveryStateView(last[0].State)
 			row.Last, row.LastAt, row.LastAgo = &st, views.Time{At: last[0].CreatedAt}, relativeTime(now, last[0].CreatedAt)
 		}
-		rows = append(rows, row)
-		if !cn.Enabled {
-			notices = append(notices, views.ChannelNoticeView{ID: cn.ID, Name: cn.Name, Reason: cn.DisabledReason,
-				Since: timePtr(cn.DisabledAt), Next: "/admin"})
+		out.rows = append(out.rows, row)
+		switch {
+		case !cn.Enabled:
+			out.notices = append(out.notices, views.ChannelNoticeView{ID: cn.ID, Name: cn.Name, Reason: cn.DisabledReason,
+				Since: timePtr(cn.DisabledAt), Next: "/admin", Skipped: skipped[cn.ID]})
+		case skipped[cn.ID] > 0:
+			out.skipped = append(out.skipped, views.SkippedNoticeView{ID: cn.ID, Name: cn.Name, Count: skipped[cn.ID], Next: "/admin"})
 		}
 	}
-	return rows, notices, nil
+	return out, nil
 }
 
 func eventsSummary(es []models.EventType) string {

@@ -37,8 +37,10 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 	if err := h.addDashboardActivity(c.Request().Context(), &v); err != nil {
 		return err
 	}
-	if v.Channels, v.ChannelNotices, err = h.channelRows(c.Request().Context()); err != nil {
+	health, err := h.channelHealth(c.Request().Context())
+	if err != nil {
 		return err
 	}
+	v.Channels, v.ChannelNotices, v.SkippedNotices = health.rows, health.notices, health.skipped
 	return render(c, http.StatusOK, views.DashboardPage(v))
 }

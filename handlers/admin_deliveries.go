@@ -45,7 +45,7 @@ func (h *Handler) deliveryLog(c echo.Context, channelID int64) (views.Deliveries
 	for _, d := range list {
 		v.Rows = append(v.Rows, views.DeliveryRow{ID: d.ID, URL: deliveryPath(channelID, d.ID), Event: string(d.EventType),
 			Test: d.Test, At: views.Time{At: d.CreatedAt}, State: deliveryStateView(d.State), Attempts: d.Attempts,
-			LastStatus: views.HTTPStatus{Code: d.LastStatus, OK: d.LastStatus >= 200 && d.LastStatus < 300, Error: d.LastError}, Duration: durationMS(d.LastDurationMS, d.Attempts > 0)})
+			LastStatus: lastStatusView(d), Duration: durationMS(d.LastDurationMS, d.Attempts > 0)})
 	}
 	pageURL := func(n int) string {
 		q := url.Values{}
@@ -88,7 +88,7 @@ func deliveryFilter(c echo.Context) (models.DeliveryFilter, views.DeliveryFilter
 			f.State, fv.State = models.DeliveryState(s), s
 			query.Set("state", s)
 		} else {
-			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown state “%s” ignored: choose pending, retrying, delivered or failed.", clip(s)))
+			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown state “%s” ignored: choose pending, retrying, delivered, failed or skipped.", clip(s)))
 		}
 	}
 	if e := c.QueryParam("event"); e != "" {
@@ -152,6 +152,15 @@ func clip(s string) string {
 		return s
 	}
 	return string([]rune(s)[:40]) + "…"
+}
+
+// lastStatusView is the log's "Last status" of a delivery: none yet for
+// one that was skipped (its note is no error of a receiver's).
+func lastStatusView(d models.Delivery) views.HTTPStatus {
+	if d.State == models.DeliverySkipped && d.LastStatus == 0 {
+		return views.HTTPStatus{}
+	}
+	return views.HTTPStatus{Code: d.LastStatus, OK: d.LastStatus >= 200 && d.LastStatus < 300, Error: d.LastError}
 }
 
 func httpStatusView(code int, errText string) views.HTTPStatus {

@@ -300,3 +300,38 @@ func (h *Handler) APISendChannelTest(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, apiTestResult{Delivery: deliveryJSON(d), Attempt: attemptJSON(res.Attempt)})
 }
+
+// apiSkippedAnswer is the answer of POST /api/v1/channels/:id/send-skipped.
+type apiSkippedAnswer struct {
+	// Queued counts the skipped deliveries queued, to go out oldest event
+	// first; 0 when there were none.
+	Queued int `json:"queued"`
+}
+
+// APISendSkipped is POST /api/v1/channels/:id/send-skipped: the
+// deliveries of events that happened while the channel was disabled
+// (state "skipped") are queued, to go out now, oldest event first.
+// Enabling a channel never sends them on its own. 202; a disabled
+// channel is a 409.
+func (h *Handler) APISendSkipped(c echo.Context) error {
+	// It takes no body; a malformed one is refused, not ignored.
+	if err := decodeNoFields(c); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")
+	}
+	if _, err := h.pageChannel(c, id); err != nil {
+		return h.apiFail(c, err, channelGone)
+	}
+	n, err := h.store.QueueSkippedDeliveries(c.Request().Context(), id)
+	if errors.Is(err, models.ErrChannelDisabled) {
+		return apiError(c, http.StatusConflict, "channel_disabled",
+			`The channel is disabled. Enable it first (PATCH the channel with {"enabled": true}), then send what it skipped.`, "")
+	}
+	if err != nil {
+		return h.apiFail(c, err, channelGone)
+	}
+	return c.JSON(http.StatusAccepted, apiSkippedAnswer{Queued: n})
+}

@@ -191,7 +191,7 @@ func deliveryListFilter(query url.Values) (models.DeliveryFilter, error) {
 	var f models.DeliveryFilter
 	if s := query.Get("state"); s != "" {
 		if !slices.Contains(models.DeliveryStates, models.DeliveryState(s)) {
-			return f, queryProblem("invalid_parameter", "state", "“state” must be one of: pending, retrying, delivered, failed.")
+			return f, queryProblem("invalid_parameter", "state", "“state” must be one of: pending, retrying, delivered, failed, skipped.")
 		}
 		f.State = models.DeliveryState(s)
 	}

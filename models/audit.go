@@ -108,7 +108,7 @@ var AuditActions = []string{
 	"incident.create", "incident.backfill", "incident.update", "incident.resolve", "incident.postmortem", "incident.delete",
 	"maintenance.schedule", "maintenance.update", "maintenance.cancel", "maintenance.end", "maintenance.start", "maintenance.complete",
 	"channel.create", "channel.update", "channel.enable", "channel.disable", "channel.rotate_secret", "channel.delete",
-	"channel.test", "channel.replay",
+	"channel.test", "channel.replay", "channel.send_skipped",
 	"page.update",
 	"token.create", "token.revoke",
 	"user.create",

@@ -247,6 +247,21 @@ var auditCases = []auditCase{
 			return w.channel.ID
 		},
 		want: user("channel.enable")},
+	{name: "send skipped notifications", objectType: models.AuditChannel,
+		setup: func(t *testing.T, s *models.Store, w *auditWorld, _ *modelstest.Clock) {
+			ctx := context.Background()
+			modelstest.Fatal(t, s.SetChannelEnabled(ctx, w.channel.ID, false), "disable")
+			ok(s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "While off",
+				Status: models.IncidentInvestigating, Message: "Missed."}))(t)
+			modelstest.Fatal(t, s.SetChannelEnabled(ctx, w.channel.ID, true), "enable")
+		},
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			if n := ok(s.QueueSkippedDeliveries(ctx, w.channel.ID))(t); n != 1 {
+				t.Errorf("queued %d skipped deliveries, want 1", n)
+			}
+			return w.channel.ID
+		},
+		want: user("channel.send_skipped")},
 	{name: "rotate signing secret", objectType: models.AuditChannel,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			c := ok(s.RotateChannelSecret(ctx, w.channel.ID, time.Hour))(t)

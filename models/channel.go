@@ -549,7 +549,9 @@ func (s *Store) setEnabled(c *Channel, enabled bool, reason string, now time.Tim
 }
 
 // SetChannelEnabled enables or disables a channel. Re-enabling clears the
-// failure streak, and deliveries held while it was off go out.
+// failure streak, and deliveries queued before it was turned off go out;
+// those of events while it was off stay skipped until
+// QueueSkippedDeliveries.
 func (s *Store) SetChannelEnabled(ctx context.Context, id int64, enabled bool) error {
 	now := s.Now()
 	updates := map[string]any{"enabled": enabled, "updated_at": now}
@@ -681,23 +683,32 @@ func (s *Store) Channels(ctx context.Context, pageID int64) ([]Channel, error) {
 	return cs, nil
 }
 
-// fanOut creates one delivery per enabled channel of the page that wants
-// the event, inside the event's transaction.
+// fanOut creates one delivery per channel of the page that wants the
+// event, inside the event's transaction: pending for an enabled channel,
+// skipped for a disabled one, so the log shows what it missed and the
+// admin can send it later. It returns how many are pending.
 func fanOut(tx *gorm.DB, ev *Event) (int, error) {
 	var chans []Channel
-	if err := tx.Select("id, events").Where("page_id = ? AND enabled", ev.PageID).Find(&chans).Error; err != nil {
+	if err := tx.Select("id, events, enabled").Where("page_id = ?", ev.PageID).Find(&chans).Error; err != nil {
 		return 0, fmt.Errorf("channels for %s: %w", ev.Type, err)
 	}
 	var ds []Delivery
-	due := ev.OccurredAt.UnixMilli()
+	pending := 0
+	due, at := ev.OccurredAt.UnixMilli(), ev.OccurredAt
 	for _, c := range chans {
 		if !c.Wants(ev.Type) {
 			continue
 		}
 		eventID := ev.ID
-		ds = append(ds, Delivery{ID: NewDeliveryID(ev.OccurredAt), PageID: ev.PageID, ChannelID: c.ID,
+		d := Delivery{ID: NewDeliveryID(ev.OccurredAt), PageID: ev.PageID, ChannelID: c.ID,
 			EventID: &eventID, EventType: ev.Type, State: DeliveryPending, DueAt: &due,
-			CreatedAt: ev.OccurredAt, UpdatedAt: ev.OccurredAt})
+			CreatedAt: ev.OccurredAt, UpdatedAt: ev.OccurredAt}
+		if c.Enabled {
+			pending++
+		} else {
+			d.State, d.DueAt, d.CompletedAt, d.LastError = DeliverySkipped, nil, &at, skippedReason
+		}
+		ds = append(ds, d)
 	}
 	if len(ds) == 0 {
 		return 0, nil
@@ -705,5 +716,5 @@ func fanOut(tx *gorm.DB, ev *Event) (int, error) {
 	if err := tx.Create(&ds).Error; err != nil {
 		return 0, fmt.Errorf("deliveries for %s: %w", ev.Type, err)
 	}
-	return len(ds), nil
+	return pending, nil
 }

@@ -151,13 +151,19 @@ func TestDeliveryLifecycle(t *testing.T) {
 			t.Error("a committed event did not wake the delivery worker")
 		}
 
-		ds, err := s.Deliveries(ctx, models.DeliveryFilter{})
+		ds, err := s.Deliveries(ctx, models.DeliveryFilter{State: models.DeliveryPending})
 		modelstest.Fatal(t, err, "deliveries")
 		if len(ds) != 1 || ds[0].ChannelID != all.ID || ds[0].EventType != models.EventComponentCreated ||
 			ds[0].State != models.DeliveryPending || !strings.HasPrefix(ds[0].ID, "dlv_") {
 			t.Fatalf("deliveries = %+v, want one pending to %q only", ds, all.Name)
 		}
-		_ = onlyIncidents
+		if n, _ := s.CountDeliveries(ctx, models.DeliveryFilter{ChannelID: onlyIncidents.ID}); n != 0 {
+			t.Errorf("%d deliveries to a channel that does not want the event", n)
+		}
+		// The disabled channel's is recorded as skipped (see skipped_test.go).
+		if n, _ := s.CountDeliveries(ctx, models.DeliveryFilter{ChannelID: off.ID, State: models.DeliverySkipped}); n != 1 {
+			t.Errorf("%d skipped deliveries to the disabled channel, want 1", n)
+		}
 
 		lease := time.Minute
 		claimed, err := s.ClaimDeliveries(ctx, models.ClaimOptions{Limit: 10, Lease: lease})
@@ -253,8 +259,10 @@ func TestDeliveryLifecycle(t *testing.T) {
 		n, err = s.PruneDeliveries(ctx, clock.Now().Add(-30*24*time.Hour))
 		modelstest.Fatal(t, err, "prune old")
 		left, _ := s.Deliveries(ctx, models.DeliveryFilter{})
-		if n != 1 || len(left) != 1 || left[0].State != models.DeliveryPending {
-			t.Errorf("pruned %d; left %+v, want only the fresh pending delivery", n, left)
+		// Pruned: the old delivered one and the old skipped one; left: the
+		// fresh event's pending and skipped deliveries.
+		if n != 2 || len(left) != 2 || left[0].EventType != models.EventComponentCreated || left[1].EventType != models.EventComponentCreated {
+			t.Errorf("pruned %d; left %+v, want only the fresh event's deliveries", n, left)
 		}
 		if atts, _ := s.DeliveryAttempts(ctx, d.ID); len(atts) != 0 {
 			t.Errorf("attempts of a pruned delivery remain: %d", len(atts))

@@ -25,13 +25,19 @@ const (
 	DeliveryRetrying  DeliveryState = "retrying"
 	DeliveryDelivered DeliveryState = "delivered"
 	DeliveryFailed    DeliveryState = "failed"
+	// DeliverySkipped is an event that happened while its channel was
+	// disabled: recorded, never attempted until an admin sends it
+	// (QueueSkippedDeliveries).
+	DeliverySkipped DeliveryState = "skipped"
 )
 
 // DeliveryStates lists every state, for filters.
-var DeliveryStates = []DeliveryState{DeliveryPending, DeliveryRetrying, DeliveryDelivered, DeliveryFailed}
+var DeliveryStates = []DeliveryState{DeliveryPending, DeliveryRetrying, DeliveryDelivered, DeliveryFailed, DeliverySkipped}
 
 // Final reports whether no more attempts will be made on their own.
-func (s DeliveryState) Final() bool { return s == DeliveryDelivered || s == DeliveryFailed }
+func (s DeliveryState) Final() bool {
+	return s == DeliveryDelivered || s == DeliveryFailed || s == DeliverySkipped
+}
 
 // ErrLeaseLost means another worker took over a delivery whose lease ran
 // out; the attempt's result was not recorded.
@@ -177,6 +183,11 @@ RETURNING *`
 // AttemptResult is the outcome of one attempt, to record.
 type AttemptResult struct {
 	Attempt DeliveryAttempt
+	// Refused are attempts made just before Attempt, in the same try: a
+	// message Slack or Discord refused as invalid, before its plain
+	// fallback (Attempt). They are logged first, with their own outcome,
+	// and use no step of the retry schedule.
+	Refused []DeliveryAttempt
 	// State is delivered, retrying (with NextAt) or failed.
 	State  DeliveryState
 	NextAt time.Time
@@ -205,6 +216,9 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 			"last_status": a.ResponseStatus, "last_error": a.Error, "last_duration_ms": a.DurationMS,
 			"updated_at": now,
 		}
+		if len(r.Refused) > 0 {
+			upd["schedule_base"] = gorm.Expr("schedule_base + ?", len(r.Refused))
+		}
 		if r.State == DeliveryRetrying {
 			upd["due_at"] = r.NextAt.UnixMilli()
 		} else {
@@ -217,6 +231,15 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 		if res.RowsAffected == 0 {
 			return ErrLeaseLost
 		}
+		for _, ra := range r.Refused {
+			ra.ID, ra.DeliveryID = 0, d.ID
+			if ra.Outcome == "" {
+				ra.Outcome = string(DeliveryFailed)
+			}
+			if err := tx.Create(&ra).Error; err != nil {
+				return err
+			}
+		}
 		if err := tx.Create(&a).Error; err != nil {
 			return err
 		}
@@ -226,6 +249,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 		return fmt.Errorf("record attempt %d of %s: %w", a.Number, d.ID, err)
 	}
 	d.State, d.Attempts, d.LeaseToken, d.LeaseUntil = r.State, a.Number, "", 0
+	d.ScheduleBase += len(r.Refused)
 	return nil
 }
 

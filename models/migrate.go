@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -94,12 +96,17 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		if applied[m.version] {
 			continue
 		}
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := tx.Exec(m.sql).Error; err != nil {
-				return err
-			}
-			return tx.Exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.version, m.name).Error
-		})
+		var err error
+		if s.engine == SQLite {
+			err = s.applySQLite(ctx, m)
+		} else {
+			err = db.Transaction(func(tx *gorm.DB) error {
+				if err := tx.Exec(m.sql).Error; err != nil {
+					return err
+				}
+				return tx.Exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.version, m.name).Error
+			})
+		}
 		if err != nil {
 			return done, fmt.Errorf("migrate: apply %s: %w", m.name, err)
 		}
@@ -129,4 +136,65 @@ func (s *Store) MigrationsPending(ctx context.Context) (int, error) {
 		}
 	}
 	return pending, nil
+}
+
+// applySQLite applies one SQLite migration in a transaction with foreign
+// keys off, as SQLite's guide to schema changes asks
+// (https://www.sqlite.org/lang_altertable.html#otheralter): a migration
+// may rebuild a table, and with foreign keys on, dropping the old table
+// would delete the rows that reference it (ON DELETE CASCADE). The
+// foreign keys are checked before the commit, so a migration cannot
+// leave a dangling reference. The pragma only works outside a
+// transaction, and on one connection, so the migration holds one.
+func (s *Store) applySQLite(ctx context.Context, m migration) (err error) {
+	pool, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return fmt.Errorf("turn foreign keys off: %w", err)
+	}
+	defer func() {
+		if _, onErr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); onErr != nil && err == nil {
+			err = fmt.Errorf("turn foreign keys back on: %w", onErr)
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // nothing to undo after Commit
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("check foreign keys: %w", err)
+	}
+	var dangling []string
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			rows.Close()
+			return fmt.Errorf("check foreign keys: %w", err)
+		}
+		dangling = append(dangling, fmt.Sprintf("%s row %d → %s", table, rowid.Int64, parent))
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("check foreign keys: %w", err)
+	}
+	if len(dangling) > 0 {
+		return fmt.Errorf("the migration leaves %d rows with dangling foreign keys: %s", len(dangling), strings.Join(dangling[:min(len(dangling), 5)], ", "))
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.version, m.name); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
-// Discord's limits, in characters (discord.com/developers/docs, Embed Limits).
+// Discord's limits (discord.com/developers/docs, Embed Limits), in UTF-16
+// code units as Discord counts them (see limits.go).
 const (
 	discordTitleMax       = 256
 	discordDescriptionMax = 4096
@@ -54,12 +54,12 @@ type discordMessage struct {
 // DiscordPayload is the JSON body for a Discord execute-webhook: one embed with title (≤256),
 // description (≤4096), colour by severity, fields for status/impact/components (≤25 fields,
 // name ≤256, value ≤1024), url, ISO-8601 timestamp, footer with the page name (≤2048);
-// total characters across title+description+field names/values+footer+author ≤ 6000;
+// total UTF-16 units across title+description+field names/values+footer+author ≤ 6000;
 // `content` if used ≤2000. Truncate with "…", never fail. Set "allowed_mentions": {"parse": []}
 // so text like @everyone in a message never pings anyone.
 //
 // The description is the admin's Markdown as written: Discord renders
-// Markdown in embeds. It gets whatever the 6000-character total leaves
+// Markdown in embeds. It gets whatever the 6000-unit total leaves
 // after the title, fields and footer.
 func DiscordPayload(n Notice) ([]byte, error) {
 	title := oneLine(n.Headline)
@@ -86,18 +86,18 @@ func DiscordPayload(n Notice) ([]byte, error) {
 	}
 	e.Fields = discordFields(n)
 
-	used := utf8.RuneCountInString(e.Title)
+	used := utf16Len(e.Title)
 	if e.Footer != nil {
-		used += utf8.RuneCountInString(e.Footer.Text)
+		used += utf16Len(e.Footer.Text)
 	}
 	for _, f := range e.Fields {
-		used += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+		used += utf16Len(f.Name) + utf16Len(f.Value)
 	}
 	// Defensive: with at most a handful of fields of bounded length this
 	// cannot overflow, but the total is Discord's hardest rule.
 	for used > discordEmbedTotalMax && len(e.Fields) > 0 {
 		last := e.Fields[len(e.Fields)-1]
-		used -= utf8.RuneCountInString(last.Name) + utf8.RuneCountInString(last.Value)
+		used -= utf16Len(last.Name) + utf16Len(last.Value)
 		e.Fields = e.Fields[:len(e.Fields)-1]
 	}
 	room := min(discordDescriptionMax, discordEmbedTotalMax-used)

@@ -118,9 +118,9 @@ func TestDiscordPayloadStaysWithinLimits(t *testing.T) {
 					if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
 						t.Errorf("%s is not valid UTF-8", what)
 					}
-					n := utf8.RuneCountInString(s)
+					n := UTF16Len(s)
 					if n > max || n == 0 {
-						t.Errorf("%s has %d characters, limit %d", what, n, max)
+						t.Errorf("%s has %d UTF-16 units, limit %d", what, n, max)
 					}
 					total += n
 				}
@@ -138,14 +138,14 @@ func TestDiscordPayloadStaysWithinLimits(t *testing.T) {
 					check("author", e.Author.Name, 256)
 				}
 				if total > 6000 {
-					t.Errorf("embed has %d characters in all, limit 6000", total)
+					t.Errorf("embed has %d UTF-16 units in all, limit 6000", total)
 				}
 				if total < 5000 {
 					t.Errorf("embed has %d characters in all: the message should fill the room left", total)
 				}
 				if test {
-					if n := utf8.RuneCountInString(b.Content); n == 0 || n > 2000 {
-						t.Errorf("content has %d characters, limit 2000", n)
+					if n := UTF16Len(b.Content); n == 0 || n > 2000 {
+						t.Errorf("content has %d UTF-16 units, limit 2000", n)
 					}
 				}
 			})
@@ -157,9 +157,9 @@ func TestDiscordTotalLeavesRoomForFieldsFirst(t *testing.T) {
 	n := longNotice(models.EventIncidentCreated, false)
 	b, _ := decodeDiscord(t, n)
 	e := b.Embeds[0]
-	total := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Description) + utf8.RuneCountInString(e.Footer.Text)
+	total := UTF16Len(e.Title) + UTF16Len(e.Description) + UTF16Len(e.Footer.Text)
 	for _, f := range e.Fields {
-		total += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+		total += UTF16Len(f.Name) + UTF16Len(f.Value)
 	}
 	if total > 6000 {
 		t.Fatalf("total %d", total)

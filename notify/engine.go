@@ -239,17 +239,18 @@ func (e *Engine) done(channelID int64) {
 	e.freed.Notify()
 }
 
-// deliver makes one attempt and records it.
+// deliver makes one attempt (two when a chat platform refuses the
+// message and gets the fallback) and records it.
 func (e *Engine) deliver(ctx context.Context, c *models.Channel, page *models.Page, d *models.Delivery, ev models.Event) models.DeliveryAttempt {
 	number := d.Attempts + 1
-	a, v := e.sender.attempt(ctx, c, page, d, ev, number, e.store.Now())
+	refused, a, v := e.sender.try(ctx, c, page, d, ev, number, e.store.Now())
 	res := e.decide(c, d, v)
-	res.Attempt = a
+	res.Attempt, res.Refused = a, refused
 	err := e.store.RecordAttempt(ctx, d, res)
 	if err == nil {
 		e.attempts[outcomeIndex(res.State)].Add(1)
 	}
-	attrs := []any{"delivery", d.ID, "channel", c.ID, "event", string(d.EventType), "attempt", number,
+	attrs := []any{"delivery", d.ID, "channel", c.ID, "event", string(d.EventType), "attempt", a.Number,
 		"state", string(res.State), "status", a.ResponseStatus, "duration_ms", a.DurationMS}
 	switch {
 	case err != nil:

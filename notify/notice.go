@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/heraldstatus/herald/models"
 )
@@ -249,52 +248,4 @@ func clean(s string) string {
 // oneLine is clean(s) on a single line, for titles and field names.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(clean(s)), " ")
-}
-
-// truncate cuts s to at most max runes, ending in "…" when cut. It never
-// splits a rune; max counts characters as Slack and Discord do (code
-// points), not bytes.
-func truncate(s string, max int) string {
-	if max <= 0 {
-		return ""
-	}
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	out := make([]rune, 0, max)
-	for _, r := range s {
-		if len(out) == max-1 {
-			break
-		}
-		out = append(out, r)
-	}
-	return strings.TrimRightFunc(string(out), unicode.IsSpace) + "…"
-}
-
-// joinLimited joins items with ", " into at most max runes, each item
-// passed through esc first; items that do not fit are counted instead
-// ("API, Website and 58 more").
-func joinLimited(items []string, max int, esc func(string) string) string {
-	parts := make([]string, len(items))
-	for i, it := range items {
-		parts[i] = esc(truncate(oneLine(it), 100))
-	}
-	if all := strings.Join(parts, ", "); utf8.RuneCountInString(all) <= max {
-		return all
-	}
-	length := 0
-	for k := range parts {
-		if k > 0 {
-			length += 2 // ", "
-		}
-		length += utf8.RuneCountInString(parts[k])
-		rest := fmt.Sprintf(" and %d more", len(parts)-k-1)
-		if length+utf8.RuneCountInString(rest) > max {
-			if k == 0 {
-				return truncate(fmt.Sprintf("%d components", len(parts)), max)
-			}
-			return strings.Join(parts[:k], ", ") + fmt.Sprintf(" and %d more", len(parts)-k)
-		}
-	}
-	return truncate(strings.Join(parts, ", "), max) // not reached: all fit
 }

@@ -194,7 +194,7 @@ func TestTruncateNeverSplitsARune(t *testing.T) {
 	}{
 		{"short stays", "abc", 3, "abc"},
 		{"long is cut with an ellipsis", "abcdef", 4, "abc…"},
-		{"emoji counted as one", "😀😀😀😀", 3, "😀😀…"},
+		{"emoji counted as two UTF-16 units", "😀😀😀😀", 5, "😀😀…"},
 		{"cjk counted as one", "漢字漢字漢字", 5, "漢字漢字…"},
 		{"trailing space before the ellipsis dropped", "ab  cdef", 5, "ab…"},
 		{"zero room", "abc", 0, ""},
@@ -202,7 +202,7 @@ func TestTruncateNeverSplitsARune(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := truncate(tc.in, tc.max)
-			if got != tc.want || !utf8.ValidString(got) || utf8.RuneCountInString(got) > max(tc.max, 0) {
+			if got != tc.want || !utf8.ValidString(got) || UTF16Len(got) > max(tc.max, 0) {
 				t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
 			}
 		})
@@ -231,7 +231,7 @@ func TestJoinLimitedCountsWhatDoesNotFit(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
-			if n := utf8.RuneCountInString(got); n > tc.max {
+			if n := UTF16Len(got); n > tc.max {
 				t.Errorf("%d characters, limit %d", n, tc.max)
 			}
 		})

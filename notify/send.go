@@ -87,6 +87,12 @@ func (s *Sender) attempt(ctx context.Context, c *models.Channel, page *models.Pa
 		a.ErrorClass, a.Error, a.RequestHeaders = ErrClassInternal, err.Error(), "{}"
 		return a, Verdict{Reason: err.Error()}
 	}
+	return s.send(ctx, c, req, a)
+}
+
+// send makes the HTTP request req and fills in a, its log row (without
+// outcome), and what the answer means.
+func (s *Sender) send(ctx context.Context, c *models.Channel, req *outgoing, a models.DeliveryAttempt) (models.DeliveryAttempt, Verdict) {
 	a.RequestURL = req.LogURL
 	a.RequestHeaders = headersJSON(req.LogHeaders)
 	a.RequestBody = string(req.Body)

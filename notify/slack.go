@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/heraldstatus/herald/markdown"
 )
 
-// Slack's limits, in characters (docs.slack.dev, Block Kit reference).
+// Slack's limits (docs.slack.dev, Block Kit reference), in UTF-16 code
+// units as Slack counts them (see limits.go).
 const (
 	slackHeaderMax     = 150  // header block, plain_text
 	slackSectionMax    = 3000 // section block text
@@ -53,8 +53,9 @@ type slackMessage struct {
 // SlackPayload is the JSON body for a Slack incoming webhook: Block Kit blocks
 // (header/title, status, impact, components, message, link button or link) inside an
 // attachment that carries the colour bar, plus a plain `text` fallback. Always within
-// Slack's limits (header plain_text 150 chars, section text 3000, fields ≤10 each ≤2000,
-// ≤50 blocks, text fallback keep ≤ 4000 chars) — truncate with "…", never fail.
+// Slack's limits, counted in UTF-16 units as Slack counts them (header plain_text 150,
+// section text 3000, fields ≤10 each ≤2000, ≤50 blocks, text fallback kept ≤ 4000) —
+// truncate with "…", never fail.
 //
 // The blocks sit in an attachment because only attachments carry a colour
 // bar. The top-level text is a one-line summary: Slack shows it above the
@@ -107,7 +108,7 @@ func SlackPayload(n Notice) ([]byte, error) {
 	if u := n.linkURL(); u != "" && len(u) <= slackURLMax {
 		footer = append(footer, "<"+slackEscape(u, slackURLMax)+"|"+n.linkLabel()+">")
 	}
-	if len(footer) > 0 && utf8.RuneCountInString(strings.Join(footer, " · ")) > slackContextMax {
+	if len(footer) > 0 && utf16Len(strings.Join(footer, " · ")) > slackContextMax {
 		footer = footer[:len(footer)-1] // only an unusually long link can overflow
 	}
 	if len(footer) > 0 {
@@ -133,7 +134,7 @@ func slackFields(n Notice) []slackText {
 			break
 		}
 		label := "*" + slackEscape(oneLine(f.name), 100) + "*\n"
-		room := slackFieldMax - utf8.RuneCountInString(label)
+		room := slackFieldMax - utf16Len(label)
 		var value string
 		switch {
 		case f.items != nil:
@@ -154,27 +155,26 @@ func slackFields(n Notice) []slackText {
 
 // slackEscape escapes the three characters Slack's mrkdwn gives meaning to
 // (&, <, >: links and mentions such as <!channel>) and cuts the result to
-// max characters, never inside an entity, ending in "…" when cut.
+// max UTF-16 units, never inside an entity or a character, ending in "…"
+// when cut.
 func slackEscape(s string, max int) string {
-	full := slackEscaper.Replace(s)
-	if utf8.RuneCountInString(full) <= max {
-		return full
-	}
-	var b strings.Builder
-	length := 0
-	for _, r := range s {
-		piece := slackEscaper.Replace(string(r))
-		n := utf8.RuneCountInString(piece)
-		if length+n > max-1 { // keep room for "…"
-			break
-		}
-		b.WriteString(piece)
-		length += n
-	}
 	if max <= 0 {
 		return ""
 	}
-	return strings.TrimRight(b.String(), " \n\t") + "…"
+	full := slackEscaper.Replace(s)
+	if utf16Len(full) <= max {
+		return full
+	}
+	cut := fitPrefix(s, max-utf16Len(ellipsis), func(r rune) int {
+		switch r {
+		case '&':
+			return len("&amp;")
+		case '<', '>':
+			return len("&lt;")
+		}
+		return runeUnits(r)
+	})
+	return strings.TrimRight(slackEscaper.Replace(s[:cut]), " \n\t") + ellipsis
 }
 
 var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")

@@ -138,8 +138,8 @@ func TestSlackPayloadStaysWithinLimits(t *testing.T) {
 					if strings.ContainsRune(s, utf8.RuneError) {
 						t.Errorf("%s contains a broken rune", what)
 					}
-					if n := utf8.RuneCountInString(s); n > max || n == 0 {
-						t.Errorf("%s has %d characters, limit %d", what, n, max)
+					if n := UTF16Len(s); n > max || n == 0 {
+						t.Errorf("%s has %d UTF-16 units, limit %d", what, n, max)
 					}
 				}
 				check("text", b.Text, 4000)
@@ -192,7 +192,7 @@ func TestSlackTruncationKeepsEntitiesWhole(t *testing.T) {
 	if !cut || strings.ReplaceAll(body, "&amp;", "") != "" {
 		t.Errorf("message cut inside an entity: ends %q", msg[max(0, len(msg)-20):])
 	}
-	if n := utf8.RuneCountInString(msg); n > 3000 {
+	if n := UTF16Len(msg); n > 3000 {
 		t.Errorf("%d characters", n)
 	}
 }

@@ -17,6 +17,9 @@ type Verdict struct {
 	RetryAfter time.Duration // the receiver asked us to wait this long (0 = no request)
 	Disable    string        // non-empty: the webhook is gone; the reason shown to the admin, e.g. "Slack answered 410 channel_is_archived: the webhook no longer exists"
 	Reason     string        // short human explanation for the delivery log, e.g. "HTTP 500", "redirect to https://x (not followed)", "invalid payload: <slack error text>"
+	// InvalidPayload: Slack or Discord refused the message itself (400).
+	// Sending it again cannot help; a plain fallback message may.
+	InvalidPayload bool
 }
 
 // Channel kinds, as models.ChannelType spells them.
@@ -41,7 +44,8 @@ const parseMax = 64 << 10
 // body's retry_after; the longer wins, uncapped: the engine caps. Answers
 // that mean the webhook is gone (Slack 404/410 and some 403s, Discord
 // Unknown Webhook and Invalid Webhook Token) disable the channel; invalid
-// payloads (Slack and Discord 400) are not retried. Everything else that
+// payloads (Slack and Discord 400) are not retried: the engine sends a
+// plain fallback message instead (see fallback.go). Everything else that
 // failed is retried.
 func ClassifyResponse(kind string, status int, header http.Header, body []byte) Verdict {
 	return classifyResponse(kind, status, header, body, time.Now())
@@ -105,7 +109,7 @@ func classifySlack(status int, body []byte) Verdict {
 		return Verdict{Disable: answered + ": " + why + ". Create a new incoming webhook in Slack and update this channel.",
 			Reason: answered}
 	case status == http.StatusBadRequest:
-		return Verdict{Reason: "invalid payload: " + orStatus(code, status)}
+		return Verdict{Reason: "invalid payload: " + orStatus(code, status), InvalidPayload: true}
 	}
 	return Verdict{Retry: true, Reason: answered}
 }
@@ -139,7 +143,7 @@ func classifyDiscord(status int, body []byte) Verdict {
 		return Verdict{Disable: answered + ": the webhook URL is no longer valid. Copy the webhook URL from Discord again and update this channel.",
 			Reason: answered}
 	case status == http.StatusBadRequest:
-		return Verdict{Reason: "invalid payload: " + orStatus(quote(body), status)}
+		return Verdict{Reason: "invalid payload: " + orStatus(quote(body), status), InvalidPayload: true}
 	}
 	return Verdict{Retry: true, Reason: answered}
 }

@@ -105,6 +105,9 @@ func TestClassifyResponse(t *testing.T) {
 			if v.OK != tc.ok || v.Retry != tc.retry || v.RetryAfter != tc.retryAfter || (v.Disable != "") != tc.disable {
 				t.Errorf("verdict %+v; want ok %v, retry %v, retryAfter %v, disable %v", v, tc.ok, tc.retry, tc.retryAfter, tc.disable)
 			}
+			if v.InvalidPayload != strings.HasPrefix(tc.reasonHas, "invalid payload") {
+				t.Errorf("InvalidPayload = %v for reason %q: only Slack's and Discord's 400s ask for the fallback", v.InvalidPayload, v.Reason)
+			}
 			if !strings.Contains(v.Reason, tc.reasonHas) {
 				t.Errorf("reason %q lacks %q", v.Reason, tc.reasonHas)
 			}

@@ -87,6 +87,7 @@ func TestBrowserChannelScreenshots(t *testing.T) {
 	p := browsertest.Open(t, srv.URL)
 	dirs := screenshotDirs(t)
 	seedStatusPage(t, srv)
+	skippedID := seedSkipped(t, srv) // first: its events reach no other channel
 	channelID, deliveryID, disabledID := seedChannels(t, srv)
 
 	p.Go("/login")
@@ -121,6 +122,22 @@ func TestBrowserChannelScreenshots(t *testing.T) {
 	})
 	shoot("channel-edit", func() { p.Go(page + "/edit"); p.WaitVisible("#f-headers") })
 	shoot("dashboard-channels", func() { p.Go("/admin"); p.WaitVisible(".channel-notice") })
+	shoot("channel-skipped", func() { p.Go(channelURL(skippedID)); p.WaitVisible(".skipped-notice") })
+	shoot("dashboard-skipped", func() { p.Go("/admin"); p.WaitVisible(".skipped-notice") })
+	shoot("channel-skipped-log", func() { p.Go(channelURL(skippedID) + "?state=skipped"); p.WaitVisible(".deliveries-table") })
+
+	// One click sends what the channel skipped, and the offer goes away.
+	p.Go(channelURL(skippedID))
+	if status := p.Click(".skipped-notice button"); status != http.StatusOK {
+		t.Errorf("send skipped: status %d after the redirect, want 200", status)
+	}
+	wantPath(t, p, channelURL(skippedID))
+	if got := p.Text(".flash"); !strings.Contains(got, "Sending the 3 skipped notifications") {
+		t.Errorf("flash after sending = %q", got)
+	}
+	if n := browsertest.Eval[int](p, `document.querySelectorAll(".skipped-notice").length`); n != 0 {
+		t.Errorf("the offer is still shown after sending")
+	}
 
 	if problems := p.ConsoleProblems(); len(problems) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(problems, "\n"))
@@ -165,4 +182,23 @@ func seedChannels(t *testing.T, srv *webtest.Server) (int64, string, int64) {
 		URL: "https://discord.com/api/webhooks/1234567890/abcdefghijklmnopqrstuvwxyz", Enabled: true})
 	modelstest.Fatal(t, err, "create discord channel")
 	return hook.ID, res.Delivery.ID, slack.ID
+}
+
+// seedSkipped adds a webhook channel that was disabled while three
+// components were added, and is enabled again: its page offers to send
+// the three skipped notifications.
+func seedSkipped(t *testing.T, srv *webtest.Server) int64 {
+	t.Helper()
+	ctx := t.Context()
+	rcv := newReceiver(t, http.StatusNoContent, "")
+	c, err := srv.Store.CreateChannel(ctx, models.DefaultPageID, models.ChannelInput{Type: models.ChannelWebhook,
+		Name: "Status updates for the customer-facing support team", Enabled: true, URL: rcv.URL + "/herald"})
+	modelstest.Fatal(t, err, "create channel")
+	modelstest.Fatal(t, srv.Store.SetChannelEnabled(ctx, c.ID, false), "disable")
+	for _, name := range []string{"Search", "Billing", "Mobile push"} {
+		_, err := srv.Store.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: name, Visible: true, Status: models.StatusOperational})
+		modelstest.Fatal(t, err, "component")
+	}
+	modelstest.Fatal(t, srv.Store.SetChannelEnabled(ctx, c.ID, true), "enable")
+	return c.ID
 }
