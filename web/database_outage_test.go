@@ -136,6 +136,8 @@ func TestDatabaseStallAnswers503AndThePublicPageStaysUp(t *testing.T) {
 				{name: "visitor JSON", method: http.MethodGet, path: "/api/v2/components.json"},
 				{name: "admin on the public page", method: http.MethodGet, path: "/", header: map[string]string{"Cookie": admin.CookieHeader()}},
 				{name: "admin page", method: http.MethodGet, path: "/admin/components", header: map[string]string{"Cookie": admin.CookieHeader()}},
+				{name: "history page", method: http.MethodGet, path: "/history"},
+				{name: "sign-in page", method: http.MethodGet, path: "/login"},
 				{name: "API read", method: http.MethodGet, path: "/api/v1/components", header: bearer},
 				{name: "API write", method: http.MethodPost, path: "/api/v1/components", body: `{"name":"Search"}`,
 					header: map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json", "Idempotency-Key": "search-1"}},
@@ -153,6 +155,8 @@ func TestDatabaseStallAnswers503AndThePublicPageStaysUp(t *testing.T) {
 				}
 			}
 			want503(t, "admin page", got["admin page"], deadline, false)
+			want503(t, "history page", got["history page"], deadline, false)
+			want503(t, "sign-in page", got["sign-in page"], deadline, false)
 			want503(t, "API read", got["API read"], deadline, true)
 			want503(t, "API write", got["API write"], deadline, true)
 
