@@ -69,7 +69,7 @@ func TestIdempotencyKeyRetriesAfterClientTimeouts(t *testing.T) {
 	eachServer(t, func(t *testing.T, s *webtest.Server) {
 		c := s.SetUp(t)
 		_, token := createToken(t, c, "Alerting", models.ScopeIncidentsWrite)
-		const keys, workers = 60, 6
+		const keys, workers = 150, 6
 		transport := &http.Transport{MaxIdleConnsPerHost: workers}
 		defer transport.CloseIdleConnections()
 
