@@ -235,9 +235,7 @@ func (h *Handler) redirectAfterSave(c echo.Context, path, msg, rawURL string) er
 	if w := h.egress.Warning(ctx, rawURL); w != "" {
 		return h.redirectWithFlash(c, path, "warning", w)
 	}
-	if err := h.session(c).Save(c.Request(), c.Response()); err != nil {
-		return err
-	}
+	h.saveSessionAfterChange(c)
 	return seeOther(c, path)
 }
 

@@ -122,9 +122,9 @@ func (h *Handler) CreateToken(c echo.Context) error {
 	}
 	sess := h.session(c)
 	sess.Values[keyNewToken] = strconv.FormatInt(tok.ID, 10) + "|" + plain
-	if err := sess.Save(c.Request(), c.Response()); err != nil {
-		return fmt.Errorf("save session: %w", err)
-	}
+	// Should the cookie fail, the token exists all the same; its page then
+	// says to revoke it and create another.
+	h.saveSessionAfterChange(c)
 	return seeOther(c, tokenPath(tok.ID)+"/created")
 }
 

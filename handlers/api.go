@@ -58,7 +58,8 @@ func writeProblem(c echo.Context, p *apiProblem) error {
 }
 
 // apiFail answers err: problems as they are, validation errors as 422
-// naming the fields, missing rows as 404, anything else as a logged 500.
+// naming the fields, missing rows as 404, a database that does not
+// answer as 503, anything else as a logged 500.
 // notFound is the sentence for a missing row ("That component does not
 // exist.").
 func (h *Handler) apiFail(c echo.Context, err error, notFound string) error {
@@ -73,6 +74,9 @@ func (h *Handler) apiFail(c echo.Context, err error, notFound string) error {
 		return apiError(c, http.StatusNotFound, "not_found", notFound, "")
 	case errors.Is(err, models.ErrConflict):
 		return apiError(c, http.StatusConflict, "conflict", "This change collides with another one. Reload and try again.", "")
+	case models.IsUnavailable(err):
+		h.logger.Warn("database unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+		return databaseUnavailable(c)
 	}
 	h.logger.Error("api request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
 	return apiError(c, http.StatusInternalServerError, "internal_error",
@@ -221,6 +225,8 @@ func apiErrorCode(status int) string {
 		return "forbidden"
 	case http.StatusTooManyRequests:
 		return "rate_limited"
+	case http.StatusServiceUnavailable:
+		return "database_unavailable"
 	}
 	if status >= 500 {
 		return "internal_error"

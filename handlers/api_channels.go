@@ -145,13 +145,17 @@ func (h *Handler) APICreateChannel(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
+	// Resolve the host before writing: with an Idempotency-Key the write
+	// is a transaction that lasts until the answer, and a slow DNS lookup
+	// must not hold it (on SQLite, the only connection) open.
+	warnings := h.egressWarnings(c, req.in.URL)
 	cn, err := h.store.CreateChannel(c.Request().Context(), apiToken(c).PageID, req.in)
 	if err != nil {
 		return h.apiFail(c, req.hints(err), "")
 	}
 	c.Response().Header().Set("Location", apiPrefix+"/channels/"+formatAPIID(cn.ID))
 	out := channelJSON(cn, h.now())
-	out.SigningSecret, out.Warnings = cn.Secret, h.egressWarnings(c, cn.URL)
+	out.SigningSecret, out.Warnings = cn.Secret, warnings
 	return c.JSON(http.StatusCreated, out)
 }
 

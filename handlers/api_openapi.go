@@ -105,6 +105,7 @@ func openAPIDocument(baseURL string) map[string]any {
 		responses := map[string]any{
 			itoaStatus(op.Status): success,
 			"400":                 errorRef, "401": errorRef, "403": errorRef, "404": errorRef,
+			"503": errorRef, // database_unavailable: retry later
 		}
 		operation := map[string]any{
 			"summary":     op.Summary,
@@ -123,8 +124,9 @@ func openAPIDocument(baseURL string) map[string]any {
 		}
 		if op.Method == http.MethodPost {
 			operation["parameters"] = append(params, map[string]any{"name": "Idempotency-Key", "in": "header",
-				"description": "Sending the same request with the same key within 24 h replays the first answer.",
-				"schema":      map[string]any{"type": "string", "maxLength": 255}})
+				"description": "Sending the same request with the same key within 24 h replays the first answer. " +
+					"A request that did not complete (the client gave up, or a 5xx) left nothing behind: retry it with the same key.",
+				"schema": map[string]any{"type": "string", "maxLength": 255}})
 			responses["409"], responses["422"] = errorRef, errorRef
 		}
 		paths[path][strings.ToLower(op.Method)] = operation

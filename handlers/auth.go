@@ -137,8 +137,6 @@ func (h *Handler) Logout(c echo.Context) error {
 	delete(s.Values, keySID)
 	s.Values[keyCSRF] = randomToken()
 	h.flash(c, "success", "You are signed out.")
-	if err := s.Save(c.Request(), c.Response()); err != nil {
-		return err
-	}
+	h.saveSessionAfterChange(c)
 	return seeOther(c, "/login")
 }

@@ -43,6 +43,9 @@ type Options struct {
 	RotationWindow time.Duration
 	// PublicMaxAge is the Cache-Control max-age of public responses.
 	PublicMaxAge time.Duration
+	// RequestTimeout is the deadline of a request's database calls; the
+	// public snapshot's rebuilds get the same.
+	RequestTimeout time.Duration
 }
 
 // Handler serves Herald's pages.
@@ -102,7 +105,7 @@ func New(o Options) *Handler {
 	}
 	h.publicCacheControl = fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds()))
 	h.public = public.NewManager(public.Options{Store: o.Store, PageID: models.DefaultPageID,
-		Markdown: md, HTML: h.renderPublicPage, Logger: o.Logger})
+		Markdown: md, HTML: h.renderPublicPage, Logger: o.Logger, BuildTimeout: o.RequestTimeout})
 	return h
 }
 

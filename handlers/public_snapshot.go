@@ -53,7 +53,9 @@ func (h *Handler) Badge(c echo.Context) error {
 // (who may have just changed something) waits for a rebuild that shows
 // their change; visitors get the latest finished one at once, so an
 // outage's crowd never queues behind a rebuild (a change reaches them
-// within the rebuild time, well under a second).
+// within the rebuild time, well under a second). Neither waits more than
+// public.Options.FreshWait while there is a snapshot to fall back on, so
+// a database that does not answer never holds up the public page.
 func (h *Handler) snapshot(c echo.Context) (*public.Snapshot, error) {
 	if _, err := c.Cookie(sessionName); err == nil {
 		return h.public.Current(c.Request().Context())

@@ -20,6 +20,7 @@ const (
 	keySID      = "sid"
 	keyCSRF     = "csrf"
 	ctxUser     = "herald.user"
+	ctxFlashed  = "herald.flashed"
 	csrfField   = "_csrf"
 )
 
@@ -119,8 +120,17 @@ func safeNext(next string) string {
 	return "/admin"
 }
 
+// flash stores a message for the next page. The messages of this request
+// replace any left by earlier ones that no page has shown (a client that
+// does not follow redirects): the cookie holds the newest notice only,
+// however many posts come before a page is viewed.
 func (h *Handler) flash(c echo.Context, kind, text string) {
-	h.session(c).AddFlash(kind + "|" + text)
+	sess := h.session(c)
+	if c.Get(ctxFlashed) == nil {
+		sess.Flashes() // takes, and so drops, older messages
+		c.Set(ctxFlashed, true)
+	}
+	sess.AddFlash(kind + "|" + text)
 }
 
 func takeFlashes(s *sessions.Session) []views.Flash {
@@ -137,10 +147,20 @@ func takeFlashes(s *sessions.Session) []views.Flash {
 }
 
 // redirectWithFlash stores a message for the next page and redirects.
+// It is called after a change has committed, so it never fails: a
+// session that cannot be saved only loses the message.
 func (h *Handler) redirectWithFlash(c echo.Context, path, kind, text string) error {
 	h.flash(c, kind, text)
-	if err := h.session(c).Save(c.Request(), c.Response()); err != nil {
-		return err
-	}
+	h.saveSessionAfterChange(c)
 	return seeOther(c, path)
+}
+
+// saveSessionAfterChange saves the session after a change that has
+// committed. The change stands whatever happens to the cookie, so a
+// failure is logged, not answered with a 5xx the client would take for a
+// failed change.
+func (h *Handler) saveSessionAfterChange(c echo.Context) {
+	if err := h.session(c).Save(c.Request(), c.Response()); err != nil {
+		h.logger.Error("save session after a change; the change is saved", "path", c.Request().URL.Path, "error", err)
+	}
 }

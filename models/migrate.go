@@ -71,6 +71,12 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("migrate: acquire connection: %w", err)
 		}
 		defer c.Close()
+		// Waiting for another replica's migrations may take longer than
+		// statement_timeout allows a request.
+		if _, err := c.ExecContext(ctx, "SET statement_timeout = 0"); err != nil {
+			return nil, fmt.Errorf("migrate: lift statement_timeout: %w", err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), "RESET statement_timeout")
 		if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
 			return nil, fmt.Errorf("migrate: take lock: %w", err)
 		}
@@ -101,6 +107,10 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 			err = s.applySQLite(ctx, m)
 		} else {
 			err = db.Transaction(func(tx *gorm.DB) error {
+				// A migration may rewrite a large table: no time limit.
+				if err := tx.Exec("SET LOCAL statement_timeout = 0").Error; err != nil {
+					return err
+				}
 				if err := tx.Exec(m.sql).Error; err != nil {
 					return err
 				}

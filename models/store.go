@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -60,7 +62,19 @@ type Options struct {
 	// Sealer encrypts channel credentials at rest. Without one, channels
 	// cannot be created or read (migrate and admin commands need none).
 	Sealer Sealer
+	// ConnectTimeout bounds opening a PostgreSQL connection, unless the
+	// URL sets connect_timeout. Zero means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// StatementTimeout is PostgreSQL's statement_timeout for Herald's
+	// sessions, unless the URL sets statement_timeout: the server cancels
+	// a statement that runs longer. Zero sets none.
+	StatementTimeout time.Duration
 }
+
+// DefaultConnectTimeout bounds opening a PostgreSQL connection: without
+// it a connection attempt to a host that does not answer waits as long
+// as TCP does (minutes).
+const DefaultConnectTimeout = 5 * time.Second
 
 // IsPostgresURL reports whether databaseURL selects PostgreSQL.
 func IsPostgresURL(databaseURL string) bool {
@@ -90,7 +104,10 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	var err error
 	if IsPostgresURL(databaseURL) {
 		s.engine = Postgres
-		s.db, err = gorm.Open(postgres.Open(databaseURL), cfg)
+		if s.dsn, err = postgresDSN(databaseURL, opts); err != nil {
+			return nil, err
+		}
+		s.db, err = gorm.Open(postgres.Open(s.dsn), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -130,6 +147,31 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		return nil, err
 	}
 	return s, nil
+}
+
+// postgresDSN adds Herald's time limits to a postgres:// URL, keeping
+// those the URL sets itself: connect_timeout (seconds) bounds opening a
+// connection, and statement_timeout (milliseconds; pgx sends parameters
+// it does not know as session settings) bounds each statement on the
+// server.
+func postgresDSN(databaseURL string, opts Options) (string, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "", fmt.Errorf("parse database URL: %w", err)
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") == "" {
+		d := opts.ConnectTimeout
+		if d <= 0 {
+			d = DefaultConnectTimeout
+		}
+		q.Set("connect_timeout", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+	}
+	if q.Get("statement_timeout") == "" && opts.StatementTimeout > 0 {
+		q.Set("statement_timeout", strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10))
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 func sqliteDSN(path string) string {

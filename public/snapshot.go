@@ -91,6 +91,14 @@ type Options struct {
 	// Refresh rebuilds even without changes, for what moves with the clock
 	// (today's uptime cell, "upcoming" windows) (default 1 min).
 	Refresh time.Duration
+	// BuildTimeout bounds one rebuild's wait on the database (default
+	// 10 s).
+	BuildTimeout time.Duration
+	// FreshWait is how long a request that finds the snapshot stale waits
+	// for the rebuild before it takes the previous snapshot (default
+	// 500 ms): long enough for a rebuild on a healthy database, short
+	// enough that a stalled database never holds up the page.
+	FreshWait time.Duration
 }
 
 // Manager keeps the current snapshot and rebuilds it when data changes.
@@ -99,12 +107,25 @@ type Manager struct {
 	cur    atomic.Pointer[Snapshot]
 	mu     sync.Mutex // one build at a time
 	builds atomic.Int64
+	// pending is closed when the background rebuild under way ends; nil
+	// when there is none.
+	pendingMu sync.Mutex
+	pending   chan struct{}
+	// background counts rebuilds running on their own, so Run can wait
+	// for them before it returns.
+	background sync.WaitGroup
 }
 
 // NewManager returns a Manager; call Run to keep it fresh.
 func NewManager(o Options) *Manager {
 	if o.Refresh <= 0 {
 		o.Refresh = time.Minute
+	}
+	if o.BuildTimeout <= 0 {
+		o.BuildTimeout = 10 * time.Second
+	}
+	if o.FreshWait <= 0 {
+		o.FreshWait = 500 * time.Millisecond
 	}
 	if o.Markdown == nil {
 		o.Markdown = markdown.New()
@@ -118,55 +139,126 @@ func NewManager(o Options) *Manager {
 // Builds counts rebuilds since start, for tests and metrics.
 func (m *Manager) Builds() int64 { return m.builds.Load() }
 
+func (m *Manager) fresh(s *Snapshot) bool {
+	return s != nil && s.Generation >= m.opts.Store.Generation()
+}
+
 // Current returns a snapshot that reflects every change this process
-// knows of. When a change has landed since the last build it rebuilds
-// first, once, however many callers are waiting: they queue on the build
-// and then share its result. Admins use it to see their own writes at
-// once; visitors use Latest.
+// knows of, as far as the database lets it: when a change has landed
+// since the last build it waits, up to FreshWait, for a rebuild (one,
+// however many callers are waiting: they share it), then takes the
+// previous snapshot if the rebuild has not finished. Admins use it to
+// see their own writes at once; visitors use Latest.
+//
+// Only the very first build, when there is no snapshot to fall back on,
+// waits for the database, up to BuildTimeout; if it fails, so does
+// Current.
 func (m *Manager) Current(ctx context.Context) (*Snapshot, error) {
-	if s := m.cur.Load(); s != nil && s.Generation >= m.opts.Store.Generation() {
+	s := m.cur.Load()
+	if m.fresh(s) {
 		return s, nil
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s := m.cur.Load(); s != nil && s.Generation >= m.opts.Store.Generation() {
-		return s, nil
+	if s == nil {
+		return m.first(ctx)
 	}
-	return m.rebuildLocked(ctx)
+	done, _ := m.refresh(ctx)
+	return m.await(ctx, done), nil
 }
 
 // Latest returns a snapshot for a visitor without making a crowd queue:
-// when the snapshot is stale, the first request to notice rebuilds it
-// (so a visitor right after a write sees it), while requests arriving
-// during that rebuild get the previous snapshot at once. Each change
-// thus costs one rebuild, however many requests arrive.
+// when the snapshot is stale, the first request to notice starts a
+// rebuild and waits for it up to FreshWait (so a visitor right after a
+// write sees it), while requests arriving during that rebuild get the
+// previous snapshot at once. Each change thus costs one rebuild, however
+// many requests arrive, and a database that does not answer holds up no
+// visitor for longer than FreshWait.
 func (m *Manager) Latest(ctx context.Context) (*Snapshot, error) {
 	s := m.cur.Load()
 	if s == nil {
-		return m.Current(ctx)
+		return m.first(ctx)
 	}
-	if s.Generation >= m.opts.Store.Generation() || !m.mu.TryLock() {
+	if m.fresh(s) {
 		return s, nil
 	}
+	done, started := m.refresh(ctx)
+	if !started {
+		return s, nil
+	}
+	return m.await(ctx, done), nil
+}
+
+// first makes the first snapshot, for which there is no previous one to
+// serve meanwhile.
+func (m *Manager) first(ctx context.Context) (*Snapshot, error) {
+	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur := m.cur.Load(); cur.Generation >= m.opts.Store.Generation() {
-		return cur, nil
+	if s := m.cur.Load(); s != nil {
+		return s, nil
 	}
-	fresh, err := m.rebuildLocked(ctx)
-	if err != nil {
-		m.opts.Logger.Error("rebuild public snapshot", "error", err)
-		return s, nil // the previous page beats an error page
+	ctx, cancel := context.WithTimeout(ctx, m.opts.BuildTimeout)
+	defer cancel()
+	return m.rebuildLocked(ctx)
+}
+
+// refresh starts a rebuild on its own context, unless one is under way,
+// and returns a channel closed when it ends; started says whether this
+// call started it. The rebuild does not belong to the request that asked
+// for it: a visitor who leaves does not cancel it, and it is bounded by
+// BuildTimeout, not by the visitor's patience.
+func (m *Manager) refresh(ctx context.Context) (done <-chan struct{}, started bool) {
+	m.pendingMu.Lock()
+	defer m.pendingMu.Unlock()
+	if m.pending != nil {
+		return m.pending, false
 	}
-	return fresh, nil
+	ch := make(chan struct{})
+	m.pending = ch
+	m.background.Add(1)
+	go func() {
+		defer m.background.Done()
+		defer func() {
+			m.pendingMu.Lock()
+			m.pending = nil
+			m.pendingMu.Unlock()
+			close(ch)
+		}()
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.BuildTimeout)
+		defer cancel()
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.fresh(m.cur.Load()) {
+			return // a build that finished meanwhile covers it
+		}
+		if _, err := m.rebuildLocked(bctx); err != nil {
+			m.opts.Logger.Error("rebuild public snapshot; serving the previous one", "error", err)
+		}
+	}()
+	return ch, true
+}
+
+// await waits for done up to FreshWait (or until the request ends) and
+// returns the newest snapshot there is.
+func (m *Manager) await(ctx context.Context, done <-chan struct{}) *Snapshot {
+	timer := time.NewTimer(m.opts.FreshWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return m.cur.Load()
 }
 
 // Peek returns the current snapshot, or nil, without building one.
 func (m *Manager) Peek() *Snapshot { return m.cur.Load() }
 
-// Rebuild makes a new snapshot now.
+// Rebuild makes a new snapshot now, waiting on the database for up to
+// BuildTimeout.
 func (m *Manager) Rebuild(ctx context.Context) (*Snapshot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, m.opts.BuildTimeout)
+	defer cancel()
 	return m.rebuildLocked(ctx)
 }
 
@@ -184,9 +276,11 @@ func (m *Manager) rebuildLocked(ctx context.Context) (*Snapshot, error) {
 
 // Run rebuilds the snapshot every Refresh, for what moves with the clock
 // alone (today's uptime cell, windows that become due), and returns when
-// ctx ends. Changes need no help from Run: the first request after a
-// change rebuilds (see Latest).
+// ctx ends, once rebuilds under way have finished. Changes need no help
+// from Run: the first request after a change starts a rebuild (see
+// Latest).
 func (m *Manager) Run(ctx context.Context) {
+	defer m.background.Wait()
 	refresh := time.NewTicker(m.opts.Refresh)
 	defer refresh.Stop()
 	for {

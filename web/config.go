@@ -30,6 +30,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
+	// RequestTimeout bounds how long a request waits on the database
+	// (then 503); it is also PostgreSQL's statement_timeout and the
+	// deadline of a public snapshot rebuild.
+	RequestTimeout time.Duration
 
 	// Delivery of notifications (SPEC §5.4).
 	WebhookTimeout      time.Duration
@@ -112,6 +116,7 @@ func settings() []setting {
 		{"log-level", "HERALD_LOG_LEVEL", "info", "log level: debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"session-ttl", "HERALD_SESSION_TTL", "168h", "how long an admin stays signed in", dur(func(c *Config) *time.Duration { return &c.SessionTTL })},
 		{"shutdown-timeout", "HERALD_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight work", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"request-timeout", "HERALD_REQUEST_TIMEOUT", "10s", "how long a request may wait on the database before it is answered 503; also PostgreSQL's statement_timeout", dur(func(c *Config) *time.Duration { return &c.RequestTimeout })},
 		{"webhook-timeout", "HERALD_WEBHOOK_TIMEOUT", "10s", "timeout of one notification attempt", dur(func(c *Config) *time.Duration { return &c.WebhookTimeout })},
 		{"webhook-allow-cidrs", "HERALD_WEBHOOK_ALLOW_CIDRS", "", "address ranges notifications may reach although refused by default (loopback, link-local, multicast), e.g. 127.0.0.0/8", cidrs(func(c *Config) *[]netip.Prefix { return &c.WebhookAllowCIDRs })},
 		{"webhook-deny-cidrs", "HERALD_WEBHOOK_DENY_CIDRS", "", "further address ranges notifications may not reach, e.g. 10.0.0.0/8", cidrs(func(c *Config) *[]netip.Prefix { return &c.WebhookDenyCIDRs })},

@@ -29,6 +29,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		SessionTTL:      168 * time.Hour,
 		MaxBodyBytes:    1 << 20,
 		ShutdownTimeout: 15 * time.Second,
+		RequestTimeout:  10 * time.Second,
 
 		WebhookTimeout:      10 * time.Second,
 		DeliveryWorkers:     32,
@@ -68,6 +69,7 @@ func TestLoadConfigSources(t *testing.T) {
 				"HERALD_LOG_LEVEL":           "debug",
 				"HERALD_SESSION_TTL":         "12h",
 				"HERALD_SHUTDOWN_TIMEOUT":    "30s",
+				"HERALD_REQUEST_TIMEOUT":     "4s",
 				"HERALD_WEBHOOK_TIMEOUT":     "3s",
 				"HERALD_WEBHOOK_ALLOW_CIDRS": "127.0.0.0/8, ::1",
 				"HERALD_WEBHOOK_DENY_CIDRS":  "10.0.0.0/8",
@@ -84,6 +86,7 @@ func TestLoadConfigSources(t *testing.T) {
 					SessionTTL:      12 * time.Hour,
 					MaxBodyBytes:    1 << 20,
 					ShutdownTimeout: 30 * time.Second,
+					RequestTimeout:  4 * time.Second,
 
 					WebhookTimeout:      3 * time.Second,
 					WebhookAllowCIDRs:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},

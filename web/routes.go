@@ -137,7 +137,9 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets, m 
 	api.PATCH("/channels/:id", h.APIUpdateChannel, writeChannels)
 	api.DELETE("/channels/:id", h.APIDeleteChannel, writeChannels)
 	api.POST("/channels/:id/rotate-secret", h.APIRotateChannelSecret, writeChannels, h.Idempotent)
-	api.POST("/channels/:id/test", h.APISendChannelTest, writeChannels, h.Idempotent)
+	// A test send waits on the receiver, not only on the database: its
+	// key is claimed with a lease instead of holding a transaction.
+	api.POST("/channels/:id/test", h.APISendChannelTest, writeChannels, h.IdempotentLeased)
 	api.GET("/channels/:id/deliveries", h.APIListDeliveries, read)
 	api.GET("/channels/:id/deliveries/:did", h.APIShowDelivery, read)
 	api.POST("/channels/:id/deliveries/:did/replay", h.APIReplayDelivery, writeChannels, h.Idempotent)

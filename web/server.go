@@ -3,7 +3,9 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -61,6 +63,7 @@ func New(d Deps) (*Server, error) {
 		Egress:         d.Config.Egress(),
 		RotationWindow: d.Config.RotationWindow,
 		PublicMaxAge:   d.Config.PublicMaxAge,
+		RequestTimeout: requestTimeout(d.Config),
 	})
 
 	e := echo.New()
@@ -77,6 +80,11 @@ func New(d Deps) (*Server, error) {
 	e.Use(m.middleware)
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.BodyLimit(bodyLimit(d.Config.MaxBodyBytes)))
+	// A test send also waits on the receiver, up to the webhook timeout.
+	e.Use(requestDeadline(requestTimeout(d.Config), map[string]time.Duration{
+		"/admin/channels/:id/test":  d.Config.WebhookTimeout,
+		"/api/v1/channels/:id/test": d.Config.WebhookTimeout,
+	}))
 	e.Use(securityHeaders)
 	registerRoutes(e, h, assets, m)
 	return &Server{Echo: e, Public: h.Public()}, nil
@@ -87,6 +95,39 @@ func bodyLimit(n int64) string {
 		n = 1 << 20
 	}
 	return strconv.FormatInt(n, 10) + "B"
+}
+
+// requestTimeout is the configured request deadline, or the default.
+func requestTimeout(cfg Config) time.Duration {
+	if cfg.RequestTimeout <= 0 {
+		return 10 * time.Second
+	}
+	return cfg.RequestTimeout
+}
+
+// requestDeadline bounds how long a request may wait on the database:
+// every database call takes the request's context, so past the deadline
+// they fail, a connection that stalls is abandoned, and the error handler
+// answers 503. Routes in extra also wait on something else and get that
+// much longer.
+func requestDeadline(limit time.Duration, extra map[string]time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			ctx, cancel := context.WithTimeout(req.Context(), limit+extra[c.Path()])
+			defer cancel()
+			c.SetRequest(req.WithContext(ctx))
+			// The error handler runs after this returns: give it back the
+			// client's own context, which tells whether the client left.
+			defer c.SetRequest(req)
+			err := next(c)
+			if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !models.IsUnavailable(err) {
+				// Whatever failed, it failed because the time ran out.
+				err = fmt.Errorf("%w: %w", models.ErrUnavailable, err)
+			}
+			return err
+		}
+	}
 }
 
 // securityHeaders keeps pages from being framed or sniffed.
@@ -131,8 +172,9 @@ func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 	})
 }
 
-// errorHandler turns errors into friendly pages: not found → 404, HTTP
-// errors keep their code and message, anything else is a logged 500.
+// errorHandler turns errors into friendly pages: not found → 404, a
+// database that does not answer → 503, HTTP errors keep their code and
+// message, anything else is a logged 500.
 func errorHandler(h *handlers.Handler, logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
@@ -145,6 +187,15 @@ func errorHandler(h *handlers.Handler, logger *slog.Logger) echo.HTTPErrorHandle
 		switch {
 		case errors.Is(err, models.ErrNotFound):
 			code, heading, msg = http.StatusNotFound, "Not found", "That page does not exist, or what it showed has been deleted."
+		case models.IsUnavailable(err):
+			// An outage, not a bug: the client may retry, and nothing of
+			// the request was kept (each change is one transaction).
+			code, heading, msg = http.StatusServiceUnavailable, "Database unavailable", handlers.UnavailableMessage
+			c.Response().Header().Set("Retry-After", "60")
+			logger.Warn("database unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+		case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+			// The client went away; nobody reads this answer.
+			code, heading, msg = http.StatusServiceUnavailable, "Request cancelled", "The request was cancelled before it finished."
 		case errors.As(err, &he):
 			code = he.Code
 			heading = http.StatusText(code)

@@ -127,7 +127,8 @@ func setup(ctx context.Context, name string, args []string, stderr io.Writer, ge
 // open builds the logger and opens and migrates the database.
 func open(ctx context.Context, cfg web.Config, stderr io.Writer, sealer models.Sealer) (web.Config, *slog.Logger, *models.Store, error) {
 	logger := newLogger(cfg, stderr)
-	store, err := models.Open(ctx, cfg.DatabaseURL, models.Options{Logger: logger, BaseURL: cfg.BaseURL, Sealer: sealer})
+	store, err := models.Open(ctx, cfg.DatabaseURL, models.Options{Logger: logger, BaseURL: cfg.BaseURL, Sealer: sealer,
+		StatementTimeout: cfg.RequestTimeout})
 	if err != nil {
 		return cfg, logger, nil, err
 	}

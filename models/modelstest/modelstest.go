@@ -99,7 +99,18 @@ func Open(t testing.TB, engine models.Engine) *models.Store {
 // OpenWith is Open with store options, such as a fake clock.
 func OpenWith(t testing.TB, engine models.Engine, opts models.Options) *models.Store {
 	t.Helper()
-	dsn := NewDatabaseURL(t, engine)
+	return OpenURL(t, NewDatabaseURL(t, engine), opts)
+}
+
+// OpenURL opens and migrates a store at databaseURL (from NewDatabaseURL,
+// or through a Proxy), closed when the test ends.
+func OpenURL(t testing.TB, databaseURL string, opts models.Options) *models.Store {
+	t.Helper()
+	dsn := databaseURL
+	engine := models.SQLite
+	if models.IsPostgresURL(dsn) {
+		engine = models.Postgres
+	}
 	ctx := context.Background()
 	if opts.Sealer == nil {
 		opts.Sealer = TestVault(t)

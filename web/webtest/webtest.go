@@ -36,7 +36,21 @@ type Server struct {
 // Start serves Herald over httptest on a fresh database of engine.
 func Start(t testing.TB, engine models.Engine) *Server {
 	t.Helper()
-	store := modelstest.Open(t, engine)
+	return StartWith(t, Options{Store: modelstest.Open(t, engine)})
+}
+
+// Options change what StartWith starts.
+type Options struct {
+	// Store is the database to serve (required).
+	Store *models.Store
+	// RequestTimeout replaces HERALD_REQUEST_TIMEOUT's default.
+	RequestTimeout time.Duration
+}
+
+// StartWith serves Herald over httptest as o says.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
+	store := o.Store
 	cfg, _, err := web.LoadConfig("test", nil, func(string) string { return "" })
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -52,6 +66,9 @@ func Start(t testing.TB, engine models.Engine) *Server {
 	cfg.WebhookAllowCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	cfg.WebhookTimeout = 2 * time.Second
 	cfg.DeliveryPoll = 200 * time.Millisecond
+	if o.RequestTimeout > 0 {
+		cfg.RequestTimeout = o.RequestTimeout
+	}
 	notifier := notify.New(store, cfg.Notify("test"), logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
