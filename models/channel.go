@@ -146,7 +146,7 @@ type ChannelInput struct {
 	URL           string
 	Events        []EventType
 	Enabled       bool
-	HeadersText   string
+	HeadersText   string `field:"headers" text:"multiline"`
 	RetrySchedule string
 }
 
@@ -322,9 +322,10 @@ func MaskURL(t ChannelType, raw string) string {
 }
 
 func (s *Store) validateChannel(in *ChannelInput, existing *Channel) ([]Header, error) {
+	var v Validator
+	checkInput(&v, in)
 	in.Name = strings.TrimSpace(in.Name)
 	in.URL = strings.TrimSpace(in.URL)
-	var v Validator
 	if existing != nil {
 		in.Type = existing.Type
 	}

@@ -66,19 +66,20 @@ func (s *Store) Page(ctx context.Context, id int64) (*Page, error) {
 // PageInput is what an admin may set on the status page.
 type PageInput struct {
 	Name        string
-	Description string
+	Description string `text:"multiline"`
 	LogoURL     string // absolute https URL, or empty for the name as brand
 	AccentColor string // one of Accents
 	TimeZone    string // IANA name, such as Europe/Paris
 }
 
 func (in *PageInput) validate() error {
+	var v Validator
+	checkInput(&v, in)
 	in.Name = strings.TrimSpace(in.Name)
 	in.Description = strings.TrimSpace(in.Description)
 	in.LogoURL = strings.TrimSpace(in.LogoURL)
 	in.AccentColor = strings.ToLower(strings.TrimSpace(in.AccentColor))
 	in.TimeZone = strings.TrimSpace(in.TimeZone)
-	var v Validator
 	v.Check(in.Name != "", "name", "Give your status page a name.")
 	v.Check(len([]rune(in.Name)) <= MaxPageNameLength, "name", fmt.Sprintf("Use at most %d characters.", MaxPageNameLength))
 	n := len([]rune(in.Description))
