@@ -335,9 +335,11 @@ func (s *Store) validateChannel(in *ChannelInput, existing *Channel) ([]Header, 
 		v.Add("url", "Enter the URL notifications are sent to.")
 	}
 	if in.URL != "" {
-		if msg := checkChannelURL(in.Type, in.URL); msg != "" {
+		u, msg := checkChannelURL(in.Type, in.URL)
+		if msg != "" {
 			v.Add("url", msg)
 		}
+		in.URL = u
 	}
 	for _, e := range in.Events {
 		if !slices.Contains(EventTypes, e) {
@@ -372,21 +374,29 @@ func (s *Store) validateChannel(in *ChannelInput, existing *Channel) ([]Header, 
 	return headers, v.Err()
 }
 
-func checkChannelURL(t ChannelType, raw string) string {
+// checkChannelURL normalises a channel's URL (see NormalizeURL), or says
+// what is wrong with it. Webhook URLs may carry user:password@, sent as
+// Basic authentication; Slack and Discord webhook URLs are https and
+// never do.
+func checkChannelURL(t ChannelType, raw string) (string, string) {
 	if len(raw) > maxURLLength {
-		return fmt.Sprintf("Use at most %d characters.", maxURLLength)
+		return "", fmt.Sprintf("Use at most %d characters.", maxURLLength)
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "Enter a full http:// or https:// URL."
+	if strings.Contains(raw, MaskedValue) {
+		return "", "This URL is masked (it contains " + MaskedValue + "): enter the full URL."
 	}
-	if u.Fragment != "" {
-		return "Remove the #fragment: it is never sent."
+	opts := URLOptions{Userinfo: t == ChannelWebhook, Subject: "This URL"}
+	if t == ChannelSlack || t == ChannelDiscord {
+		opts = URLOptions{HTTPSOnly: true, Subject: t.Label() + " webhook URLs"}
 	}
-	if (t == ChannelSlack || t == ChannelDiscord) && u.Scheme != "https" {
-		return t.Label() + " webhook URLs start with https://."
+	u, err := NormalizeURL(raw, opts)
+	if err != nil {
+		return "", err.Error()
 	}
-	return ""
+	if len(u) > maxURLLength {
+		return "", fmt.Sprintf("Use at most %d characters, once percent-encoded (this has %d).", maxURLLength, len(u))
+	}
+	return u, ""
 }
 
 func joinEvents(es []EventType) string {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/notify"
 )
 
@@ -193,11 +193,11 @@ func (c *Config) validate() error {
 		}
 		c.BaseURL = "http://" + net.JoinHostPort(host, port)
 	}
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fail("HERALD_BASE_URL", "base-url", "want an absolute http(s) URL such as https://status.example.com, got %q", c.BaseURL)
+	base, err := models.NormalizeURL(c.BaseURL, models.URLOptions{Subject: "The base URL"})
+	if err != nil {
+		return fail("HERALD_BASE_URL", "base-url", "want an absolute http(s) URL such as https://status.example.com, got %q: %s", c.BaseURL, err)
 	}
-	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	c.BaseURL = strings.TrimRight(base, "/")
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return fail("HERALD_SECRET_KEY", "secret-key", "must be at least 32 characters (try: openssl rand -hex 32)")
 	}
