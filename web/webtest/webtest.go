@@ -36,6 +36,13 @@ type Server struct {
 // Start serves Herald over httptest on a fresh database of engine.
 func Start(t testing.TB, engine models.Engine) *Server {
 	t.Helper()
+	return StartWith(t, engine, nil)
+}
+
+// StartWith is Start with configure applied to the configuration last,
+// when it is not nil.
+func StartWith(t testing.TB, engine models.Engine, configure func(*web.Config)) *Server {
+	t.Helper()
 	store := modelstest.Open(t, engine)
 	cfg, _, err := web.LoadConfig("test", nil, func(string) string { return "" })
 	if err != nil {
@@ -52,6 +59,9 @@ func Start(t testing.TB, engine models.Engine) *Server {
 	cfg.WebhookAllowCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	cfg.WebhookTimeout = 2 * time.Second
 	cfg.DeliveryPoll = 200 * time.Millisecond
+	if configure != nil {
+		configure(&cfg)
+	}
 	notifier := notify.New(store, cfg.Notify("test"), logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
