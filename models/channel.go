@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -283,42 +282,6 @@ func reservedHeader(name string) bool {
 		return true
 	}
 	return strings.HasPrefix(n, "webhook-")
-}
-
-// MaskURL hides the credential parts of a URL: user info, the path after
-// its first segment for Slack and Discord, and query values.
-func MaskURL(t ChannelType, raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return MaskedValue
-	}
-	out := u.Scheme + "://" + u.Host
-	if t == ChannelSlack || t == ChannelDiscord {
-		segs := strings.Split(strings.Trim(u.Path, "/"), "/")
-		keep := min(len(segs), 2)
-		if t == ChannelSlack {
-			keep = min(len(segs), 1)
-		}
-		out += "/" + strings.Join(segs[:keep], "/")
-		if len(segs) > keep {
-			out += "/" + MaskedValue
-		}
-		return out
-	}
-	if u.User != nil {
-		out = u.Scheme + "://" + MaskedValue + "@" + u.Host
-	}
-	out += u.EscapedPath()
-	if u.RawQuery != "" {
-		q := u.Query()
-		keys := make([]string, 0, len(q))
-		for k := range q {
-			keys = append(keys, k+"="+MaskedValue)
-		}
-		slices.Sort(keys)
-		out += "?" + strings.Join(keys, "&")
-	}
-	return out
 }
 
 func (s *Store) validateChannel(in *ChannelInput, existing *Channel) ([]Header, error) {

@@ -23,9 +23,9 @@ import (
 func TestChannelFormEgressSentences(t *testing.T) {
 	for _, engine := range modelstest.Engines {
 		t.Run(string(engine), func(t *testing.T) {
-			s := webtest.StartWith(t, engine, func(cfg *web.Config) {
+			s := webtest.StartWith(t, engine, webtest.Options{Configure: func(cfg *web.Config) {
 				cfg.WebhookDenyCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-			})
+			}})
 			var got atomic.Int32
 			rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { got.Add(1); w.WriteHeader(204) }))
 			defer rc.Close()

@@ -36,12 +36,20 @@ type Server struct {
 // Start serves Herald over httptest on a fresh database of engine.
 func Start(t testing.TB, engine models.Engine) *Server {
 	t.Helper()
-	return StartWith(t, engine, nil)
+	return StartWith(t, engine, Options{})
 }
 
-// StartWith is Start with configure applied to the configuration last,
-// when it is not nil.
-func StartWith(t testing.TB, engine models.Engine, configure func(*web.Config)) *Server {
+// Options adjust the server StartWith starts.
+type Options struct {
+	// Configure, when set, changes the configuration last.
+	Configure func(*web.Config)
+	// Log, when set, receives the server's and the notifier's log, as
+	// text.
+	Log io.Writer
+}
+
+// StartWith is Start with opts.
+func StartWith(t testing.TB, engine models.Engine, opts Options) *Server {
 	t.Helper()
 	store := modelstest.Open(t, engine)
 	cfg, _, err := web.LoadConfig("test", nil, func(string) string { return "" })
@@ -54,13 +62,16 @@ func StartWith(t testing.TB, engine models.Engine, configure func(*web.Config)) 
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
+	if opts.Log != nil {
+		logger = slog.New(slog.NewTextHandler(opts.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	// Receivers in tests are httptest servers on loopback, which the
 	// egress policy refuses unless allowed.
 	cfg.WebhookAllowCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	cfg.WebhookTimeout = 2 * time.Second
 	cfg.DeliveryPoll = 200 * time.Millisecond
-	if configure != nil {
-		configure(&cfg)
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
 	}
 	notifier := notify.New(store, cfg.Notify("test"), logger)
 	ctx, cancel := context.WithCancel(context.Background())
