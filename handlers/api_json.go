@@ -63,12 +63,57 @@ func decodeJSON(c echo.Context, dst any) error {
 	if !utf8.Valid(raw) {
 		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The body is not valid UTF-8."}
 	}
+	// Likewise for a \ud800 escape without its other half: it is no
+	// character, and would be stored as U+FFFD. (Other escapes, such as
+	// \u0000, decode to characters; the models judge those, per field.)
+	if at, ok := loneSurrogate(raw); ok {
+		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json",
+			Message: fmt.Sprintf("The body is not valid text: the escape at byte %d is half of a UTF-16 surrogate pair, not a character.", at)}
+	}
 	strict := json.NewDecoder(bytes.NewReader(raw))
 	strict.DisallowUnknownFields()
 	if err := strict.Decode(dst); err != nil {
 		return jsonProblem(err, dst)
 	}
 	return nil
+}
+
+// loneSurrogate finds a \uD800–\uDFFF escape in the strings of the
+// JSON text raw that is not a high surrogate followed by a low one, and
+// returns its byte offset.
+func loneSurrogate(raw []byte) (int, bool) {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		switch {
+		case raw[i] == '"':
+			inString = !inString
+		case inString && raw[i] == '\\':
+			r, ok := hex4(i)
+			if !ok {
+				i++ // a short escape such as \n or \"
+				continue
+			}
+			switch {
+			case r >= 0xD800 && r <= 0xDBFF:
+				if low, ok := hex4(i + 6); ok && low >= 0xDC00 && low <= 0xDFFF {
+					i += 11
+					continue
+				}
+				return i, true
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return i, true
+			}
+			i += 5
+		}
+	}
+	return 0, false
 }
 
 func notAnObject() *apiProblem {

@@ -89,3 +89,24 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeJSONRefusesLoneSurrogates(t *testing.T) {
+	var dst struct {
+		Name string `json:"name"`
+	}
+	for _, body := range []string{`{"name": "\ud800"}`, `{"name": "a\udc00b"}`, `{"name": "\ud800\u0041"}`, `{"name": "\\\ud83d"}`} {
+		var p *apiProblem
+		if err := decodeBody(body, &dst); !errors.As(err, &p) || p.Status != http.StatusBadRequest || !strings.Contains(p.Message, "surrogate") {
+			t.Errorf("%s: %v, want a 400 about a surrogate", body, err)
+		}
+	}
+	for body, want := range map[string]string{
+		`{"name": "\ud83d\ude00"}`: "😀", // a pair is one character
+		`{"name": "\\ud800"}`:      `\ud800`,
+		`{"name": "\u00e9\n"}`:     "é\n",
+	} {
+		if err := decodeBody(body, &dst); err != nil || dst.Name != want {
+			t.Errorf("%s: %q, %v; want %q", body, dst.Name, err, want)
+		}
+	}
+}

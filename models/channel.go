@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -146,7 +145,7 @@ type ChannelInput struct {
 	URL           string
 	Events        []EventType
 	Enabled       bool
-	HeadersText   string
+	HeadersText   string `field:"headers" text:"multiline"`
 	RetrySchedule string
 }
 
@@ -285,46 +284,11 @@ func reservedHeader(name string) bool {
 	return strings.HasPrefix(n, "webhook-")
 }
 
-// MaskURL hides the credential parts of a URL: user info, the path after
-// its first segment for Slack and Discord, and query values.
-func MaskURL(t ChannelType, raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return MaskedValue
-	}
-	out := u.Scheme + "://" + u.Host
-	if t == ChannelSlack || t == ChannelDiscord {
-		segs := strings.Split(strings.Trim(u.Path, "/"), "/")
-		keep := min(len(segs), 2)
-		if t == ChannelSlack {
-			keep = min(len(segs), 1)
-		}
-		out += "/" + strings.Join(segs[:keep], "/")
-		if len(segs) > keep {
-			out += "/" + MaskedValue
-		}
-		return out
-	}
-	if u.User != nil {
-		out = u.Scheme + "://" + MaskedValue + "@" + u.Host
-	}
-	out += u.EscapedPath()
-	if u.RawQuery != "" {
-		q := u.Query()
-		keys := make([]string, 0, len(q))
-		for k := range q {
-			keys = append(keys, k+"="+MaskedValue)
-		}
-		slices.Sort(keys)
-		out += "?" + strings.Join(keys, "&")
-	}
-	return out
-}
-
 func (s *Store) validateChannel(in *ChannelInput, existing *Channel) ([]Header, error) {
+	var v Validator
+	checkInput(&v, in)
 	in.Name = strings.TrimSpace(in.Name)
 	in.URL = strings.TrimSpace(in.URL)
-	var v Validator
 	if existing != nil {
 		in.Type = existing.Type
 	}
@@ -334,9 +298,11 @@ func (s *Store) validateChannel(in *ChannelInput, existing *Channel) ([]Header, 
 		v.Add("url", "Enter the URL notifications are sent to.")
 	}
 	if in.URL != "" {
-		if msg := checkChannelURL(in.Type, in.URL); msg != "" {
+		u, msg := checkChannelURL(in.Type, in.URL)
+		if msg != "" {
 			v.Add("url", msg)
 		}
+		in.URL = u
 	}
 	for _, e := range in.Events {
 		if !slices.Contains(EventTypes, e) {
@@ -371,21 +337,29 @@ func (s *Store) validateChannel(in *ChannelInput, existing *Channel) ([]Header, 
 	return headers, v.Err()
 }
 
-func checkChannelURL(t ChannelType, raw string) string {
+// checkChannelURL normalises a channel's URL (see NormalizeURL), or says
+// what is wrong with it. Webhook URLs may carry user:password@, sent as
+// Basic authentication; Slack and Discord webhook URLs are https and
+// never do.
+func checkChannelURL(t ChannelType, raw string) (string, string) {
 	if len(raw) > maxURLLength {
-		return fmt.Sprintf("Use at most %d characters.", maxURLLength)
+		return "", fmt.Sprintf("Use at most %d characters.", maxURLLength)
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "Enter a full http:// or https:// URL."
+	if strings.Contains(raw, MaskedValue) {
+		return "", "This URL is masked (it contains " + MaskedValue + "): enter the full URL."
 	}
-	if u.Fragment != "" {
-		return "Remove the #fragment: it is never sent."
+	opts := URLOptions{Userinfo: t == ChannelWebhook, Subject: "This URL"}
+	if t == ChannelSlack || t == ChannelDiscord {
+		opts = URLOptions{HTTPSOnly: true, Subject: t.Label() + " webhook URLs"}
 	}
-	if (t == ChannelSlack || t == ChannelDiscord) && u.Scheme != "https" {
-		return t.Label() + " webhook URLs start with https://."
+	u, err := NormalizeURL(raw, opts)
+	if err != nil {
+		return "", err.Error()
 	}
-	return ""
+	if len(u) > maxURLLength {
+		return "", fmt.Sprintf("Use at most %d characters, once percent-encoded (this has %d).", maxURLLength, len(u))
+	}
+	return u, ""
 }
 
 func joinEvents(es []EventType) string {

@@ -30,16 +30,17 @@ type Component struct {
 // ComponentInput is what an admin may set on a component.
 type ComponentInput struct {
 	Name        string
-	Description string
+	Description string `text:"multiline"`
 	GroupID     *int64
 	Visible     bool
 	Status      ComponentStatus
 }
 
 func (s *Store) validateComponent(tx *gorm.DB, pageID int64, in *ComponentInput) error {
+	var v Validator
+	checkInput(&v, in)
 	in.Name = strings.TrimSpace(in.Name)
 	in.Description = strings.TrimSpace(in.Description)
-	var v Validator
 	checkName(&v, "name", in.Name)
 	v.Check(len([]rune(in.Description)) <= MaxDescriptionLength, "description",
 		fmt.Sprintf("Use at most %d characters.", MaxDescriptionLength))

@@ -33,8 +33,9 @@ type GroupInput struct {
 }
 
 func (in *GroupInput) validate() error {
-	in.Name = strings.TrimSpace(in.Name)
 	var v Validator
+	checkInput(&v, in)
+	in.Name = strings.TrimSpace(in.Name)
 	checkName(&v, "name", in.Name)
 	return v.Err()
 }

@@ -154,7 +154,7 @@ type IncidentInput struct {
 	Title   string
 	Status  IncidentStatus
 	Impact  Impact // empty: derived from the component statuses
-	Message string
+	Message string `text:"multiline"`
 	// Components maps each affected component to the status it is set to.
 	Components map[int64]ComponentStatus
 	// Backfill records a past, resolved incident that notifies no one.
@@ -167,8 +167,14 @@ type IncidentInput struct {
 type IncidentUpdateInput struct {
 	Status     IncidentStatus
 	Impact     Impact // empty: unchanged
-	Message    string
+	Message    string `text:"multiline"`
 	Components map[int64]ComponentStatus
+}
+
+// PostmortemInput is an incident's postmortem, as SetPostmortem takes it;
+// the struct gives its text the checks of every input.
+type PostmortemInput struct {
+	Postmortem string `text:"multiline"`
 }
 
 func checkText(v *Validator, field, text string, required bool, max int) {
@@ -218,9 +224,10 @@ func checkComponentStatuses(v *Validator, m map[int64]ComponentStatus) {
 // component.status_changed per component, all in one transaction. A
 // back-filled incident changes no component and writes no event.
 func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInput) (*Incident, error) {
+	var v Validator
+	checkInput(&v, &in)
 	in.Title = strings.TrimSpace(in.Title)
 	now := s.Now()
-	var v Validator
 	checkText(&v, "title", in.Title, true, MaxTitleLength)
 	checkText(&v, "message", in.Message, true, MaxMessageLength)
 	checkComponentStatuses(&v, in.Components)
@@ -323,6 +330,7 @@ func (s *Store) postUpdate(tx *gorm.DB, inc *Incident, status IncidentStatus, me
 // else incident.updated, plus one component.status_changed per component.
 func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpdateInput) (*IncidentUpdate, error) {
 	var v Validator
+	checkInput(&v, &in)
 	v.Check(in.Status.Valid(), "status", "Choose one of the listed statuses.")
 	if in.Impact != "" && !in.Impact.Valid() {
 		v.Add("impact", "Choose one of the listed impacts.")
@@ -410,6 +418,7 @@ func (s *Store) ResolveIncident(ctx context.Context, id int64, message string) (
 // SetPostmortem saves (or, when empty, removes) an incident's postmortem.
 func (s *Store) SetPostmortem(ctx context.Context, id int64, body string) error {
 	var v Validator
+	checkInput(&v, PostmortemInput{Postmortem: body})
 	checkText(&v, "postmortem", body, false, MaxMessageLength)
 	if err := v.Err(); err != nil {
 		return err

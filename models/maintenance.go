@@ -69,8 +69,8 @@ func (maintenanceComponent) TableName() string { return "maintenance_components"
 // MaintenanceInput schedules or edits a window.
 type MaintenanceInput struct {
 	Title        string
-	Message      string
-	ComponentIDs []int64
+	Message      string  `text:"multiline"`
+	ComponentIDs []int64 `field:"components"`
 	WindowStart  time.Time
 	WindowEnd    time.Time
 	// SetMaintenance puts the components under_maintenance during the window.
@@ -78,6 +78,7 @@ type MaintenanceInput struct {
 }
 
 func (s *Store) validateMaintenance(v *Validator, in *MaintenanceInput, now time.Time) {
+	checkInput(v, in)
 	in.Title = strings.TrimSpace(in.Title)
 	in.WindowStart, in.WindowEnd = in.WindowStart.UTC(), in.WindowEnd.UTC()
 	checkText(v, "title", in.Title, true, MaxTitleLength)

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -66,27 +65,30 @@ func (s *Store) Page(ctx context.Context, id int64) (*Page, error) {
 // PageInput is what an admin may set on the status page.
 type PageInput struct {
 	Name        string
-	Description string
+	Description string `text:"multiline"`
 	LogoURL     string // absolute https URL, or empty for the name as brand
 	AccentColor string // one of Accents
 	TimeZone    string // IANA name, such as Europe/Paris
 }
 
 func (in *PageInput) validate() error {
+	var v Validator
+	checkInput(&v, in)
 	in.Name = strings.TrimSpace(in.Name)
 	in.Description = strings.TrimSpace(in.Description)
 	in.LogoURL = strings.TrimSpace(in.LogoURL)
 	in.AccentColor = strings.ToLower(strings.TrimSpace(in.AccentColor))
 	in.TimeZone = strings.TrimSpace(in.TimeZone)
-	var v Validator
 	v.Check(in.Name != "", "name", "Give your status page a name.")
 	v.Check(len([]rune(in.Name)) <= MaxPageNameLength, "name", fmt.Sprintf("Use at most %d characters.", MaxPageNameLength))
 	n := len([]rune(in.Description))
 	v.Check(n <= MaxPageDescriptionLength, "description",
 		fmt.Sprintf("Use at most %d characters (this has %d).", MaxPageDescriptionLength, n))
-	if msg := checkLogoURL(in.LogoURL); msg != "" {
+	logo, msg := checkLogoURL(in.LogoURL)
+	if msg != "" {
 		v.Add("logo_url", msg)
 	}
+	in.LogoURL = logo
 	v.Check(slices.Contains(Accents, in.AccentColor), "accent_color", "Choose one of the listed colours.")
 	if in.TimeZone == "" {
 		v.Add("time_zone", "Enter a time zone, such as UTC or Europe/Paris.")
@@ -96,24 +98,33 @@ func (in *PageInput) validate() error {
 	return v.Err()
 }
 
-// checkLogoURL says what is wrong with a logo address, or "". Only https
-// is accepted: the page's Content-Security-Policy loads images over
-// https (or from Herald itself), so an http logo would never show.
-func checkLogoURL(raw string) string {
+// checkLogoURL normalises a logo address (see NormalizeURL), or says
+// what is wrong with it. Only https is accepted: the page's
+// Content-Security-Policy loads images over https (or from Herald
+// itself), so an http logo would never show; and no user:password, which
+// every visitor would see.
+func checkLogoURL(raw string) (string, string) {
 	if raw == "" {
-		return ""
+		return "", ""
 	}
 	if len(raw) > MaxLogoURLLength {
-		return fmt.Sprintf("Use an address of at most %d characters.", MaxLogoURLLength)
+		return "", fmt.Sprintf("Use an address of at most %d characters.", MaxLogoURLLength)
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
-		return "Enter a full address starting with https://, such as https://example.com/logo.svg."
+	scheme, _, ok := strings.Cut(strings.ToLower(raw), "://")
+	switch {
+	case !ok || scheme != "https" && scheme != "http":
+		return "", "Enter a full address starting with https://, such as https://example.com/logo.svg."
+	case scheme == "http":
+		return "", "Use an https:// address: the status page only loads images over HTTPS."
 	}
-	if u.Scheme == "http" {
-		return "Use an https:// address: the status page only loads images over HTTPS."
+	u, err := NormalizeURL(raw, URLOptions{HTTPSOnly: true, Subject: "The logo address"})
+	if err != nil {
+		return "", err.Error()
 	}
-	return ""
+	if len(u) > MaxLogoURLLength {
+		return "", fmt.Sprintf("Use an address of at most %d characters, once percent-encoded (this has %d).", MaxLogoURLLength, len(u))
+	}
+	return u, ""
 }
 
 // UpdatePage saves the status page settings and refreshes the public

@@ -127,8 +127,9 @@ type TokenInput struct {
 }
 
 func (s *Store) validateToken(in *TokenInput) (string, error) {
-	in.Name = strings.TrimSpace(in.Name)
 	var v Validator
+	checkInput(&v, in)
+	in.Name = strings.TrimSpace(in.Name)
 	checkName(&v, "name", in.Name)
 	var picked []Scope
 	for _, sc := range in.Scopes {

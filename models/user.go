@@ -92,9 +92,10 @@ const MaxPageNameLength = 100
 // CompleteSetup creates the first admin and names the default page, only
 // while no user exists; afterwards it returns ErrSetupDone.
 func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error) {
+	var v Validator
+	checkInput(&v, &in)
 	in.PageName = strings.TrimSpace(in.PageName)
 	in.Email = NormalizeEmail(in.Email)
-	var v Validator
 	v.Check(in.PageName != "", "page_name", "Give your status page a name.")
 	v.Check(len([]rune(in.PageName)) <= MaxPageNameLength, "page_name", fmt.Sprintf("Use at most %d characters.", MaxPageNameLength))
 	validateCredentials(&v, in.Email, in.Password)
@@ -151,10 +152,17 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error)
 	return u, nil
 }
 
+// UserInput is an admin's e-mail and password, as CreateUser takes them.
+type UserInput struct {
+	Email    string
+	Password string
+}
+
 // CreateUser adds an admin.
 func (s *Store) CreateUser(ctx context.Context, email, password string) (*User, error) {
-	email = NormalizeEmail(email)
 	var v Validator
+	checkInput(&v, UserInput{Email: email, Password: password})
+	email = NormalizeEmail(email)
 	validateCredentials(&v, email, password)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -188,6 +196,10 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("herald-timing-equaliser")
 // ErrBadCredentials.
 func (s *Store) Authenticate(ctx context.Context, email, password string) (*User, error) {
 	email = NormalizeEmail(email)
+	if !validText(email) { // no such address can exist; PostgreSQL would refuse a NUL
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return nil, ErrBadCredentials
+	}
 	var u User
 	err := s.conn(ctx).Where("email = ?", email).First(&u).Error
 	if err != nil {

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -11,10 +12,13 @@ import (
 )
 
 // Policy decides which addresses deliveries may connect to (SPEC §5.4).
-// Loopback, link-local (cloud metadata at 169.254.169.254 included),
-// unspecified and multicast addresses are refused unless Allow covers
-// them; Deny refuses more ranges. Private ranges are allowed by default:
-// an intranet receiver is a legitimate target.
+// Deny always wins: an address in a Deny range is refused even when an
+// Allow range also holds it (whichever is wider). Otherwise loopback,
+// link-local (cloud metadata at 169.254.169.254 included), unspecified,
+// multicast and broadcast addresses, and 0.0.0.0/8, are refused unless
+// Allow covers them. Private ranges are allowed by default: an intranet
+// receiver is a legitimate target. IPv4-mapped IPv6 addresses
+// (::ffff:127.0.0.1) are judged as the IPv4 address they carry.
 type Policy struct {
 	Allow []netip.Prefix
 	Deny  []netip.Prefix
@@ -47,25 +51,54 @@ func ParseCIDRs(s string) ([]netip.Prefix, error) {
 
 // RefusedError is a connection the egress policy did not allow.
 type RefusedError struct {
-	Addr   netip.Addr
+	Addr netip.Addr
+	// Denied is the HERALD_WEBHOOK_DENY_CIDRS range that holds Addr,
+	// when that is why; else Reason says which built-in rule refused it,
+	// as a noun phrase ("a loopback address").
+	Denied netip.Prefix
 	Reason string
 }
 
+// Why says why the address is refused, after "<address> is": "a
+// loopback address", "in 10.0.0.0/8, a range HERALD_WEBHOOK_DENY_CIDRS
+// denies".
+func (e *RefusedError) Why() string {
+	if e.Denied.IsValid() {
+		return fmt.Sprintf("in %s, a range HERALD_WEBHOOK_DENY_CIDRS denies", e.Denied)
+	}
+	return e.Reason
+}
+
+// Remedy is what lets deliveries through an address refused by default,
+// "allow it with HERALD_WEBHOOK_ALLOW_CIDRS"; "" for a denied one, which
+// the admin refused on purpose (and allowing it would not help: deny
+// wins).
+func (e *RefusedError) Remedy() string {
+	if e.Denied.IsValid() {
+		return ""
+	}
+	return "allow it with HERALD_WEBHOOK_ALLOW_CIDRS"
+}
+
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("refused by egress policy: %s is %s (allow it with HERALD_WEBHOOK_ALLOW_CIDRS)", e.Addr, e.Reason)
+	msg := fmt.Sprintf("refused by egress policy: %s is %s", e.Addr, e.Why())
+	if r := e.Remedy(); r != "" {
+		msg += " (" + r + ")"
+	}
+	return msg
 }
 
 // Check returns a *RefusedError when addr may not be reached.
 func (p Policy) Check(addr netip.Addr) error {
-	addr = addr.Unmap()
+	addr = addr.Unmap().WithZone("")
+	for _, pr := range p.Deny {
+		if pr.Contains(addr) {
+			return &RefusedError{Addr: addr, Denied: pr}
+		}
+	}
 	for _, pr := range p.Allow {
 		if pr.Contains(addr) {
 			return nil
-		}
-	}
-	for _, pr := range p.Deny {
-		if pr.Contains(addr) {
-			return &RefusedError{Addr: addr, Reason: "in a denied range (" + pr.String() + ")"}
 		}
 	}
 	switch {
@@ -78,7 +111,7 @@ func (p Policy) Check(addr netip.Addr) error {
 	case addr.IsMulticast() || addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return &RefusedError{Addr: addr, Reason: "a multicast or broadcast address"}
 	case addr.Is4() && addr.As4()[0] == 0:
-		return &RefusedError{Addr: addr, Reason: "in 0.0.0.0/8"}
+		return &RefusedError{Addr: addr, Reason: "an address in 0.0.0.0/8 (“this network”)"}
 	}
 	return nil
 }
@@ -97,6 +130,10 @@ func (p Policy) control(_, address string, _ syscall.RawConn) error {
 // Warning resolves a URL's host and says why deliveries to it would be
 // refused, or returns "" when they would not. It is advice for forms; the
 // decision that counts is made at connect time.
+//
+//	127.0.0.1 is a loopback address.
+//	localhost resolves to 127.0.0.1, a loopback address.
+//	intranet.example resolves to 10.1.2.3, which is in 10.0.0.0/8, a range HERALD_WEBHOOK_DENY_CIDRS denies.
 func (p Policy) Warning(ctx context.Context, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Hostname() == "" {
@@ -104,8 +141,9 @@ func (p Policy) Warning(ctx context.Context, raw string) string {
 	}
 	host := u.Hostname()
 	if a, err := netip.ParseAddr(host); err == nil {
-		if err := p.Check(a); err != nil {
-			return "Deliveries to this URL will fail: " + err.Error() + "."
+		var refused *RefusedError
+		if errors.As(p.Check(a), &refused) {
+			return warningSentence(fmt.Sprintf("%s is %s", refused.Addr, refused.Why()), refused)
 		}
 		return ""
 	}
@@ -114,9 +152,22 @@ func (p Policy) Warning(ctx context.Context, raw string) string {
 		return fmt.Sprintf("%s does not resolve from this server right now; deliveries will fail until it does.", host)
 	}
 	for _, a := range addrs {
-		if err := p.Check(a); err != nil {
-			return fmt.Sprintf("Deliveries to this URL will fail: %s resolves to %s.", host, strings.TrimPrefix(err.Error(), "refused by egress policy: "))
+		var refused *RefusedError
+		if errors.As(p.Check(a), &refused) {
+			why := refused.Why()
+			if refused.Denied.IsValid() {
+				why = "which is " + why
+			}
+			return warningSentence(fmt.Sprintf("%s resolves to %s, %s", host, refused.Addr, why), refused)
 		}
 	}
 	return ""
+}
+
+func warningSentence(fact string, refused *RefusedError) string {
+	msg := "Deliveries to this URL will fail: " + fact + "."
+	if r := refused.Remedy(); r != "" {
+		msg += " To send them, " + r + "."
+	}
+	return msg
 }

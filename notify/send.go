@@ -73,9 +73,9 @@ func NewSender(policy Policy, timeout time.Duration, version string, tlsConfig *
 // Close drops idle connections.
 func (s *Sender) Close() { s.client.CloseIdleConnections() }
 
-// attempt sends one request and returns its log row (without outcome)
+// attemptUnredacted sends one request and returns its log row (without outcome)
 // and what the answer means.
-func (s *Sender) attempt(ctx context.Context, c *models.Channel, page *models.Page, d *models.Delivery, ev models.Event, number int, now time.Time) (models.DeliveryAttempt, Verdict) {
+func (s *Sender) attemptUnredacted(ctx context.Context, c *models.Channel, page *models.Page, d *models.Delivery, ev models.Event, number int, now time.Time) (models.DeliveryAttempt, Verdict) {
 	a := models.DeliveryAttempt{DeliveryID: d.ID, Number: number, StartedAt: now, RequestURL: models.MaskURL(c.Type, c.URL)}
 	if c.Unreadable {
 		a.ErrorClass, a.Error = ErrClassSecret, "the channel's stored URL and secrets cannot be decrypted with this HERALD_SECRET_KEY; edit the channel and enter them again"

@@ -73,6 +73,7 @@ func TestAPIEveryWriteEndpointRefusesMalformedBodies(t *testing.T) {
 			{"form encoding", "application/x-www-form-urlencoded", `name=x`},
 			{"over 1 MiB", "application/json", `{"name": "` + strings.Repeat("a", 1<<20) + `"}`},
 			{"invalid UTF-8", "application/json", "{\"name\": \"\xff\xfe\"}"},
+			{"lone UTF-16 surrogate", "application/json", `{"name": "\ud800"}`},
 		}
 		n := 0
 		for _, op := range handlers.APIOperations() {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/notify"
 )
 
@@ -119,7 +119,7 @@ func settings() []setting {
 		{"request-timeout", "HERALD_REQUEST_TIMEOUT", "10s", "how long a request may wait on the database before it is answered 503; also PostgreSQL's statement_timeout", dur(func(c *Config) *time.Duration { return &c.RequestTimeout })},
 		{"webhook-timeout", "HERALD_WEBHOOK_TIMEOUT", "10s", "timeout of one notification attempt", dur(func(c *Config) *time.Duration { return &c.WebhookTimeout })},
 		{"webhook-allow-cidrs", "HERALD_WEBHOOK_ALLOW_CIDRS", "", "address ranges notifications may reach although refused by default (loopback, link-local, multicast), e.g. 127.0.0.0/8", cidrs(func(c *Config) *[]netip.Prefix { return &c.WebhookAllowCIDRs })},
-		{"webhook-deny-cidrs", "HERALD_WEBHOOK_DENY_CIDRS", "", "further address ranges notifications may not reach, e.g. 10.0.0.0/8", cidrs(func(c *Config) *[]netip.Prefix { return &c.WebhookDenyCIDRs })},
+		{"webhook-deny-cidrs", "HERALD_WEBHOOK_DENY_CIDRS", "", "address ranges notifications may never reach, even inside allowed ones (deny wins), e.g. 10.0.0.0/8", cidrs(func(c *Config) *[]netip.Prefix { return &c.WebhookDenyCIDRs })},
 		{"delivery-workers", "HERALD_DELIVERY_WORKERS", "32", "most notification attempts in flight at once in this process", count(func(c *Config) *int { return &c.DeliveryWorkers })},
 		{"delivery-poll", "HERALD_DELIVERY_POLL", "5s", "how often to look for due deliveries when no wake-up arrives", dur(func(c *Config) *time.Duration { return &c.DeliveryPoll })},
 		{"delivery-retention", "HERALD_DELIVERY_RETENTION", "720h", "how long finished deliveries stay in the delivery log", dur(func(c *Config) *time.Duration { return &c.DeliveryRetention })},
@@ -198,11 +198,11 @@ func (c *Config) validate() error {
 		}
 		c.BaseURL = "http://" + net.JoinHostPort(host, port)
 	}
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fail("HERALD_BASE_URL", "base-url", "want an absolute http(s) URL such as https://status.example.com, got %q", c.BaseURL)
+	base, err := models.NormalizeURL(c.BaseURL, models.URLOptions{Subject: "The base URL"})
+	if err != nil {
+		return fail("HERALD_BASE_URL", "base-url", "want an absolute http(s) URL such as https://status.example.com, got %q: %s", c.BaseURL, err)
 	}
-	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	c.BaseURL = strings.TrimRight(base, "/")
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return fail("HERALD_SECRET_KEY", "secret-key", "must be at least 32 characters (try: openssl rand -hex 32)")
 	}

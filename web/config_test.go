@@ -187,6 +187,8 @@ func TestLoadConfigBaseURL(t *testing.T) {
 		{name: "explicit https URL wins and makes cookies secure", addr: ":8080", baseURL: "https://status.example.com", want: "https://status.example.com", secure: true},
 		{name: "trailing slash is trimmed", addr: ":8080", baseURL: "https://status.example.com/", want: "https://status.example.com", secure: true},
 		{name: "explicit http URL keeps cookies plain", addr: ":8080", baseURL: "http://status.internal", want: "http://status.internal"},
+		{name: "host is lower-cased and an empty port dropped", addr: ":8080", baseURL: "HTTPS://Status.Example.com:/", want: "https://status.example.com", secure: true},
+		{name: "international host in punycode, path encoded", addr: ":8080", baseURL: "https://bücher.example/état", want: "https://xn--bcher-kva.example/%C3%A9tat", secure: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -218,6 +220,8 @@ func TestLoadConfigErrorsNameTheSetting(t *testing.T) {
 		{name: "empty data directory flag", args: []string{"--data-dir="}, env2: "HERALD_DATA_DIR", flg: "data-dir"},
 		{name: "base URL without scheme", env: map[string]string{"HERALD_BASE_URL": "status.example.com"}, env2: "HERALD_BASE_URL", flg: "base-url"},
 		{name: "base URL with ftp scheme", env: map[string]string{"HERALD_BASE_URL": "ftp://status.example.com"}, env2: "HERALD_BASE_URL", flg: "base-url"},
+		{name: "base URL with a space", env: map[string]string{"HERALD_BASE_URL": "https://status.example.com/my status"}, env2: "HERALD_BASE_URL", flg: "base-url"},
+		{name: "base URL with a port out of range", env: map[string]string{"HERALD_BASE_URL": "https://status.example.com:70000"}, env2: "HERALD_BASE_URL", flg: "base-url"},
 		{name: "secret key of 31 characters", env: map[string]string{"HERALD_SECRET_KEY": strings.Repeat("k", 31)}, env2: "HERALD_SECRET_KEY", flg: "secret-key"},
 		{name: "log format xml", env: map[string]string{"HERALD_LOG_FORMAT": "xml"}, env2: "HERALD_LOG_FORMAT", flg: "log-format"},
 		{name: "log format by flag", args: []string{"--log-format", "yaml"}, env2: "HERALD_LOG_FORMAT", flg: "log-format"},

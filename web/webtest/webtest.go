@@ -36,21 +36,32 @@ type Server struct {
 // Start serves Herald over httptest on a fresh database of engine.
 func Start(t testing.TB, engine models.Engine) *Server {
 	t.Helper()
-	return StartWith(t, Options{Store: modelstest.Open(t, engine)})
+	return StartWith(t, Options{Engine: engine})
 }
 
 // Options change what StartWith starts.
 type Options struct {
-	// Store is the database to serve (required).
+	// Engine is the database engine of a fresh test database, used when
+	// Store is nil.
+	Engine models.Engine
+	// Store is the database to serve instead of a fresh one.
 	Store *models.Store
 	// RequestTimeout replaces HERALD_REQUEST_TIMEOUT's default.
 	RequestTimeout time.Duration
+	// Configure, when set, changes the configuration last.
+	Configure func(*web.Config)
+	// Log, when set, receives the server's and the notifier's log, as
+	// text.
+	Log io.Writer
 }
 
-// StartWith serves Herald over httptest as o says.
-func StartWith(t testing.TB, o Options) *Server {
+// StartWith serves Herald over httptest as opts says.
+func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
-	store := o.Store
+	store := opts.Store
+	if store == nil {
+		store = modelstest.Open(t, opts.Engine)
+	}
 	cfg, _, err := web.LoadConfig("test", nil, func(string) string { return "" })
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -61,13 +72,19 @@ func StartWith(t testing.TB, o Options) *Server {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
+	if opts.Log != nil {
+		logger = slog.New(slog.NewTextHandler(opts.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	// Receivers in tests are httptest servers on loopback, which the
 	// egress policy refuses unless allowed.
 	cfg.WebhookAllowCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	cfg.WebhookTimeout = 2 * time.Second
 	cfg.DeliveryPoll = 200 * time.Millisecond
-	if o.RequestTimeout > 0 {
-		cfg.RequestTimeout = o.RequestTimeout
+	if opts.RequestTimeout > 0 {
+		cfg.RequestTimeout = opts.RequestTimeout
+	}
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
 	}
 	notifier := notify.New(store, cfg.Notify("test"), logger)
 	ctx, cancel := context.WithCancel(context.Background())
