@@ -15,6 +15,14 @@ type Verdict struct {
 	OK         bool          // 2xx
 	Retry      bool          // failed and may be retried later
 	RetryAfter time.Duration // the receiver asked us to wait this long (0 = no request)
+	// RateLimited: the receiver refused the request for its rate limit
+	// (429, or 503 with a Retry-After): the whole channel waits
+	// RetryAfter, and the try is no failed attempt.
+	RateLimited bool
+	// Refill: the receiver's rate-limit bucket is empty
+	// (X-RateLimit-Remaining: 0) and refills after this long
+	// (X-RateLimit-Reset-After, as Discord sends): send nothing before.
+	Refill time.Duration
 	Disable    string        // non-empty: the webhook is gone; the reason shown to the admin, e.g. "Slack answered 410 channel_is_archived: the webhook no longer exists"
 	Reason     string        // short human explanation for the delivery log, e.g. "HTTP 500", "redirect to https://x (not followed)", "invalid payload: <slack error text>"
 }
@@ -48,6 +56,12 @@ func ClassifyResponse(kind string, status int, header http.Header, body []byte) 
 }
 
 func classifyResponse(kind string, status int, header http.Header, body []byte, now time.Time) Verdict {
+	v := classifyStatus(kind, status, header, body, now)
+	v.Refill = bucketRefill(header, now)
+	return v
+}
+
+func classifyStatus(kind string, status int, header http.Header, body []byte, now time.Time) Verdict {
 	switch {
 	case status >= 200 && status <= 299:
 		return Verdict{OK: true, Reason: fmt.Sprintf("HTTP %d", status)}
@@ -63,9 +77,14 @@ func classifyResponse(kind string, status int, header http.Header, body []byte, 
 		if wait > 0 {
 			reason += ", asked to wait " + wait.String()
 		}
-		return Verdict{Retry: true, RetryAfter: wait, Reason: reason}
+		return Verdict{Retry: true, RetryAfter: wait, RateLimited: true, Reason: reason}
 	case status >= 500 && status <= 599:
-		return Verdict{Retry: true, RetryAfter: retryAfter(kind, header, body, now), Reason: fmt.Sprintf("HTTP %d", status)}
+		wait := retryAfter(kind, header, body, now)
+		if status == http.StatusServiceUnavailable && wait > 0 {
+			return Verdict{Retry: true, RetryAfter: wait, RateLimited: true,
+				Reason: "HTTP 503, asked to wait " + wait.String()}
+		}
+		return Verdict{Retry: true, RetryAfter: wait, Reason: fmt.Sprintf("HTTP %d", status)}
 	case status >= 400 && status <= 499:
 		switch kind {
 		case kindSlack:
@@ -155,6 +174,27 @@ func retryAfter(kind string, header http.Header, body []byte, now time.Time) tim
 		}
 	}
 	return wait
+}
+
+// bucketRefill reads X-RateLimit-Remaining and, when it is 0, how long
+// until the bucket refills: X-RateLimit-Reset-After (seconds, Discord) or
+// else X-RateLimit-Reset (a Unix time in seconds). Zero when the bucket is
+// not empty or the headers say nothing usable.
+func bucketRefill(header http.Header, now time.Time) time.Duration {
+	remaining, err := strconv.ParseFloat(strings.TrimSpace(header.Get("X-RateLimit-Remaining")), 64)
+	if err != nil || remaining > 0 {
+		return 0
+	}
+	if after, err := strconv.ParseFloat(strings.TrimSpace(header.Get("X-RateLimit-Reset-After")), 64); err == nil {
+		return seconds(after)
+	}
+	if at, err := strconv.ParseFloat(strings.TrimSpace(header.Get("X-RateLimit-Reset")), 64); err == nil {
+		if date, err := http.ParseTime(header.Get("Date")); err == nil {
+			now = date
+		}
+		return seconds(at - float64(now.UnixNano())/float64(time.Second))
+	}
+	return 0
 }
 
 func headerRetryAfter(header http.Header, now time.Time) time.Duration {
