@@ -22,9 +22,9 @@ type Verdict struct {
 	// Refill: the receiver's rate-limit bucket is empty
 	// (X-RateLimit-Remaining: 0) and refills after this long
 	// (X-RateLimit-Reset-After, as Discord sends): send nothing before.
-	Refill time.Duration
-	Disable    string        // non-empty: the webhook is gone; the reason shown to the admin, e.g. "Slack answered 410 channel_is_archived: the webhook no longer exists"
-	Reason     string        // short human explanation for the delivery log, e.g. "HTTP 500", "redirect to https://x (not followed)", "invalid payload: <slack error text>"
+	Refill  time.Duration
+	Disable string // non-empty: the webhook is gone; the reason shown to the admin, e.g. "Slack answered 410 channel_is_archived: the webhook no longer exists"
+	Reason  string // short human explanation for the delivery log, e.g. "HTTP 500", "redirect to https://x (not followed)", "invalid payload: <slack error text>"
 }
 
 // Channel kinds, as models.ChannelType spells them.
