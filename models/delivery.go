@@ -155,11 +155,14 @@ const readyChunk = 100
 
 // DueDeliveries lists the channels ready to be sent to and, for each,
 // its oldest due deliveries in event order (delivery ids are ULIDs of the
-// event's time): at most room(c) of channel c. Asking per channel keeps a
-// deep backlog on a few channels (a receiver that hangs, one that is rate
-// limited) from hiding the due work of the others. The result is ordered
-// by channel, then event.
-func (s *Store) DueDeliveries(ctx context.Context, room func(ReadyChannel) int) ([]ReadyChannel, []DueDelivery, error) {
+// event's time): at most room(c) of channel c, and never more than most.
+// Asking per channel keeps a deep backlog on a few channels (a receiver
+// that hangs, one that is rate limited) from hiding the due work of the
+// others. The result is ordered by channel, then event.
+func (s *Store) DueDeliveries(ctx context.Context, most int, room func(ReadyChannel) int) ([]ReadyChannel, []DueDelivery, error) {
+	if s.engine == Postgres {
+		return s.dueDeliveriesLateral(ctx, most, room)
+	}
 	now := s.Now().UnixMilli()
 	var ready []ReadyChannel
 	err := s.conn(ctx).Raw(`SELECT c.id, c.type, c.paused_until FROM channels c
@@ -185,7 +188,7 @@ ORDER BY c.id`, now, now, now, now).Scan(&ready).Error
 		return nil
 	}
 	for _, c := range ready {
-		n := room(c)
+		n := min(room(c), most)
 		if n <= 0 {
 			continue
 		}
@@ -204,6 +207,40 @@ WHERE channel_id = ? AND due_at IS NOT NULL AND due_at <= ? AND lease_until < ? 
 	slices.SortFunc(out, func(a, b DueDelivery) int {
 		return cmp.Or(cmp.Compare(a.ChannelID, b.ChannelID), strings.Compare(a.ID, b.ID))
 	})
+	return ready, out, nil
+}
+
+// dueDeliveriesLateral is DueDeliveries in one PostgreSQL query.
+func (s *Store) dueDeliveriesLateral(ctx context.Context, most int, room func(ReadyChannel) int) ([]ReadyChannel, []DueDelivery, error) {
+	now := s.Now().UnixMilli()
+	var rows []struct {
+		ReadyChannel
+		DeliveryID string
+		DueAt      int64
+	}
+	err := s.conn(ctx).Raw(`SELECT c.id, c.type, c.paused_until, x.id AS delivery_id, x.due_at
+FROM channels c CROSS JOIN LATERAL (
+  SELECT d.id, d.due_at FROM deliveries d
+  WHERE d.channel_id = c.id AND d.due_at IS NOT NULL AND d.due_at <= ? AND d.lease_until < ?
+  ORDER BY d.id LIMIT ?) x
+WHERE c.enabled AND c.paused_until <= ? AND c.next_send_at <= ?
+ORDER BY c.id, x.id`, now, now, most, now, now).Scan(&rows).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("due deliveries: %w", err)
+	}
+	var ready []ReadyChannel
+	var out []DueDelivery
+	n := 0
+	for _, r := range rows {
+		if len(ready) == 0 || ready[len(ready)-1].ID != r.ID {
+			ready = append(ready, r.ReadyChannel)
+			n = room(r.ReadyChannel)
+		}
+		if n > 0 {
+			out = append(out, DueDelivery{ID: r.DeliveryID, ChannelID: r.ID, DueAt: r.DueAt})
+			n--
+		}
+	}
 	return ready, out, nil
 }
 
@@ -248,7 +285,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, o ClaimOptions) ([]Delivery
 		lockChannels, lockDeliveries = "FOR UPDATE SKIP LOCKED", "FOR UPDATE OF d SKIP LOCKED"
 	}
 	var out []Delivery
-	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+	claim := func(tx *gorm.DB) error {
 		var held []int64
 		if len(o.Serial) > 0 {
 			err := tx.Raw(`UPDATE channels SET next_send_at = ? WHERE id IN (
@@ -300,7 +337,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, o ClaimOptions) ([]Delivery
 		}
 		// Held but nothing left to send (another worker was quicker).
 		return tx.Exec("UPDATE channels SET next_send_at = 0 WHERE id IN ? AND next_send_at = ?", idle, until).Error
-	})
+	}
+	var err error
+	if len(o.Serial) == 0 {
+		err = claim(s.conn(ctx)) // one statement: no transaction needed
+	} else {
+		err = s.conn(ctx).Transaction(claim)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -312,7 +355,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, o ClaimOptions) ([]Delivery
 // oldest due first.
 func (s *Store) claimOldest(ctx context.Context, o *ClaimOptions) error {
 	now := s.Now()
-	ready, due, err := s.DueDeliveries(ctx, func(c ReadyChannel) int {
+	ready, due, err := s.DueDeliveries(ctx, o.Limit, func(c ReadyChannel) int {
 		if c.Serial(now) {
 			return 1
 		}

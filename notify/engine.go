@@ -115,6 +115,13 @@ const (
 	// slowMemory is how long a channel whose attempt outlived Grace keeps
 	// counting as slow after its attempts end.
 	slowMemory = time.Minute
+	// batchWait gathers the slots freed by finishing attempts before
+	// claiming more backlog, so a deep backlog is claimed in batches
+	// rather than one claim per attempt. New work is claimed at once.
+	batchWait = 2 * time.Millisecond
+	// dueReuse is how long a backlogged engine trusts its last reading of
+	// when the next delivery is due.
+	dueReuse = 250 * time.Millisecond
 )
 
 // Engine claims due deliveries and sends them.
@@ -150,8 +157,14 @@ type Engine struct {
 	fast    int  // attempts counted in the fast pool
 	slow    int  // attempts counted in the slow pool
 	backlog bool // the last claim left due work behind for want of room
-	freed   *models.Signal
-	wg      sync.WaitGroup
+	// claimAt, set by the Run goroutine only, is when to claim again for
+	// the backlog: finished attempts are gathered for batchWait first.
+	claimAt time.Time
+	// dueAt is when the next delivery may be claimed, as last read at
+	// dueRead (Run goroutine only).
+	dueAt, dueRead time.Time
+	freed          *models.Signal
+	wg             sync.WaitGroup
 }
 
 // channelLoad is what this process has in flight to one channel.
@@ -160,11 +173,13 @@ type channelLoad struct {
 	slowTill time.Time // the channel counts as slow until then
 }
 
-// slot is one attempt's place in a pool.
+// slot is one attempt's place in a pool and in its channel's count.
 type slot struct {
-	channel int64
-	slow    bool // counted in the slow pool, else in the fast one
-	done    bool
+	channel  int64
+	serial   bool // its channel is held until the attempt is recorded
+	slow     bool // counted in the slow pool, else in the fast one
+	answered bool // no longer counted against its channel
+	done     bool // given back
 }
 
 // New returns an Engine; call Run to start it.
@@ -214,18 +229,27 @@ func (e *Engine) Run(ctx context.Context) {
 // dispatch claims and starts as much due work as there is room for, and
 // returns how long to sleep before looking again. fresh is false when
 // only an attempt finished: then there is nothing to look for unless the
-// last claim left work behind.
+// last claim left work behind, and that is claimed batchWait later.
 func (e *Engine) dispatch(ctx context.Context, fresh bool) time.Duration {
 	e.mu.Lock()
 	backlog := e.backlog
 	e.mu.Unlock()
-	if !fresh && !backlog {
-		return e.nextDue(ctx, nil)
+	if !fresh {
+		if !backlog {
+			return e.nextDue(ctx, nil, false)
+		}
+		if e.claimAt.IsZero() {
+			e.claimAt = time.Now().Add(batchWait)
+		}
+		if wait := time.Until(e.claimAt); wait > 0 {
+			return wait
+		}
 	}
+	e.claimAt = time.Time{}
 	now := e.store.Now()
 	loads := e.loads()
 	var full []int64 // channels with no room left in this process
-	ready, due, err := e.store.DueDeliveries(ctx, func(c models.ReadyChannel) int {
+	ready, due, err := e.store.DueDeliveries(ctx, e.cfg.PerChannel, func(c models.ReadyChannel) int {
 		room := e.capacity(c, now) - loads[c.ID]
 		if room <= 0 {
 			full = append(full, c.ID)
@@ -248,22 +272,40 @@ func (e *Engine) dispatch(ctx context.Context, fresh bool) time.Duration {
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("claim deliveries", "error", err)
 		}
-		e.start(ctx, ds, p)
+		// Loading what the attempts need takes a few queries: meanwhile
+		// the next claim may go ahead (the slots are reserved already).
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.start(ctx, ds, p)
+		}()
 	}
 	if p.noSlot {
 		return e.cfg.Poll // a finishing attempt signals freed
 	}
-	return e.nextDue(ctx, append(full, p.atCap...))
+	return e.nextDue(ctx, append(full, p.atCap...), e.backlogged())
 }
 
 // nextDue is how long until the next delivery may be claimed, leaving out
-// channels without room here: a finishing attempt signals freed.
-func (e *Engine) nextDue(ctx context.Context, skip []int64) time.Duration {
-	due, ok, err := e.store.NextDue(ctx, skip...)
-	if err != nil || !ok {
-		return e.cfg.Poll
+// channels without room here: a finishing attempt signals freed. With a
+// backlog, when the query would scan it on every claim, the answer is
+// reused for up to dueReuse.
+func (e *Engine) nextDue(ctx context.Context, skip []int64, backlog bool) time.Duration {
+	now := e.store.Now()
+	if !backlog || time.Since(e.dueRead) >= dueReuse {
+		due, ok, err := e.store.NextDue(ctx, skip...)
+		if err != nil || !ok {
+			due = now.Add(e.cfg.Poll)
+		}
+		e.dueAt, e.dueRead = due, time.Now()
 	}
-	return min(max(due.Sub(e.store.Now()), 5*time.Millisecond), e.cfg.Poll)
+	return min(max(e.dueAt.Sub(now), 5*time.Millisecond), e.cfg.Poll)
+}
+
+func (e *Engine) backlogged() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.backlog
 }
 
 // capacity is the most attempts in flight to c in this process.
@@ -368,7 +410,7 @@ func (e *Engine) pick(ready []models.ReadyChannel, due []models.DueDelivery, now
 		if l.inflight >= capacity {
 			p.atCap = append(p.atCap, ch.ID)
 		}
-		sl := &slot{channel: ch.ID, slow: slow}
+		sl := &slot{channel: ch.ID, slow: slow, serial: ch.Serial(now)}
 		if ch.Serial(now) {
 			p.byChan[ch.ID] = sl
 			p.opts.Serial = append(p.opts.Serial, ch.ID)
@@ -380,8 +422,36 @@ func (e *Engine) pick(ready []models.ReadyChannel, due []models.DueDelivery, now
 	return p
 }
 
-// release gives a slot back: its attempt ended after took, or never
-// started (took 0).
+// answered stops counting an attempt against its channel once the
+// receiver has answered (after took), so the channel's next delivery can
+// be claimed while this one is recorded; the pool slot stays taken until
+// release. A serial channel stays held until the attempt is recorded.
+func (e *Engine) answered(sl *slot, took time.Duration) {
+	if sl.serial {
+		return
+	}
+	e.mu.Lock()
+	e.uncount(sl, took)
+	e.mu.Unlock()
+	e.freed.Notify()
+}
+
+// uncount takes sl off its channel's count; e.mu is held.
+func (e *Engine) uncount(sl *slot, took time.Duration) {
+	if sl.answered {
+		return
+	}
+	sl.answered = true
+	if l := e.chans[sl.channel]; l != nil {
+		l.inflight--
+		if took >= e.cfg.Grace {
+			l.slowTill = later(l.slowTill, time.Now().Add(slowMemory))
+		}
+	}
+}
+
+// release gives a slot back: its attempt was recorded after took, or
+// never started (took 0).
 func (e *Engine) release(sl *slot, took time.Duration) {
 	e.mu.Lock()
 	if !sl.done {
@@ -391,12 +461,7 @@ func (e *Engine) release(sl *slot, took time.Duration) {
 		} else {
 			e.fast--
 		}
-		if l := e.chans[sl.channel]; l != nil {
-			l.inflight--
-			if took >= e.cfg.Grace {
-				l.slowTill = later(l.slowTill, time.Now().Add(slowMemory))
-			}
-		}
+		e.uncount(sl, took)
 	}
 	e.mu.Unlock()
 	e.freed.Notify()
@@ -411,7 +476,7 @@ func (e *Engine) outlived(sl *slot) {
 	if sl.done {
 		return
 	}
-	if l := e.chans[sl.channel]; l != nil {
+	if l := e.chans[sl.channel]; l != nil && !sl.answered {
 		l.slowTill = later(l.slowTill, time.Now().Add(e.cfg.Timeout+slowMemory))
 	}
 	if !sl.slow && e.slow < e.cfg.SlowWorkers {
@@ -502,15 +567,20 @@ func (e *Engine) start(ctx context.Context, ds []models.Delivery, p *plan) {
 			// An attempt that has begun finishes even during shutdown:
 			// it is bounded by the timeout, and abandoning it would only
 			// repeat it later.
-			e.deliver(context.WithoutCancel(ctx), c, pages[d.PageID], &d, ev)
+			e.deliver(context.WithoutCancel(ctx), c, pages[d.PageID], &d, ev,
+				func() { e.answered(sl, time.Since(began)) })
 		}()
 	}
 }
 
-// deliver makes one attempt and records it.
-func (e *Engine) deliver(ctx context.Context, c *models.Channel, page *models.Page, d *models.Delivery, ev models.Event) models.DeliveryAttempt {
+// deliver makes one attempt and records it; answered, when not nil, is
+// called as soon as the receiver has answered (or failed to).
+func (e *Engine) deliver(ctx context.Context, c *models.Channel, page *models.Page, d *models.Delivery, ev models.Event, answered func()) models.DeliveryAttempt {
 	number := d.Attempts + 1
 	a, v := e.sender.attempt(ctx, c, page, d, ev, number, e.store.Now())
+	if answered != nil {
+		answered()
+	}
 	var limitedSince time.Time
 	if v.RateLimited {
 		since, ok, err := e.store.RateLimitedSince(ctx, d.ID)
@@ -683,7 +753,7 @@ func (e *Engine) SendTest(ctx context.Context, c *models.Channel, typ models.Eve
 		return nil, err
 	}
 	ev, _ := eventFor(d, nil)
-	a := e.deliver(ctx, c, page, d, ev)
+	a := e.deliver(ctx, c, page, d, ev, nil)
 	if d.LeaseToken != "" {
 		return nil, errors.New("test send: the attempt could not be recorded")
 	}
