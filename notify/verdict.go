@@ -46,7 +46,10 @@ const parseMax = 64 << 10
 // Redirects are failures that may be retried (they are never followed).
 // 429 and 5xx honour Retry-After (seconds or an HTTP date, measured from
 // the answer's Date header when there is one) and, from Discord, the
-// body's retry_after; the longer wins, uncapped: the engine caps. Answers
+// body's retry_after; the longer wins, uncapped: the engine caps. A 429,
+// and a 503 that names a wait, are RateLimited: the engine pauses the
+// whole channel. On any answer, X-RateLimit-Remaining: 0 sets Refill from
+// X-RateLimit-Reset-After (or X-RateLimit-Reset). Answers
 // that mean the webhook is gone (Slack 404/410 and some 403s, Discord
 // Unknown Webhook and Invalid Webhook Token) disable the channel; invalid
 // payloads (Slack and Discord 400) are not retried. Everything else that
