@@ -137,12 +137,13 @@ const (
 //     (each moves there, freeing its fast slot) and every attempt to a
 //     channel that had such an attempt within the last minute.
 //
-// A channel has at most PerChannel attempts in flight (serial channels
-// one), so N hung channels hold at most N × PerChannel slots, in the slow
-// pool once Grace has passed. In all a process never has more than
-// Workers + SlowWorkers attempts in flight (160 by default): as many
-// goroutines and connections, each holding one request body and at most
-// MaxLoggedBody of answer, and each ended by Timeout.
+// A channel has at most PerChannel attempts awaiting its receiver's
+// answer (serial channels one), so N hung channels hold at most
+// N × PerChannel slots, in the slow pool once Grace has passed. A slot is
+// given back once its attempt is recorded. In all a process never has
+// more than Workers + SlowWorkers attempts in flight (160 by default): as
+// many goroutines and connections, each holding one request body and at
+// most MaxLoggedBody of answer, and each ended by Timeout.
 type Engine struct {
 	store  *models.Store
 	cfg    Config
