@@ -98,7 +98,7 @@ func eventsSummary(es []models.EventType) string {
 }
 
 func deliveryStateView(s models.DeliveryState) views.Status {
-	label := string(s)
+	label := strings.ReplaceAll(string(s), "_", " ") // rate_limited, an attempt's outcome
 	if label != "" {
 		label = strings.ToUpper(label[:1]) + label[1:]
 	}

@@ -92,8 +92,13 @@ type Channel struct {
 	DisabledAt           *time.Time
 	FailedEvents         int
 	FailingSince         *time.Time
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// PausedUntil and NextSendAt (Unix ms) hold the channel back after a
+	// rate limit and for pacing. Only the delivery engine writes them, with
+	// statements of their own, so saving a channel never overwrites them.
+	PausedUntil int64 `gorm:"->"`
+	NextSendAt  int64 `gorm:"->"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 
 	URL            string   `gorm:"-"`
 	Headers        []Header `gorm:"-"`

@@ -1,11 +1,14 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -33,6 +36,11 @@ const (
 
 // DeliveryStates lists every state, for filters.
 var DeliveryStates = []DeliveryState{DeliveryPending, DeliveryRetrying, DeliveryDelivered, DeliveryFailed, DeliverySkipped}
+
+// OutcomeRateLimited is the outcome of an attempt the receiver refused
+// for its rate limit (429, or 503 with Retry-After). It is not a failure:
+// it uses up no step of the retry schedule.
+const OutcomeRateLimited = "rate_limited"
 
 // Final reports whether no more attempts will be made on their own.
 func (s DeliveryState) Final() bool {
@@ -65,6 +73,11 @@ type Delivery struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	CompletedAt    *time.Time
+
+	// Serial is set by a claim that also holds the delivery's channel,
+	// which sends one attempt at a time: recording or releasing the
+	// delivery releases the channel.
+	Serial bool `gorm:"-"`
 }
 
 // TableName keeps gorm from guessing.
@@ -113,71 +126,263 @@ func newLeaseToken() string {
 	return hex.EncodeToString(b)
 }
 
-// ClaimOptions bound one claim.
+// SerialAfterPause is how long after a rate-limit pause ends a channel
+// keeps sending one attempt at a time: its receiver has just shown a
+// limit, so the backlog goes out in order, one request after the other.
+const SerialAfterPause = time.Minute
+
+// ReadyChannel is an enabled channel that may be sent to now (no
+// rate-limit pause, no pacing hold) and has due deliveries.
+type ReadyChannel struct {
+	ID          int64
+	Type        ChannelType
+	PausedUntil int64 // Unix ms; the end of its last pause (0: never paused)
+}
+
+// Serial reports whether the channel sends one attempt at a time, across
+// all replicas: Slack and Discord channels always (chat messages are read
+// in order, and their limits are per webhook), any channel within
+// SerialAfterPause of a rate-limit pause.
+func (c ReadyChannel) Serial(now time.Time) bool {
+	return c.Type == ChannelSlack || c.Type == ChannelDiscord ||
+		(c.PausedUntil > 0 && now.UnixMilli() < c.PausedUntil+SerialAfterPause.Milliseconds())
+}
+
+// DueDelivery is a delivery that may be claimed now.
+type DueDelivery struct {
+	ID        string
+	ChannelID int64
+	DueAt     int64 // Unix ms
+}
+
+// readyChunk bounds the channels in one candidate query (SQLite allows
+// 500 terms in a compound SELECT).
+const readyChunk = 100
+
+// DueDeliveries lists the channels ready to be sent to and, for each,
+// its oldest due deliveries in event order (delivery ids are ULIDs of the
+// event's time): at most room(c) of channel c, and never more than most.
+// Asking per channel keeps a deep backlog on a few channels (a receiver
+// that hangs, one that is rate limited) from hiding the due work of the
+// others. The result is ordered by channel, then event.
+func (s *Store) DueDeliveries(ctx context.Context, most int, room func(ReadyChannel) int) ([]ReadyChannel, []DueDelivery, error) {
+	if s.engine == Postgres {
+		return s.dueDeliveriesLateral(ctx, most, room)
+	}
+	now := s.Now().UnixMilli()
+	var ready []ReadyChannel
+	err := s.conn(ctx).Raw(`SELECT c.id, c.type, c.paused_until FROM channels c
+WHERE c.enabled AND c.paused_until <= ? AND c.next_send_at <= ?
+  AND EXISTS (SELECT 1 FROM deliveries d WHERE d.channel_id = c.id AND d.due_at IS NOT NULL AND d.due_at <= ? AND d.lease_until < ?)
+ORDER BY c.id`, now, now, now, now).Scan(&ready).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("channels with due deliveries: %w", err)
+	}
+	var arms []string
+	var args []any
+	var out []DueDelivery
+	flush := func() error {
+		if len(arms) == 0 {
+			return nil
+		}
+		var part []DueDelivery
+		if err := s.conn(ctx).Raw(strings.Join(arms, "\nUNION ALL\n"), args...).Scan(&part).Error; err != nil {
+			return fmt.Errorf("due deliveries: %w", err)
+		}
+		out = append(out, part...)
+		arms, args = arms[:0], args[:0]
+		return nil
+	}
+	for _, c := range ready {
+		n := min(room(c), most)
+		if n <= 0 {
+			continue
+		}
+		arms = append(arms, fmt.Sprintf(`SELECT * FROM (SELECT id, channel_id, due_at FROM deliveries
+WHERE channel_id = ? AND due_at IS NOT NULL AND due_at <= ? AND lease_until < ? ORDER BY id LIMIT ?) AS q%d`, len(arms)))
+		args = append(args, c.ID, now, now, n)
+		if len(arms) == readyChunk {
+			if err := flush(); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, nil, err
+	}
+	slices.SortFunc(out, func(a, b DueDelivery) int {
+		return cmp.Or(cmp.Compare(a.ChannelID, b.ChannelID), strings.Compare(a.ID, b.ID))
+	})
+	return ready, out, nil
+}
+
+// dueDeliveriesLateral is DueDeliveries in one PostgreSQL query.
+func (s *Store) dueDeliveriesLateral(ctx context.Context, most int, room func(ReadyChannel) int) ([]ReadyChannel, []DueDelivery, error) {
+	now := s.Now().UnixMilli()
+	var rows []struct {
+		ReadyChannel
+		DeliveryID string
+		DueAt      int64
+	}
+	err := s.conn(ctx).Raw(`SELECT c.id, c.type, c.paused_until, x.id AS delivery_id, x.due_at
+FROM channels c CROSS JOIN LATERAL (
+  SELECT d.id, d.due_at FROM deliveries d
+  WHERE d.channel_id = c.id AND d.due_at IS NOT NULL AND d.due_at <= ? AND d.lease_until < ?
+  ORDER BY d.id LIMIT ?) x
+WHERE c.enabled AND c.paused_until <= ? AND c.next_send_at <= ?
+ORDER BY c.id, x.id`, now, now, most, now, now).Scan(&rows).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("due deliveries: %w", err)
+	}
+	var ready []ReadyChannel
+	var out []DueDelivery
+	n := 0
+	for _, r := range rows {
+		if len(ready) == 0 || ready[len(ready)-1].ID != r.ID {
+			ready = append(ready, r.ReadyChannel)
+			n = room(r.ReadyChannel)
+		}
+		if n > 0 {
+			out = append(out, DueDelivery{ID: r.DeliveryID, ChannelID: r.ID, DueAt: r.DueAt})
+			n--
+		}
+	}
+	return ready, out, nil
+}
+
+// ClaimOptions say what one claim takes.
 type ClaimOptions struct {
-	// Limit is the most deliveries claimed.
+	// IDs are deliveries to claim. Each is claimed if it is still due and
+	// unleased and its channel is enabled and neither paused nor held.
+	IDs []string
+	// Serial are channels that send one attempt at a time. Each one that
+	// is still ready is held (next_send_at) for the lease, so no other
+	// worker or replica sends to it meanwhile, and its oldest due delivery
+	// is claimed, marked Serial.
+	Serial []int64
+	// Limit, when IDs and Serial are empty, claims up to Limit due
+	// deliveries, oldest due first, at most one of each serial channel.
 	Limit int
-	// PerChannel is the most deliveries of one channel claimed.
-	PerChannel int
-	// Skip lists channels that already have enough work in this process.
-	Skip []int64
 	// Lease is how long the claim holds: longer than one attempt.
 	Lease time.Duration
 }
 
-// ClaimDeliveries leases due deliveries of enabled channels, oldest first.
-// On PostgreSQL rows locked by another replica's claim are skipped (FOR
-// UPDATE SKIP LOCKED); SQLite has one writer, so the UPDATE is the claim.
-// A leased delivery is not claimed again until its lease runs out.
+// ClaimDeliveries leases deliveries, in one transaction: the holds on
+// serial channels first (on PostgreSQL rows another replica is claiming
+// are skipped, FOR UPDATE SKIP LOCKED, and a channel another replica has
+// just held fails the re-checked next_send_at), then the deliveries,
+// each re-checked as due and unleased in the same UPDATE, so two workers
+// never hold one delivery. A leased delivery is not claimed again until
+// its lease runs out.
 func (s *Store) ClaimDeliveries(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
-	if o.Limit <= 0 {
+	if len(o.IDs) == 0 && len(o.Serial) == 0 && o.Limit > 0 {
+		if err := s.claimOldest(ctx, &o); err != nil {
+			return nil, err
+		}
+	}
+	if len(o.IDs) == 0 && len(o.Serial) == 0 {
 		return nil, nil
 	}
-	if o.PerChannel <= 0 {
-		o.PerChannel = o.Limit
-	}
 	now := s.Now().UnixMilli()
+	until := now + o.Lease.Milliseconds()
 	token := newLeaseToken()
-	skip := ""
-	args := []any{now + o.Lease.Milliseconds(), token, now, now}
-	if len(o.Skip) > 0 {
-		skip = "AND d.channel_id NOT IN ?"
-		args = append(args, o.Skip)
-	}
-	// The candidates are the oldest due rows, bounded so a deep backlog
-	// costs no more to claim from than a shallow one; among them each
-	// channel gets at most PerChannel.
-	args = append(args, max(4*o.Limit, 200), o.PerChannel, now, now, o.Limit)
-	lock := ""
+	lockChannels, lockDeliveries := "", ""
 	if s.engine == Postgres {
-		lock = "FOR UPDATE SKIP LOCKED"
+		lockChannels, lockDeliveries = "FOR UPDATE SKIP LOCKED", "FOR UPDATE OF d SKIP LOCKED"
 	}
-	q := `UPDATE deliveries SET lease_until = ?, lease_token = ?
-WHERE id IN (
-  SELECT id FROM deliveries
-  WHERE id IN (
-    SELECT id FROM (
-      SELECT cand.id, ROW_NUMBER() OVER (PARTITION BY cand.channel_id ORDER BY cand.due_at, cand.id) AS rn
-      FROM (
-        SELECT d.id, d.channel_id, d.due_at
-        FROM deliveries d JOIN channels c ON c.id = d.channel_id AND c.enabled
-        WHERE d.due_at <= ? AND d.lease_until < ? ` + skip + `
-        ORDER BY d.due_at, d.id
-        LIMIT ?
-      ) cand
-    ) ranked WHERE rn <= ?
-  )
-  AND due_at <= ? AND lease_until < ?
-  ORDER BY due_at, id
-  LIMIT ? ` + lock + `
-)
-RETURNING *`
 	var out []Delivery
-	err := s.conn(ctx).Raw(q, args...).Scan(&out).Error
+	claim := func(tx *gorm.DB) error {
+		var held []int64
+		if len(o.Serial) > 0 {
+			err := tx.Raw(`UPDATE channels SET next_send_at = ? WHERE id IN (
+  SELECT id FROM channels WHERE id IN ? AND enabled AND paused_until <= ? AND next_send_at <= ? `+lockChannels+`
+) RETURNING id`, until, o.Serial, now, now).Scan(&held).Error
+			if err != nil {
+				return err
+			}
+		}
+		var which []string
+		var args []any
+		if len(o.IDs) > 0 {
+			which = append(which, "(d.id IN ? AND c.next_send_at <= ?)")
+			args = append(args, o.IDs, now)
+		}
+		if len(held) > 0 {
+			which = append(which, `d.id IN (SELECT (SELECT y.id FROM deliveries y
+    WHERE y.channel_id = h.id AND y.due_at IS NOT NULL AND y.due_at <= ? AND y.lease_until < ? ORDER BY y.id LIMIT 1)
+  FROM channels h WHERE h.id IN ?)`)
+			args = append(args, now, now, held)
+		}
+		if len(which) == 0 {
+			return nil
+		}
+		args = append([]any{until, token}, args...)
+		args = append(args, now, now, now)
+		err := tx.Raw(`UPDATE deliveries SET lease_until = ?, lease_token = ? WHERE id IN (
+  SELECT d.id FROM deliveries d JOIN channels c ON c.id = d.channel_id
+  WHERE (`+strings.Join(which, " OR ")+`)
+    AND c.enabled AND c.paused_until <= ? AND d.due_at <= ? AND d.lease_until < ? `+lockDeliveries+`
+) RETURNING *`, args...).Scan(&out).Error
+		if err != nil {
+			return err
+		}
+		var idle []int64
+		for _, id := range held {
+			claimed := false
+			for i := range out {
+				if out[i].ChannelID == id {
+					out[i].Serial, claimed = true, true
+				}
+			}
+			if !claimed {
+				idle = append(idle, id)
+			}
+		}
+		if len(idle) == 0 {
+			return nil
+		}
+		// Held but nothing left to send (another worker was quicker).
+		return tx.Exec("UPDATE channels SET next_send_at = 0 WHERE id IN ? AND next_send_at = ?", idle, until).Error
+	}
+	var err error
+	if len(o.Serial) == 0 {
+		err = claim(s.conn(ctx)) // one statement: no transaction needed
+	} else {
+		err = s.conn(ctx).Transaction(claim)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
+	slices.SortFunc(out, func(a, b Delivery) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// claimOldest fills o.IDs and o.Serial with up to o.Limit due deliveries,
+// oldest due first.
+func (s *Store) claimOldest(ctx context.Context, o *ClaimOptions) error {
+	now := s.Now()
+	ready, due, err := s.DueDeliveries(ctx, o.Limit, func(c ReadyChannel) int {
+		if c.Serial(now) {
+			return 1
+		}
+		return o.Limit
+	})
+	if err != nil {
+		return err
+	}
+	serial := map[int64]bool{}
+	for _, c := range ready {
+		serial[c.ID] = c.Serial(now)
+	}
+	slices.SortFunc(due, func(a, b DueDelivery) int { return cmp.Or(cmp.Compare(a.DueAt, b.DueAt), strings.Compare(a.ID, b.ID)) })
+	for _, d := range due[:min(len(due), o.Limit)] {
+		if serial[d.ChannelID] {
+			o.Serial = append(o.Serial, d.ChannelID)
+		} else {
+			o.IDs = append(o.IDs, d.ID)
+		}
+	}
+	return nil
 }
 
 // AttemptResult is the outcome of one attempt, to record.
@@ -198,6 +403,17 @@ type AttemptResult struct {
 	// events all failed, over at least DisableWindow, is disabled.
 	DisableAfter  int
 	DisableWindow time.Duration
+	// RateLimited marks a try the receiver refused for its rate limit
+	// (State retrying): it is logged with outcome rate_limited and uses up
+	// no step of the retry schedule.
+	RateLimited bool
+	// PauseUntil, when set, pauses the whole channel until then, on every
+	// replica (a longer pause already in place stays).
+	PauseUntil time.Time
+	// NextSendAt, when set, is the earliest time of the channel's next
+	// request (pacing). Recording a Serial delivery always sets it, which
+	// releases the channel's hold (zero: free at once).
+	NextSendAt time.Time
 }
 
 // RecordAttempt logs an attempt and moves the delivery on, provided the
@@ -216,8 +432,15 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 			"last_status": a.ResponseStatus, "last_error": a.Error, "last_duration_ms": a.DurationMS,
 			"updated_at": now,
 		}
-		if len(r.Refused) > 0 {
-			upd["schedule_base"] = gorm.Expr("schedule_base + ?", len(r.Refused))
+		base := len(r.Refused)
+		if r.RateLimited && r.State == DeliveryRetrying {
+			// The schedule's position is attempts - schedule_base: moving
+			// both keeps it where it was.
+			a.Outcome = OutcomeRateLimited
+			base++
+		}
+		if base > 0 {
+			upd["schedule_base"] = gorm.Expr("schedule_base + ?", base)
 		}
 		if r.State == DeliveryRetrying {
 			upd["due_at"] = r.NextAt.UnixMilli()
@@ -243,14 +466,50 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 		if err := tx.Create(&a).Error; err != nil {
 			return err
 		}
-		return s.updateChannelHealth(ctx, tx, d, r, now)
+		if err := s.updateChannelHealth(ctx, tx, d, r, now); err != nil {
+			return err
+		}
+		return updateChannelPace(tx, d, r)
 	})
 	if err != nil {
 		return fmt.Errorf("record attempt %d of %s: %w", a.Number, d.ID, err)
 	}
-	d.State, d.Attempts, d.LeaseToken, d.LeaseUntil = r.State, a.Number, "", 0
+	d.State, d.Attempts, d.LeaseToken, d.LeaseUntil, d.Serial = r.State, a.Number, "", 0, false
 	d.ScheduleBase += len(r.Refused)
+	if r.RateLimited && r.State == DeliveryRetrying {
+		d.ScheduleBase++
+	}
 	return nil
+}
+
+// updateChannelPace writes a rate-limit pause and the pacing of d's
+// channel, and releases the channel's hold when d was claimed with one.
+func updateChannelPace(tx *gorm.DB, d *Delivery, r AttemptResult) error {
+	var sets []string
+	var args []any
+	if !r.PauseUntil.IsZero() {
+		p := r.PauseUntil.UnixMilli()
+		sets = append(sets, "paused_until = CASE WHEN paused_until < ? THEN ? ELSE paused_until END")
+		args = append(args, p, p)
+	}
+	var next int64
+	if !r.NextSendAt.IsZero() {
+		next = r.NextSendAt.UnixMilli()
+	}
+	switch {
+	case d.Serial:
+		// Only this claim's own hold: should the lease have lapsed and
+		// another worker have taken the channel, its hold stays.
+		sets = append(sets, "next_send_at = CASE WHEN next_send_at = ? THEN ? ELSE next_send_at END")
+		args = append(args, d.LeaseUntil, next)
+	case next > 0:
+		sets = append(sets, "next_send_at = CASE WHEN next_send_at < ? THEN ? ELSE next_send_at END")
+		args = append(args, next, next)
+	}
+	if len(sets) == 0 {
+		return nil
+	}
+	return tx.Exec("UPDATE channels SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, d.ChannelID)...).Error
 }
 
 func (s *Store) updateChannelHealth(ctx context.Context, tx *gorm.DB, d *Delivery, r AttemptResult, now time.Time) error {
@@ -304,12 +563,35 @@ func auditAutoDisable(ctx context.Context, tx *gorm.DB, d *Delivery, reason stri
 // ReleaseDelivery gives up a claim without an attempt (on shutdown), so
 // another worker can take it at once.
 func (s *Store) ReleaseDelivery(ctx context.Context, d *Delivery) error {
-	err := s.conn(ctx).Model(&Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
-		Updates(map[string]any{"lease_until": 0, "lease_token": ""}).Error
+	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
+			Updates(map[string]any{"lease_until": 0, "lease_token": ""})
+		if res.Error != nil || res.RowsAffected == 0 || !d.Serial {
+			return res.Error
+		}
+		return tx.Exec("UPDATE channels SET next_send_at = 0 WHERE id = ? AND next_send_at = ?", d.ChannelID, d.LeaseUntil).Error
+	})
 	if err != nil {
 		return fmt.Errorf("release delivery %s: %w", d.ID, err)
 	}
 	return nil
+}
+
+// RateLimitedSince is when the delivery's current run of rate-limited
+// tries began: its first attempt after the last one with another outcome.
+// It is false when the last attempt was not rate limited.
+func (s *Store) RateLimitedSince(ctx context.Context, deliveryID string) (time.Time, bool, error) {
+	var first []DeliveryAttempt
+	err := s.conn(ctx).Where(`delivery_id = ? AND number > COALESCE(
+  (SELECT MAX(number) FROM delivery_attempts WHERE delivery_id = ? AND outcome <> ?), 0)`,
+		deliveryID, deliveryID, OutcomeRateLimited).Order("number").Limit(1).Find(&first).Error
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("rate limits of %s: %w", deliveryID, err)
+	}
+	if len(first) == 0 {
+		return time.Time{}, false, nil
+	}
+	return first[0].StartedAt, true, nil
 }
 
 // ReplayDelivery queues one more attempt of a delivery, now, with a fresh
@@ -477,12 +759,23 @@ func (s *Store) ChannelsByID(ctx context.Context, ids []int64) (map[int64]*Chann
 	return out, nil
 }
 
-// NextDue is when the earliest pending delivery of an enabled channel is
-// due, and false when none is.
-func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+// NextDue is when the earliest pending delivery of an enabled channel may
+// be claimed (due, unleased, its channel neither paused nor held), leaving
+// out the channels in skip, and false when there is none.
+func (s *Store) NextDue(ctx context.Context, skip ...int64) (time.Time, bool, error) {
+	greatest := "GREATEST"
+	if s.engine == SQLite {
+		greatest = "MAX" // with several arguments, SQLite's MAX is a scalar function
+	}
+	q := `SELECT MIN(` + greatest + `(d.due_at, d.lease_until, c.paused_until, c.next_send_at))
+FROM deliveries d JOIN channels c ON c.id = d.channel_id AND c.enabled WHERE d.due_at IS NOT NULL`
+	var args []any
+	if len(skip) > 0 {
+		q += " AND d.channel_id NOT IN ?"
+		args = append(args, skip)
+	}
 	var due *int64
-	err := s.conn(ctx).Raw(`SELECT MIN(CASE WHEN d.lease_until > d.due_at THEN d.lease_until ELSE d.due_at END)
-FROM deliveries d JOIN channels c ON c.id = d.channel_id AND c.enabled WHERE d.due_at IS NOT NULL`).Scan(&due).Error
+	err := s.conn(ctx).Raw(q, args...).Scan(&due).Error
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next due delivery: %w", err)
 	}

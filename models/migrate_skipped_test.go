@@ -123,10 +123,20 @@ func TestDeliveriesColumnsSameOnBothEngines(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	lite := columns(modelstest.Open(t, models.SQLite), "SELECT name FROM pragma_table_info('deliveries')")
-	pg := columns(modelstest.Open(t, models.Postgres),
+	liteStore, pgStore := modelstest.Open(t, models.SQLite), modelstest.Open(t, models.Postgres)
+	lite := columns(liteStore, "SELECT name FROM pragma_table_info('deliveries')")
+	pg := columns(pgStore,
 		"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'deliveries'")
 	if !slices.Equal(lite, pg) || len(lite) == 0 {
 		t.Errorf("deliveries columns differ:\n sqlite   %v\n postgres %v", lite, pg)
+	}
+	// The SQLite rebuild must recreate every index the earlier migrations
+	// made (the primary key and unique constraints aside).
+	liteIdx := columns(liteStore, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND name NOT LIKE 'sqlite_autoindex%'")
+	pgIdx := columns(pgStore, `SELECT i.indexname FROM pg_indexes i
+WHERE i.schemaname = current_schema() AND i.tablename = 'deliveries'
+AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`)
+	if !slices.Equal(liteIdx, pgIdx) || len(liteIdx) == 0 {
+		t.Errorf("deliveries indexes differ:\n sqlite   %v\n postgres %v", liteIdx, pgIdx)
 	}
 }

@@ -15,11 +15,19 @@ type Verdict struct {
 	OK         bool          // 2xx
 	Retry      bool          // failed and may be retried later
 	RetryAfter time.Duration // the receiver asked us to wait this long (0 = no request)
-	Disable    string        // non-empty: the webhook is gone; the reason shown to the admin, e.g. "Slack answered 410 channel_is_archived: the webhook no longer exists"
-	Reason     string        // short human explanation for the delivery log, e.g. "HTTP 500", "redirect to https://x (not followed)", "invalid payload: <slack error text>"
+	// RateLimited: the receiver refused the request for its rate limit
+	// (429, or 503 with a Retry-After): the whole channel waits
+	// RetryAfter, and the try is no failed attempt.
+	RateLimited bool
+	// Refill: the receiver's rate-limit bucket is empty
+	// (X-RateLimit-Remaining: 0) and refills after this long
+	// (X-RateLimit-Reset-After, as Discord sends): send nothing before.
+	Refill time.Duration
 	// InvalidPayload: Slack or Discord refused the message itself (400).
 	// Sending it again cannot help; a plain fallback message may.
 	InvalidPayload bool
+	Disable        string // non-empty: the webhook is gone; the reason shown to the admin, e.g. "Slack answered 410 channel_is_archived: the webhook no longer exists"
+	Reason         string // short human explanation for the delivery log, e.g. "HTTP 500", "redirect to https://x (not followed)", "invalid payload: <slack error text>"
 }
 
 // Channel kinds, as models.ChannelType spells them.
@@ -41,7 +49,10 @@ const parseMax = 64 << 10
 // Redirects are failures that may be retried (they are never followed).
 // 429 and 5xx honour Retry-After (seconds or an HTTP date, measured from
 // the answer's Date header when there is one) and, from Discord, the
-// body's retry_after; the longer wins, uncapped: the engine caps. Answers
+// body's retry_after; the longer wins, uncapped: the engine caps. A 429,
+// and a 503 that names a wait, are RateLimited: the engine pauses the
+// whole channel. On any answer, X-RateLimit-Remaining: 0 sets Refill from
+// X-RateLimit-Reset-After (or X-RateLimit-Reset). Answers
 // that mean the webhook is gone (Slack 404/410 and some 403s, Discord
 // Unknown Webhook and Invalid Webhook Token) disable the channel; invalid
 // payloads (Slack and Discord 400) are not retried: the engine sends a
@@ -52,6 +63,12 @@ func ClassifyResponse(kind string, status int, header http.Header, body []byte) 
 }
 
 func classifyResponse(kind string, status int, header http.Header, body []byte, now time.Time) Verdict {
+	v := classifyStatus(kind, status, header, body, now)
+	v.Refill = bucketRefill(header, now)
+	return v
+}
+
+func classifyStatus(kind string, status int, header http.Header, body []byte, now time.Time) Verdict {
 	switch {
 	case status >= 200 && status <= 299:
 		return Verdict{OK: true, Reason: fmt.Sprintf("HTTP %d", status)}
@@ -67,9 +84,14 @@ func classifyResponse(kind string, status int, header http.Header, body []byte, 
 		if wait > 0 {
 			reason += ", asked to wait " + wait.String()
 		}
-		return Verdict{Retry: true, RetryAfter: wait, Reason: reason}
+		return Verdict{Retry: true, RetryAfter: wait, RateLimited: true, Reason: reason}
 	case status >= 500 && status <= 599:
-		return Verdict{Retry: true, RetryAfter: retryAfter(kind, header, body, now), Reason: fmt.Sprintf("HTTP %d", status)}
+		wait := retryAfter(kind, header, body, now)
+		if status == http.StatusServiceUnavailable && wait > 0 {
+			return Verdict{Retry: true, RetryAfter: wait, RateLimited: true,
+				Reason: "HTTP 503, asked to wait " + wait.String()}
+		}
+		return Verdict{Retry: true, RetryAfter: wait, Reason: fmt.Sprintf("HTTP %d", status)}
 	case status >= 400 && status <= 499:
 		switch kind {
 		case kindSlack:
@@ -159,6 +181,27 @@ func retryAfter(kind string, header http.Header, body []byte, now time.Time) tim
 		}
 	}
 	return wait
+}
+
+// bucketRefill reads X-RateLimit-Remaining and, when it is 0, how long
+// until the bucket refills: X-RateLimit-Reset-After (seconds, Discord) or
+// else X-RateLimit-Reset (a Unix time in seconds). Zero when the bucket is
+// not empty or the headers say nothing usable.
+func bucketRefill(header http.Header, now time.Time) time.Duration {
+	remaining, err := strconv.ParseFloat(strings.TrimSpace(header.Get("X-RateLimit-Remaining")), 64)
+	if err != nil || remaining > 0 {
+		return 0
+	}
+	if after, err := strconv.ParseFloat(strings.TrimSpace(header.Get("X-RateLimit-Reset-After")), 64); err == nil {
+		return seconds(after)
+	}
+	if at, err := strconv.ParseFloat(strings.TrimSpace(header.Get("X-RateLimit-Reset")), 64); err == nil {
+		if date, err := http.ParseTime(header.Get("Date")); err == nil {
+			now = date
+		}
+		return seconds(at - float64(now.UnixNano())/float64(time.Second))
+	}
+	return 0
 }
 
 func headerRetryAfter(header http.Header, now time.Time) time.Duration {

@@ -120,7 +120,7 @@ func settings() []setting {
 		{"webhook-timeout", "HERALD_WEBHOOK_TIMEOUT", "10s", "timeout of one notification attempt", dur(func(c *Config) *time.Duration { return &c.WebhookTimeout })},
 		{"webhook-allow-cidrs", "HERALD_WEBHOOK_ALLOW_CIDRS", "", "address ranges notifications may reach although refused by default (loopback, link-local, multicast), e.g. 127.0.0.0/8", cidrs(func(c *Config) *[]netip.Prefix { return &c.WebhookAllowCIDRs })},
 		{"webhook-deny-cidrs", "HERALD_WEBHOOK_DENY_CIDRS", "", "address ranges notifications may never reach, even inside allowed ones (deny wins), e.g. 10.0.0.0/8", cidrs(func(c *Config) *[]netip.Prefix { return &c.WebhookDenyCIDRs })},
-		{"delivery-workers", "HERALD_DELIVERY_WORKERS", "32", "most notification attempts in flight at once in this process", count(func(c *Config) *int { return &c.DeliveryWorkers })},
+		{"delivery-workers", "HERALD_DELIVERY_WORKERS", "32", "most notification attempts under a second old in flight at once in this process (4× as many slower ones may run beside them)", count(func(c *Config) *int { return &c.DeliveryWorkers })},
 		{"delivery-poll", "HERALD_DELIVERY_POLL", "5s", "how often to look for due deliveries when no wake-up arrives", dur(func(c *Config) *time.Duration { return &c.DeliveryPoll })},
 		{"delivery-retention", "HERALD_DELIVERY_RETENTION", "720h", "how long finished deliveries stay in the delivery log", dur(func(c *Config) *time.Duration { return &c.DeliveryRetention })},
 		{"channel-disable-after", "HERALD_CHANNEL_DISABLE_AFTER", "10", "disable a channel after this many consecutive failed events (over at least 24 h)", count(func(c *Config) *int { return &c.ChannelDisableAfter })},

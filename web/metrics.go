@@ -87,6 +87,7 @@ func (m *metrics) handler(c echo.Context) error {
 		fmt.Fprintf(&b, "herald_delivery_attempts_total{outcome=\"delivered\"} %d\n", a.Delivered)
 		fmt.Fprintf(&b, "herald_delivery_attempts_total{outcome=\"retrying\"} %d\n", a.Retrying)
 		fmt.Fprintf(&b, "herald_delivery_attempts_total{outcome=\"failed\"} %d\n", a.Failed)
+		fmt.Fprintf(&b, "herald_delivery_attempts_total{outcome=\"rate_limited\"} %d\n", a.RateLimited)
 	}
 	q, err := m.store.DeliveryQueue(c.Request().Context())
 	if err != nil {

@@ -11,7 +11,15 @@
 //   - latency: events committed at a steady rate while the engine runs;
 //     the time from each commit to the first attempt's arrival (p50, p99).
 //
+// Two other modes put misbehaving receivers in front of the engine:
+// -mode ratelimit (receivers limited to about a message a second, see
+// ratelimit.go) and -mode hung (receivers that never answer beside a
+// healthy one, see hung.go).
+//
 // Usage: go run ./bench/delivery [-events 2000] [-channels 3]
+//
+//	go run ./bench/delivery -mode ratelimit [-engine sqlite]
+//	go run ./bench/delivery -mode hung [-hung 7,20] [-engine sqlite]
 package main
 
 import (
@@ -47,8 +55,23 @@ func main() {
 	rate := flag.Int("rate", 50, "events per second in the latency phase")
 	seconds := flag.Int("seconds", 10, "length of the latency phase")
 	pg := flag.String("postgres", envOr("HERALD_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL")
+	mode := flag.String("mode", "throughput", "throughput, ratelimit or hung")
+	engine := flag.String("engine", "postgres", "database of the ratelimit and hung modes: postgres or sqlite")
+	burst := flag.Int("burst", 30, "ratelimit: events in the burst after the incident")
+	hung := flag.String("hung", "7,20", "hung: numbers of hung channels, one run each")
 	flag.Parse()
-	if err := run(*pg, *events, *channels, *workers, *rate, *seconds); err != nil {
+	var err error
+	switch *mode {
+	case "throughput":
+		err = run(*pg, *events, *channels, *workers, *rate, *seconds)
+	case "ratelimit":
+		err = runRateLimit(*pg, models.Engine(*engine), *burst)
+	case "hung":
+		err = runHung(*pg, models.Engine(*engine), *hung, *rate, *seconds)
+	default:
+		err = fmt.Errorf("unknown -mode %q: use throughput, ratelimit or hung", *mode)
+	}
+	if err != nil {
 		log.Fatal(err)
 	}
 }
@@ -256,6 +279,44 @@ func baseline(target string, n, c int) (rateResult, error) {
 		return rateResult{}, err
 	}
 	return rateResult{perSec: float64(n) / took.Seconds(), took: took}, nil
+}
+
+// openStore opens a migrated store on a throw-away database of engine
+// and returns it with a function that closes and removes it.
+func openStore(ctx context.Context, adminURL string, engine models.Engine) (*models.Store, func(), error) {
+	var dsn string
+	var drop func()
+	switch engine {
+	case models.Postgres:
+		var err error
+		if dsn, drop, err = createDatabase(ctx, adminURL); err != nil {
+			return nil, nil, err
+		}
+	case models.SQLite:
+		dir, err := os.MkdirTemp("", "herald-bench-")
+		if err != nil {
+			return nil, nil, err
+		}
+		dsn, drop = dir+"/herald.db", func() { os.RemoveAll(dir) }
+	default:
+		return nil, nil, fmt.Errorf("unknown -engine %q: use postgres or sqlite", engine)
+	}
+	v, err := vault.New(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	store, err := models.Open(ctx, dsn, models.Options{Sealer: v})
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	if _, err := store.Migrate(ctx); err != nil {
+		store.Close()
+		drop()
+		return nil, nil, err
+	}
+	return store, func() { store.Close(); drop() }, nil
 }
 
 // createDatabase makes a throw-away database and returns its URL and a

@@ -40,5 +40,7 @@ DROP TABLE deliveries;
 ALTER TABLE deliveries_new RENAME TO deliveries;
 CREATE INDEX deliveries_due ON deliveries(due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX deliveries_channel ON deliveries(channel_id, created_at);
+-- 0007's index: each channel's unfinished deliveries in event order.
+CREATE INDEX deliveries_channel_pending ON deliveries(channel_id, id) WHERE due_at IS NOT NULL;
 -- The channel page counts its skipped deliveries.
 CREATE INDEX deliveries_skipped ON deliveries(channel_id) WHERE state = 'skipped';
