@@ -31,7 +31,9 @@ const (
 
 // Store is Herald's handle on its database.
 type Store struct {
-	db     *gorm.DB
+	db *gorm.DB
+	// reader holds SQLite's read-only connections (nil on PostgreSQL).
+	reader *gorm.DB
 	engine Engine
 	dsn    string
 	now    func() time.Time
@@ -141,6 +143,20 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		sqlDB.SetMaxOpenConns(1)
 		sqlDB.SetConnMaxIdleTime(0)
 		sqlDB.SetConnMaxLifetime(0)
+		// Readers beside the writer: in WAL mode they see every committed
+		// change and never wait for a write, so rebuilding the public page
+		// does not hold up the delivery worker's bookkeeping.
+		s.reader, err = gorm.Open(sqlite.Open(sqliteReaderDSN(path)), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
+		}
+		readDB, err := s.reader.DB()
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
+		}
+		readDB.SetMaxOpenConns(sqliteReaders)
+		readDB.SetMaxIdleConns(sqliteReaders)
+		readDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
@@ -148,6 +164,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	}
 	return s, nil
 }
+
+// sqliteReaders is how many read-only connections a SQLite store keeps.
+const sqliteReaders = 4
 
 // postgresDSN adds Herald's time limits to a postgres:// URL, keeping
 // those the URL sets itself: connect_timeout (seconds) bounds opening a
@@ -180,6 +199,15 @@ func sqliteDSN(path string) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// sqliteReaderDSN opens path for reading only. The writer has put the
+// file in WAL mode, which is what lets readers run beside it.
+func sqliteReaderDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "query_only(1)")
 	return "file:" + path + "?" + q.Encode()
 }
 
@@ -254,11 +282,26 @@ func (s *Store) InTransaction(ctx context.Context, fn func(ctx context.Context) 
 	return nil
 }
 
+// readOnlyKey marks a context whose store calls only read.
+type readOnlyKey struct{}
+
+// ReadOnly returns a context for store calls that only read, such as
+// rebuilding the public page. On SQLite they run on reader connections,
+// beside the single writer instead of queued behind it; a write made
+// with such a context fails. On PostgreSQL it changes nothing.
+func ReadOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readOnlyKey{}, true)
+}
+
 // conn is the handle for a call made with ctx: the context's unit of
-// work when it carries one, else the pool.
+// work when it carries one, the readers for a ReadOnly context on
+// SQLite, else the pool.
 func (s *Store) conn(ctx context.Context) *gorm.DB {
 	if u, ok := ctx.Value(unitKey{}).(*unit); ok {
 		return u.tx.WithContext(ctx)
+	}
+	if s.reader != nil && ctx.Value(readOnlyKey{}) != nil {
+		return s.reader.WithContext(ctx)
 	}
 	return s.db.WithContext(ctx)
 }
@@ -342,6 +385,11 @@ func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
 
 // Close releases the connection pool.
 func (s *Store) Close() error {
+	if s.reader != nil {
+		if readDB, err := s.reader.DB(); err == nil {
+			readDB.Close()
+		}
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

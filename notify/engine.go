@@ -37,6 +37,11 @@ type Config struct {
 	// Serial channels (models.ReadyChannel.Serial) have one in flight,
 	// across all replicas.
 	PerChannel int
+	// StoreTimeout bounds each database call the engine makes (default
+	// 10 s), so a database that stalls delays deliveries but never hangs
+	// the engine: a claim or a record that runs out is retried, and a
+	// lease that was taken runs out on its own.
+	StoreTimeout time.Duration
 	// Poll is the fallback interval for finding due work when no wake-up
 	// arrives (default 5 s).
 	Poll time.Duration
@@ -75,6 +80,9 @@ func (c *Config) defaults() {
 	}
 	if c.PerChannel <= 0 {
 		c.PerChannel = 4
+	}
+	if c.StoreTimeout <= 0 {
+		c.StoreTimeout = 10 * time.Second
 	}
 	if c.Poll <= 0 {
 		c.Poll = 5 * time.Second
@@ -193,6 +201,15 @@ func New(store *models.Store, cfg Config, logger *slog.Logger) *Engine {
 		log: logger, chans: map[int64]*channelLoad{}, freed: models.NewSignal()}
 }
 
+// storeCall bounds one database call by StoreTimeout. Calls that only
+// read say so, and on SQLite they then run beside the writer.
+func (e *Engine) storeCall(ctx context.Context, readOnly bool) (context.Context, context.CancelFunc) {
+	if readOnly {
+		ctx = models.ReadOnly(ctx)
+	}
+	return context.WithTimeout(ctx, e.cfg.StoreTimeout)
+}
+
 // lease is how long a claim holds: longer than any attempt can take, so
 // no other worker takes a delivery while its attempt may still be running.
 func (e *Engine) lease() time.Duration { return e.cfg.Timeout + 10*time.Second }
@@ -250,13 +267,15 @@ func (e *Engine) dispatch(ctx context.Context, fresh bool) time.Duration {
 	now := e.store.Now()
 	loads := e.loads()
 	var full []int64 // channels with no room left in this process
-	ready, due, err := e.store.DueDeliveries(ctx, e.cfg.PerChannel, func(c models.ReadyChannel) int {
+	dueCtx, cancelDue := e.storeCall(ctx, true)
+	ready, due, err := e.store.DueDeliveries(dueCtx, e.cfg.PerChannel, func(c models.ReadyChannel) int {
 		room := e.capacity(c, now) - loads[c.ID]
 		if room <= 0 {
 			full = append(full, c.ID)
 		}
 		return room
 	})
+	cancelDue()
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Error("find due deliveries", "error", err)
@@ -269,7 +288,9 @@ func (e *Engine) dispatch(ctx context.Context, fresh bool) time.Duration {
 	e.mu.Unlock()
 	if len(p.opts.IDs) > 0 || len(p.opts.Serial) > 0 {
 		p.opts.Lease = e.lease()
-		ds, err := e.store.ClaimDeliveries(ctx, p.opts)
+		claimCtx, cancelClaim := e.storeCall(ctx, false)
+		ds, err := e.store.ClaimDeliveries(claimCtx, p.opts)
+		cancelClaim()
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("claim deliveries", "error", err)
 		}
@@ -294,7 +315,9 @@ func (e *Engine) dispatch(ctx context.Context, fresh bool) time.Duration {
 func (e *Engine) nextDue(ctx context.Context, skip []int64, backlog bool) time.Duration {
 	now := e.store.Now()
 	if !backlog || time.Since(e.dueRead) >= dueReuse {
-		due, ok, err := e.store.NextDue(ctx, skip...)
+		dueCtx, cancel := e.storeCall(ctx, true)
+		due, ok, err := e.store.NextDue(dueCtx, skip...)
+		cancel()
 		if err != nil || !ok {
 			due = now.Add(e.cfg.Poll)
 		}
@@ -522,10 +545,12 @@ func (e *Engine) start(ctx context.Context, ds []models.Delivery, p *plan) {
 			eventIDs = append(eventIDs, *d.EventID)
 		}
 	}
-	chans, err := e.store.ChannelsByID(ctx, chanIDs)
+	loadCtx, cancelLoad := e.storeCall(ctx, true)
+	defer cancelLoad()
+	chans, err := e.store.ChannelsByID(loadCtx, chanIDs)
 	var events map[string]models.Event
 	if err == nil {
-		events, err = e.store.EventsByID(ctx, eventIDs)
+		events, err = e.store.EventsByID(loadCtx, eventIDs)
 	}
 	pages := map[int64]*models.Page{}
 	for _, d := range ds {
@@ -533,13 +558,15 @@ func (e *Engine) start(ctx context.Context, ds []models.Delivery, p *plan) {
 			break
 		}
 		if pages[d.PageID] == nil {
-			pages[d.PageID], err = e.store.Page(ctx, d.PageID)
+			pages[d.PageID], err = e.store.Page(loadCtx, d.PageID)
 		}
 	}
 	if err != nil {
 		e.log.Error("load deliveries", "error", err)
+		relCtx, cancelRel := e.storeCall(context.WithoutCancel(ctx), false)
+		defer cancelRel()
 		for i := range ds {
-			_ = e.store.ReleaseDelivery(context.WithoutCancel(ctx), &ds[i])
+			_ = e.store.ReleaseDelivery(relCtx, &ds[i])
 		}
 		return
 	}
@@ -585,7 +612,9 @@ func (e *Engine) deliver(ctx context.Context, c *models.Channel, page *models.Pa
 	}
 	var limitedSince time.Time
 	if v.RateLimited {
-		since, ok, err := e.store.RateLimitedSince(ctx, d.ID)
+		readCtx, cancel := e.storeCall(ctx, true)
+		since, ok, err := e.store.RateLimitedSince(readCtx, d.ID)
+		cancel()
 		if err != nil {
 			e.log.Error("read the delivery's rate limits", "delivery", d.ID, "error", err)
 		} else if ok {
@@ -594,7 +623,9 @@ func (e *Engine) deliver(ctx context.Context, c *models.Channel, page *models.Pa
 	}
 	res := e.decide(c, d, v, &a, limitedSince, e.store.Now())
 	res.Attempt, res.Refused = a, refused
-	err := e.store.RecordAttempt(ctx, d, res)
+	recCtx, cancelRec := e.storeCall(ctx, false)
+	err := e.store.RecordAttempt(recCtx, d, res)
+	cancelRec()
 	outcome := string(res.State)
 	if res.RateLimited {
 		outcome = models.OutcomeRateLimited
@@ -717,7 +748,9 @@ func (e *Engine) rateLimited(d *models.Delivery, v Verdict, a *models.DeliveryAt
 }
 
 func (e *Engine) prune(ctx context.Context) {
-	n, err := e.store.PruneDeliveries(ctx, e.store.Now().Add(-e.cfg.Retention))
+	pruneCtx, cancel := e.storeCall(ctx, false)
+	defer cancel()
+	n, err := e.store.PruneDeliveries(pruneCtx, e.store.Now().Add(-e.cfg.Retention))
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Error("prune delivery log", "error", err)

@@ -300,7 +300,7 @@ func (m *Manager) build(ctx context.Context) (*Snapshot, error) {
 	// build leaves the snapshot marked stale.
 	gen := m.opts.Store.Generation()
 	now := m.opts.Store.Now()
-	d, err := Load(ctx, m.opts.Store, m.opts.PageID, now)
+	d, err := Load(models.ReadOnly(ctx), m.opts.Store, m.opts.PageID, now)
 	if err != nil {
 		return nil, err
 	}

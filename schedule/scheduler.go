@@ -45,7 +45,13 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
+// passTimeout bounds one pass, so a database that stalls delays the
+// transitions without hanging the scheduler; the next pass catches up.
+const passTimeout = 30 * time.Second
+
 func (s *Scheduler) pass(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, passTimeout)
+	defer cancel()
 	tr, err := s.store.RunMaintenanceTransitions(ctx)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -52,6 +52,7 @@ type Config struct {
 func (c Config) Notify(version string) notify.Config {
 	return notify.Config{
 		Timeout:      c.WebhookTimeout,
+		StoreTimeout: c.RequestTimeout,
 		Workers:      c.DeliveryWorkers,
 		Poll:         c.DeliveryPoll,
 		DisableAfter: c.ChannelDisableAfter,

@@ -106,15 +106,24 @@ func TestDatabaseStallAnswers503AndThePublicPageStaysUp(t *testing.T) {
 			const deadline = 1500 * time.Millisecond
 			s := webtest.StartWith(t, webtest.Options{Store: db.Store, RequestTimeout: deadline})
 
-			// No snapshot yet: the first build waits up to the deadline and
-			// fails with 503.
+			// No snapshot yet. On PostgreSQL the first build waits up to the
+			// deadline and fails with 503. On SQLite the stall holds the
+			// single writer connection, and the build reads beside it.
 			db.Stall()
 			first := sendAll(s, []outageRequest{
 				{name: "first public page", method: http.MethodGet, path: "/"},
 				{name: "first public JSON", method: http.MethodGet, path: "/api/v2/summary.json"},
 			})
-			want503(t, "first public page", first["first public page"], deadline, false)
-			want503(t, "first public JSON", first["first public JSON"], deadline, true)
+			if engine == models.Postgres {
+				want503(t, "first public page", first["first public page"], deadline, false)
+				want503(t, "first public JSON", first["first public JSON"], deadline, true)
+			} else {
+				for name, a := range first {
+					if a.status != http.StatusOK || a.took > deadline/2 {
+						t.Errorf("%s while a write holds SQLite: %d after %s, want 200 at once from the readers", name, a.status, a.took)
+					}
+				}
+			}
 			db.Restore()
 
 			admin := s.SetUp(t)
