@@ -31,6 +31,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,7 +52,18 @@ func main() {
 	components := flag.Int("components", 20, "components on the page, each incident affecting one")
 	recvDelay := flag.Duration("receiver-delay", 10*time.Millisecond, "how long the receiver takes to answer")
 	visitors := flag.Int("visitors", 8, "visitors reading / and /api/v2/summary.json in a loop during the phase")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var rs []int
 	for part := range strings.SplitSeq(*rates, ",") {
 		r, err := strconv.Atoi(strings.TrimSpace(part))
@@ -62,7 +74,8 @@ func main() {
 	}
 	for _, r := range rs {
 		if err := phase(r, *seconds, *channels, *components, *visitors, *recvDelay, *grace); err != nil {
-			log.Fatal(err)
+			log.Print(err)
+			return
 		}
 	}
 }
