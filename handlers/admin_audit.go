@@ -10,7 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -91,7 +92,7 @@ func (h *Handler) ShowAuditEntry(c echo.Context) error {
 }
 
 func auditRow(e models.AuditEntry) views.AuditRow {
-	r := views.AuditRow{ID: e.ID, URL: auditPath(e.ID), At: views.Time{At: e.At}, Actor: e.ActorName,
+	r := views.AuditRow{ID: e.ID, URL: auditPath(e.ID), At: layout.Time{At: e.At}, Actor: e.ActorName,
 		ActorType: e.ActorType, IP: e.IP, Action: e.Action, Object: strings.TrimSpace(e.ObjectType + " " + e.ObjectID),
 		Summary: e.Summary}
 	if e.ObjectExists {
@@ -126,14 +127,14 @@ func auditObjectPath(objectType, id string) string {
 func auditFilter(c echo.Context) (models.AuditFilter, views.AuditFilterView, url.Values) {
 	f := models.AuditFilter{PageID: models.DefaultPageID}
 	fv := views.AuditFilterView{
-		Types:   []views.Option{{Value: "", Label: "All objects"}},
-		Actions: []views.Option{{Value: "", Label: "All actions"}},
+		Types:   []layout.Option{{Value: "", Label: "All objects"}},
+		Actions: []layout.Option{{Value: "", Label: "All actions"}},
 	}
 	for _, t := range models.AuditObjectTypes {
-		fv.Types = append(fv.Types, views.Option{Value: t, Label: t})
+		fv.Types = append(fv.Types, layout.Option{Value: t, Label: t})
 	}
 	for _, a := range models.AuditActions {
-		fv.Actions = append(fv.Actions, views.Option{Value: a, Label: a})
+		fv.Actions = append(fv.Actions, layout.Option{Value: a, Label: a})
 	}
 	query := url.Values{}
 	if t := c.QueryParam("type"); t != "" {

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -29,17 +30,17 @@ func (h *Handler) ShowChannel(c echo.Context) error {
 	return h.renderChannelPage(c, http.StatusOK, ch, cn, views.TestPanel{Event: string(models.EventIncidentCreated)})
 }
 
-func (h *Handler) renderChannelPage(c echo.Context, status int, ch views.Chrome, cn *models.Channel, test views.TestPanel) error {
+func (h *Handler) renderChannelPage(c echo.Context, status int, ch layout.Chrome, cn *models.Channel, test views.TestPanel) error {
 	ch.Script = h.assets.URL("js/copy.js")
 	v := views.ChannelPageView{Chrome: ch, Channel: channelSummary(cn), Test: test}
 	v.Test.Available = h.notifier != nil
 	for _, e := range models.EventTypes {
-		v.Test.Events = append(v.Test.Events, views.Option{Value: string(e), Label: string(e)})
+		v.Test.Events = append(v.Test.Events, layout.Option{Value: string(e), Label: string(e)})
 	}
 	if cn.Type == models.ChannelWebhook && !cn.Unreadable {
 		v.Secret = &views.SecretView{Secret: cn.Secret, Window: durationWords(h.rotation)}
 		if cn.PreviousSecret != "" && cn.PreviousSecretUntil != nil && cn.PreviousSecretUntil.After(h.now()) {
-			v.Secret.PreviousUntil = &views.Time{At: *cn.PreviousSecretUntil}
+			v.Secret.PreviousUntil = &layout.Time{At: *cn.PreviousSecretUntil}
 		}
 	}
 	var err error
@@ -58,7 +59,7 @@ func channelSummary(cn *models.Channel) views.ChannelSummary {
 	s := views.ChannelSummary{ID: cn.ID, Name: cn.Name, Type: string(cn.Type), TypeLabel: cn.Type.Label(),
 		URLHint: cn.URLHint, Events: eventsSummary(cn.EventList()), RetrySchedule: models.FormatRetrySchedule(cn.Schedule()),
 		Enabled: cn.Enabled, DisabledReason: cn.DisabledReason, DisabledAt: timePtr(cn.DisabledAt),
-		FailedEvents: cn.FailedEvents, Created: views.Time{At: cn.CreatedAt}, Unreadable: cn.Unreadable}
+		FailedEvents: cn.FailedEvents, Created: layout.Time{At: cn.CreatedAt}, Unreadable: cn.Unreadable}
 	if cn.RetrySchedule == "" {
 		s.RetrySchedule += " (default)"
 	}
@@ -139,16 +140,16 @@ func (h *Handler) RedirectChannelTest(c echo.Context) error {
 // testFlash sums up a test send: "Test sent: HTTP 200 in 12 ms". A test
 // is never retried, so a second attempt is the plain fallback sent after
 // Slack or Discord refused the full message.
-func testFlash(a views.AttemptView) views.Flash {
+func testFlash(a views.AttemptView) layout.Flash {
 	switch {
 	case a.Number > 1 && a.Response.Code != 0 && a.Response.OK:
-		return views.Flash{Kind: "warning", Text: fmt.Sprintf("The full message was refused as invalid; the plain-text fallback was sent: HTTP %d in %s. Open the delivery for both attempts.", a.Response.Code, a.Duration)}
+		return layout.Flash{Kind: "warning", Text: fmt.Sprintf("The full message was refused as invalid; the plain-text fallback was sent: HTTP %d in %s. Open the delivery for both attempts.", a.Response.Code, a.Duration)}
 	case a.Response.Code != 0 && a.Response.OK:
-		return views.Flash{Kind: "success", Text: fmt.Sprintf("Test sent: HTTP %d in %s.", a.Response.Code, a.Duration)}
+		return layout.Flash{Kind: "success", Text: fmt.Sprintf("Test sent: HTTP %d in %s.", a.Response.Code, a.Duration)}
 	case a.Response.Code != 0:
-		return views.Flash{Kind: "error", Text: fmt.Sprintf("Test failed: the receiver answered HTTP %d in %s.", a.Response.Code, a.Duration)}
+		return layout.Flash{Kind: "error", Text: fmt.Sprintf("Test failed: the receiver answered HTTP %d in %s.", a.Response.Code, a.Duration)}
 	}
-	return views.Flash{Kind: "error", Text: "Test failed: " + a.Error}
+	return layout.Flash{Kind: "error", Text: "Test failed: " + a.Error}
 }
 
 // EnableChannel re-enables a channel: one click from its notice.
@@ -269,7 +270,7 @@ func (h *Handler) RotateChannelSecret(c echo.Context) error {
 	}
 	msg := "Secret rotated. Only the new secret signs from now on."
 	if cn.PreviousSecretUntil != nil {
-		msg = fmt.Sprintf("Secret rotated. The previous secret keeps signing until %s.", views.Time{At: *cn.PreviousSecretUntil}.Human())
+		msg = fmt.Sprintf("Secret rotated. The previous secret keeps signing until %s.", layout.Time{At: *cn.PreviousSecretUntil}.Human())
 	}
 	return h.redirectWithFlash(c, channelPath(id)+"#secret-heading", "success", msg)
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
 )
 
 func TestTestFlashNamesTheFallback(t *testing.T) {

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -72,7 +73,7 @@ func (h *Handler) channelHealth(ctx context.Context) (channelHealthView, error) 
 		}
 		if len(last) == 1 {
 			st := deliveryStateView(last[0].State)
-			row.Last, row.LastAt, row.LastAgo = &st, views.Time{At: last[0].CreatedAt}, relativeTime(now, last[0].CreatedAt)
+			row.Last, row.LastAt, row.LastAgo = &st, layout.Time{At: last[0].CreatedAt}, relativeTime(now, last[0].CreatedAt)
 		}
 		out.rows = append(out.rows, row)
 		switch {
@@ -97,12 +98,12 @@ func eventsSummary(es []models.EventType) string {
 	return strings.Join(parts, ", ")
 }
 
-func deliveryStateView(s models.DeliveryState) views.Status {
+func deliveryStateView(s models.DeliveryState) layout.Status {
 	label := string(s)
 	if label != "" {
 		label = strings.ToUpper(label[:1]) + label[1:]
 	}
-	return views.Status{Slug: string(s), Label: label}
+	return layout.Status{Slug: string(s), Label: label}
 }
 
 // NewChannel shows an empty channel form.
@@ -140,7 +141,7 @@ func (h *Handler) renderChannelForm(c echo.Context, status int, v views.ChannelF
 	v.Chrome = ch
 	v.TypeLabel = models.ChannelType(v.Type).Label()
 	for _, t := range models.ChannelTypes {
-		v.Types = append(v.Types, views.Option{Value: string(t), Label: t.Label()})
+		v.Types = append(v.Types, layout.Option{Value: string(t), Label: t.Label()})
 	}
 	for _, e := range models.EventTypes {
 		v.Events = append(v.Events, views.EventChoice{Value: string(e), Help: eventHelp[e], Checked: slices.Contains(picked, e)})

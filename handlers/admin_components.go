@@ -7,7 +7,8 @@ import (
 	"strconv"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -92,9 +93,9 @@ func (h *Handler) renderComponentForm(c echo.Context, status int, v views.Compon
 	}
 	v.Chrome = ch
 	v.Statuses = statusOptions()
-	v.Groups = []views.Option{{Value: "", Label: "No group"}}
+	v.Groups = []layout.Option{{Value: "", Label: "No group"}}
 	for _, g := range groups {
-		v.Groups = append(v.Groups, views.Option{Value: strconv.FormatInt(g.ID, 10), Label: g.Name})
+		v.Groups = append(v.Groups, layout.Option{Value: strconv.FormatInt(g.ID, 10), Label: g.Name})
 	}
 	return render(c, status, views.ComponentFormPage(v))
 }

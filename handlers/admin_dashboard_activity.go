@@ -4,7 +4,8 @@ import (
 	"context"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
 )
 
 // addDashboardActivity puts unresolved incidents and current and upcoming
@@ -18,7 +19,7 @@ func (h *Handler) addDashboardActivity(ctx context.Context, v *views.DashboardVi
 	for _, inc := range incidents {
 		v.ActiveIncidents = append(v.ActiveIncidents, views.AdminIncidentRow{ID: inc.ID, Title: inc.Title,
 			Status: incidentStatusView(inc.Status), Impact: impactView(inc.Impact),
-			Started: views.Time{At: inc.StartedAt}, StartedAgo: relativeTime(now, inc.StartedAt)})
+			Started: layout.Time{At: inc.StartedAt}, StartedAgo: relativeTime(now, inc.StartedAt)})
 	}
 	windows, err := h.currentMaintenance(ctx)
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -44,7 +45,7 @@ func (h *Handler) deliveryLog(c echo.Context, channelID int64) (views.Deliveries
 	v := views.DeliveriesView{Filter: fv, Total: total}
 	for _, d := range list {
 		v.Rows = append(v.Rows, views.DeliveryRow{ID: d.ID, URL: deliveryPath(channelID, d.ID), Event: string(d.EventType),
-			Test: d.Test, At: views.Time{At: d.CreatedAt}, State: deliveryStateView(d.State), Attempts: d.Attempts,
+			Test: d.Test, At: layout.Time{At: d.CreatedAt}, State: deliveryStateView(d.State), Attempts: d.Attempts,
 			LastStatus: lastStatusView(d), Duration: durationMS(d.LastDurationMS, d.Attempts > 0)})
 	}
 	pageURL := func(n int) string {
@@ -75,12 +76,12 @@ func (h *Handler) deliveryLog(c echo.Context, channelID int64) (views.Deliveries
 // page links).
 func deliveryFilter(c echo.Context) (models.DeliveryFilter, views.DeliveryFilterView, url.Values) {
 	var f models.DeliveryFilter
-	fv := views.DeliveryFilterView{States: []views.Option{{Value: "", Label: "All states"}}, Events: []views.Option{{Value: "", Label: "All events"}}}
+	fv := views.DeliveryFilterView{States: []layout.Option{{Value: "", Label: "All states"}}, Events: []layout.Option{{Value: "", Label: "All events"}}}
 	for _, s := range models.DeliveryStates {
-		fv.States = append(fv.States, views.Option{Value: string(s), Label: deliveryStateView(s).Label})
+		fv.States = append(fv.States, layout.Option{Value: string(s), Label: deliveryStateView(s).Label})
 	}
 	for _, e := range models.EventTypes {
-		fv.Events = append(fv.Events, views.Option{Value: string(e), Label: string(e)})
+		fv.Events = append(fv.Events, layout.Option{Value: string(e), Label: string(e)})
 	}
 	query := url.Values{}
 	if s := c.QueryParam("state"); s != "" {
@@ -186,7 +187,7 @@ func attemptView(a models.DeliveryAttempt) views.AttemptView {
 	if outcome == "" {
 		outcome = string(models.DeliveryFailed)
 	}
-	v := views.AttemptView{Number: a.Number, At: views.Time{At: a.StartedAt}, Duration: durationMS(a.DurationMS, true),
+	v := views.AttemptView{Number: a.Number, At: layout.Time{At: a.StartedAt}, Duration: durationMS(a.DurationMS, true),
 		Outcome: deliveryStateView(models.DeliveryState(outcome)), ErrorClass: a.ErrorClass, Error: a.Error,
 		RequestURL: a.RequestURL, RequestHeaders: headerLines(a.RequestHeaders), RequestBody: prettyBody(a.RequestBody),
 		Response: httpStatusView(a.ResponseStatus, a.Error), ResponseHeaders: headerLines(a.ResponseHeaders),
@@ -274,10 +275,10 @@ func (h *Handler) ShowDelivery(c echo.Context) error {
 		return err
 	}
 	v := views.DeliveryPageView{Chrome: ch, ChannelID: cn.ID, ChannelName: cn.Name, ID: d.ID, Event: string(d.EventType),
-		Test: d.Test, State: deliveryStateView(d.State), Attempts: d.Attempts, Created: views.Time{At: d.CreatedAt},
+		Test: d.Test, State: deliveryStateView(d.State), Attempts: d.Attempts, Created: layout.Time{At: d.CreatedAt},
 		Completed: timePtr(d.CompletedAt)}
 	if due := d.Due(); !due.IsZero() && !d.State.Final() {
-		v.Due = &views.Time{At: due}
+		v.Due = &layout.Time{At: due}
 	}
 	for _, a := range attempts {
 		v.List = append(v.List, attemptView(a))

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/labstack/echo/v4"
 )
 

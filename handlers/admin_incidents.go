@@ -8,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -36,7 +37,7 @@ func (h *Handler) ListIncidents(c echo.Context) error {
 	for _, inc := range list {
 		v.Rows = append(v.Rows, views.AdminIncidentRow{ID: inc.ID, Title: inc.Title,
 			Status: incidentStatusView(inc.Status), Impact: impactView(inc.Impact),
-			Started: views.Time{At: inc.StartedAt}, StartedAgo: relativeTime(now, inc.StartedAt),
+			Started: layout.Time{At: inc.StartedAt}, StartedAgo: relativeTime(now, inc.StartedAt),
 			Backfilled: inc.Backfilled})
 	}
 	if page > 1 {
@@ -89,29 +90,29 @@ func componentPickList(comps []models.Component, picked map[int64]string) []view
 	return out
 }
 
-func incidentStatusOptions(withResolved bool) []views.Option {
-	var out []views.Option
+func incidentStatusOptions(withResolved bool) []layout.Option {
+	var out []layout.Option
 	for _, s := range models.IncidentStatuses {
 		if s == models.IncidentResolved && !withResolved {
 			continue
 		}
-		out = append(out, views.Option{Value: string(s), Label: s.Label()})
+		out = append(out, layout.Option{Value: string(s), Label: s.Label()})
 	}
 	return out
 }
 
 // impactOptions lists the impacts after a first, empty choice labelled
 // empty.
-func impactOptions(empty string) []views.Option {
-	out := []views.Option{{Value: "", Label: empty}}
+func impactOptions(empty string) []layout.Option {
+	out := []layout.Option{{Value: "", Label: empty}}
 	for _, i := range models.Impacts {
-		out = append(out, views.Option{Value: string(i), Label: i.Label()})
+		out = append(out, layout.Option{Value: string(i), Label: i.Label()})
 	}
 	return out
 }
 
-func componentStatusChoices() []views.Option {
-	return append([]views.Option{{Value: "", Label: "Not affected"}}, statusOptions()...)
+func componentStatusChoices() []layout.Option {
+	return append([]layout.Option{{Value: "", Label: "Not affected"}}, statusOptions()...)
 }
 
 // componentStatusesFromForm reads the component_<id> selects. It returns

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/labstack/echo/v4"
 )
 

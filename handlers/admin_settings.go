@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -45,7 +46,7 @@ func (h *Handler) renderSettings(c echo.Context, status int, v views.SettingsVie
 	}
 	v.Chrome = ch
 	for _, a := range models.Accents {
-		v.Accents = append(v.Accents, views.Option{Value: a, Label: strings.ToUpper(a[:1]) + a[1:]})
+		v.Accents = append(v.Accents, layout.Option{Value: a, Label: strings.ToUpper(a[:1]) + a[1:]})
 	}
 	return render(c, status, views.SettingsPage(v))
 }

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -38,9 +39,9 @@ func scopeStrings(t *models.Token) []string {
 	return out
 }
 
-func tokenStateView(s models.TokenState) views.Status {
+func tokenStateView(s models.TokenState) layout.Status {
 	label := string(s)
-	return views.Status{Slug: label, Label: strings.ToUpper(label[:1]) + label[1:]}
+	return layout.Status{Slug: label, Label: strings.ToUpper(label[:1]) + label[1:]}
 }
 
 // ListTokens shows the page's API tokens.
@@ -58,7 +59,7 @@ func (h *Handler) ListTokens(c echo.Context) error {
 	for i := range tokens {
 		t := &tokens[i]
 		row := views.TokenRow{ID: t.ID, Name: t.Name, Display: t.Display(), Scopes: scopeStrings(t),
-			Expires: timePtr(t.ExpiresAt), LastUsed: timePtr(t.LastUsedAt), Created: views.Time{At: t.CreatedAt},
+			Expires: timePtr(t.ExpiresAt), LastUsed: timePtr(t.LastUsedAt), Created: layout.Time{At: t.CreatedAt},
 			State: tokenStateView(t.State(now))}
 		if t.LastUsedAt != nil {
 			row.LastUsedAgo = relativeTime(now, *t.LastUsedAt)
@@ -102,7 +103,7 @@ func (h *Handler) CreateToken(c echo.Context) error {
 	if v.ExpiresAt != "" {
 		day, err := time.Parse(time.DateOnly, v.ExpiresAt)
 		if err != nil {
-			v.Errors = views.FormErrors{"expires_at": "Enter a date such as 2026-12-31, or leave it empty."}
+			v.Errors = layout.FormErrors{"expires_at": "Enter a date such as 2026-12-31, or leave it empty."}
 			return h.renderTokenForm(c, http.StatusUnprocessableEntity, v, picked)
 		}
 		in.ExpiresAt = &day

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/heraldstatus/herald/views"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -16,7 +16,7 @@ func (h *Handler) RenderError(c echo.Context, code int, heading, message string)
 	if isJSONPath(c.Request().URL.Path) {
 		return apiError(c, code, apiErrorCode(code), message, "")
 	}
-	return render(c, code, views.ErrorPage(views.ErrorView{
+	return render(c, code, layout.ErrorPage(layout.ErrorView{
 		Chrome:  h.ErrorChrome(heading),
 		Code:    code,
 		Heading: heading,

@@ -17,7 +17,7 @@ import (
 	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/static"
-	"github.com/heraldstatus/herald/views"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -120,8 +120,8 @@ func render(c echo.Context, status int, comp templ.Component) error {
 }
 
 // publicChrome is the layout data of public pages: no session, no cookie.
-func (h *Handler) publicChrome(title, siteName string) views.Chrome {
-	return views.Chrome{
+func (h *Handler) publicChrome(title, siteName string) layout.Chrome {
+	return layout.Chrome{
 		Title:    title,
 		SiteName: siteName,
 		CSS:      h.assets.URL("css/herald.css"),
@@ -130,7 +130,7 @@ func (h *Handler) publicChrome(title, siteName string) views.Chrome {
 }
 
 // adminChrome is the layout data of signed-in screens.
-func (h *Handler) adminChrome(c echo.Context, title, nav string) (views.Chrome, error) {
+func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome, error) {
 	ch, err := h.formChrome(c, title)
 	if err != nil {
 		return ch, err
@@ -149,14 +149,14 @@ func (h *Handler) adminChrome(c echo.Context, title, nav string) (views.Chrome, 
 
 // formChrome is the layout data of any page with a form: it carries the
 // CSRF token and pending flash messages.
-func (h *Handler) formChrome(c echo.Context, title string) (views.Chrome, error) {
+func (h *Handler) formChrome(c echo.Context, title string) (layout.Chrome, error) {
 	sess := h.session(c)
 	token := csrfToken(sess)
 	flashes := takeFlashes(sess)
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
-		return views.Chrome{}, fmt.Errorf("save session: %w", err)
+		return layout.Chrome{}, fmt.Errorf("save session: %w", err)
 	}
-	return views.Chrome{
+	return layout.Chrome{
 		Title:   title + " · Herald",
 		CSS:     h.assets.URL("css/herald.css"),
 		CSRF:    token,
@@ -166,8 +166,8 @@ func (h *Handler) formChrome(c echo.Context, title string) (views.Chrome, error)
 
 // ErrorChrome is the layout data for error pages rendered by the server's
 // error handler.
-func (h *Handler) ErrorChrome(title string) views.Chrome {
-	return views.Chrome{Title: title + " · Herald", CSS: h.assets.URL("css/herald.css")}
+func (h *Handler) ErrorChrome(title string) layout.Chrome {
+	return layout.Chrome{Title: title + " · Herald", CSS: h.assets.URL("css/herald.css")}
 }
 
 // seeOther redirects after a successful POST.

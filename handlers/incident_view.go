@@ -6,42 +6,42 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	"github.com/heraldstatus/herald/views/layout"
 )
 
 func incidentPath(id int64) string         { return fmt.Sprintf("/admin/incidents/%d", id) }
 func incidentPermalink(id int64) string    { return fmt.Sprintf("/incidents/%d", id) }
 func maintenancePermalink(id int64) string { return fmt.Sprintf("/maintenance/%d", id) }
 
-func incidentStatusView(s models.IncidentStatus) views.Status {
-	return views.Status{Slug: string(s), Label: s.Label()}
+func incidentStatusView(s models.IncidentStatus) layout.Status {
+	return layout.Status{Slug: string(s), Label: s.Label()}
 }
 
-func impactView(i models.Impact) views.Status {
-	return views.Status{Slug: string(i), Label: i.Label()}
+func impactView(i models.Impact) layout.Status {
+	return layout.Status{Slug: string(i), Label: i.Label()}
 }
 
-func maintenanceStatusView(s models.MaintenanceStatus) views.Status {
-	return views.Status{Slug: string(s), Label: s.Label()}
+func maintenanceStatusView(s models.MaintenanceStatus) layout.Status {
+	return layout.Status{Slug: string(s), Label: s.Label()}
 }
 
-func timePtr(t *time.Time) *views.Time {
+func timePtr(t *time.Time) *layout.Time {
 	if t == nil {
 		return nil
 	}
-	return &views.Time{At: *t}
+	return &layout.Time{At: *t}
 }
 
 // incidentView prepares inc for a page; Markdown is rendered and sanitised
 // here, once. Public pages leave out hidden components.
-func (h *Handler) incidentView(inc *models.Incident, public bool) views.IncidentView {
-	v := views.IncidentView{
+func (h *Handler) incidentView(inc *models.Incident, public bool) layout.IncidentView {
+	v := layout.IncidentView{
 		ID:         inc.ID,
 		Title:      inc.Title,
 		URL:        incidentPermalink(inc.ID),
 		Status:     incidentStatusView(inc.Status),
 		Impact:     impactView(inc.Impact),
-		Started:    views.Time{At: inc.StartedAt},
+		Started:    layout.Time{At: inc.StartedAt},
 		Resolved:   timePtr(inc.ResolvedAt),
 		Backfilled: inc.Backfilled,
 	}
@@ -51,15 +51,15 @@ func (h *Handler) incidentView(inc *models.Incident, public bool) views.Incident
 			hidden[c.ID] = true
 			continue
 		}
-		v.Components = append(v.Components, views.ComponentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: statusView(c.Status)})
+		v.Components = append(v.Components, layout.ComponentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: statusView(c.Status)})
 	}
 	for _, u := range inc.Updates {
-		uv := views.UpdateView{Status: incidentStatusView(u.Status), MessageHTML: h.markdown.Render(u.Message), At: views.Time{At: u.CreatedAt}}
+		uv := layout.UpdateView{Status: incidentStatusView(u.Status), MessageHTML: h.markdown.Render(u.Message), At: layout.Time{At: u.CreatedAt}}
 		for _, ch := range u.Components {
 			if public && (ch.ComponentID == nil || hidden[*ch.ComponentID]) {
 				continue
 			}
-			uv.Changes = append(uv.Changes, views.ComponentChange{Name: ch.ComponentName, Status: statusView(ch.NewStatus)})
+			uv.Changes = append(uv.Changes, layout.ComponentChange{Name: ch.ComponentName, Status: statusView(ch.NewStatus)})
 		}
 		v.Updates = append(v.Updates, uv)
 	}
@@ -72,14 +72,14 @@ func (h *Handler) incidentView(inc *models.Incident, public bool) views.Incident
 
 // maintenanceView prepares m for a page. Public pages leave out hidden
 // components.
-func (h *Handler) maintenanceView(m *models.Maintenance, public bool) views.MaintenanceView {
-	v := views.MaintenanceView{
+func (h *Handler) maintenanceView(m *models.Maintenance, public bool) layout.MaintenanceView {
+	v := layout.MaintenanceView{
 		ID:             m.ID,
 		Title:          m.Title,
 		URL:            maintenancePermalink(m.ID),
 		Status:         maintenanceStatusView(m.Status),
-		Start:          views.Time{At: m.WindowStart},
-		End:            views.Time{At: m.WindowEnd},
+		Start:          layout.Time{At: m.WindowStart},
+		End:            layout.Time{At: m.WindowEnd},
 		MessageHTML:    h.markdown.Render(m.Message),
 		SetMaintenance: m.SetMaintenance,
 	}

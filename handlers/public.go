@@ -8,7 +8,8 @@ import (
 
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/public"
-	"github.com/heraldstatus/herald/views"
+	"github.com/heraldstatus/herald/views/layout"
+	views "github.com/heraldstatus/herald/views/site"
 )
 
 // recentDays is how many days the status page's recent history covers.
@@ -27,7 +28,7 @@ func (h *Handler) renderPublicPage(ctx context.Context, d *public.Data) ([]byte,
 
 // pageChrome is the layout data of a public page of p: its name, logo and
 // accent.
-func (h *Handler) pageChrome(title string, p *models.Page) views.Chrome {
+func (h *Handler) pageChrome(title string, p *models.Page) layout.Chrome {
 	ch := h.publicChrome(title, p.Name)
 	ch.LogoURL = p.LogoURL
 	ch.Accent = "accent-" + p.Accent()
@@ -42,14 +43,14 @@ func (h *Handler) publicView(d *public.Data) views.PublicView {
 		Chrome:      h.pageChrome(d.Page.Name, &d.Page),
 		PageName:    d.Page.Name,
 		Description: d.Page.Description,
-		UpdatedAt:   views.Time{At: d.Now},
+		UpdatedAt:   layout.Time{At: d.Now},
 	}
 	bars := public.UptimeBars(d)
 	byGroup := map[int64][]views.ComponentRow{}
 	worstByGroup := map[int64]models.ComponentStatus{}
 	for _, comp := range d.Components {
-		bar := uptimeBarView(bars[comp.ID])
-		row := views.ComponentRow{ID: comp.ID, Name: comp.Name, Description: comp.Description, Status: statusView(comp.Status), Uptime: &bar}
+		row := views.ComponentRow{ComponentRow: layout.ComponentRow{ID: comp.ID, Name: comp.Name, Description: comp.Description,
+			Status: statusView(comp.Status)}, Uptime: uptimeBarView(bars[comp.ID])}
 		if comp.GroupID == nil {
 			v.Ungrouped = append(v.Ungrouped, row)
 			continue
@@ -106,12 +107,12 @@ func uptimeBarView(b public.Bar) views.UptimeBar {
 func (h *Handler) pastIncident(inc *models.Incident, withFinal bool) views.HistoryItem {
 	it := views.HistoryItem{Kind: "incident", ID: inc.ID, Title: inc.Title, URL: incidentPermalink(inc.ID),
 		Impact: impactView(inc.Impact), Status: incidentStatusView(inc.Status), StatusClass: "is-" + string(inc.Status),
-		Start: views.Time{At: inc.StartedAt}, End: timePtr(inc.ResolvedAt)}
+		Start: layout.Time{At: inc.StartedAt}, End: timePtr(inc.ResolvedAt)}
 	if withFinal && len(inc.Updates) > 0 {
 		final := inc.Updates[0] // newest first
 		it.Status, it.StatusClass = incidentStatusView(final.Status), "is-"+string(final.Status)
 		it.FinalHTML = h.markdown.Render(final.Message)
-		it.FinalAt = &views.Time{At: final.CreatedAt}
+		it.FinalAt = &layout.Time{At: final.CreatedAt}
 	}
 	return it
 }
@@ -120,7 +121,7 @@ func (h *Handler) pastIncident(inc *models.Incident, withFinal bool) views.Histo
 func pastMaintenance(m *models.Maintenance) views.HistoryItem {
 	return views.HistoryItem{Kind: "maintenance", ID: m.ID, Title: m.Title, URL: maintenancePermalink(m.ID),
 		Status: maintenanceStatusView(m.Status), StatusClass: "ms-" + string(m.Status),
-		Start: views.Time{At: m.WindowStart}, End: &views.Time{At: m.WindowEnd}}
+		Start: layout.Time{At: m.WindowStart}, End: &layout.Time{At: m.WindowEnd}}
 }
 
 // sortHistory orders incidents and maintenance together, newest first.

@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/site"
 	"github.com/labstack/echo/v4"
 )
 

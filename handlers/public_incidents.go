@@ -3,7 +3,7 @@ package handlers
 import (
 	"net/http"
 
-	"github.com/heraldstatus/herald/views"
+	views "github.com/heraldstatus/herald/views/site"
 	"github.com/labstack/echo/v4"
 )
 

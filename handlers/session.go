@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
@@ -133,15 +133,15 @@ func (h *Handler) flash(c echo.Context, kind, text string) {
 	sess.AddFlash(kind + "|" + text)
 }
 
-func takeFlashes(s *sessions.Session) []views.Flash {
-	var out []views.Flash
+func takeFlashes(s *sessions.Session) []layout.Flash {
+	var out []layout.Flash
 	for _, f := range s.Flashes() {
 		str, _ := f.(string)
 		kind, text, ok := strings.Cut(str, "|")
 		if !ok {
 			continue
 		}
-		out = append(out, views.Flash{Kind: kind, Text: text})
+		out = append(out, layout.Flash{Kind: kind, Text: text})
 	}
 	return out
 }

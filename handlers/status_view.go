@@ -2,11 +2,11 @@ package handlers
 
 import (
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/views"
+	"github.com/heraldstatus/herald/views/layout"
 )
 
-func statusView(s models.ComponentStatus) views.Status {
-	return views.Status{Slug: string(s), Label: s.Label()}
+func statusView(s models.ComponentStatus) layout.Status {
+	return layout.Status{Slug: string(s), Label: s.Label()}
 }
 
 // bannerSentence is the overall status in words, for the worst status.
@@ -24,14 +24,14 @@ func bannerSentence(s models.ComponentStatus) string {
 	return "All systems operational"
 }
 
-func banner(worst models.ComponentStatus) views.Banner {
-	return views.Banner{Status: statusView(worst), Sentence: bannerSentence(worst)}
+func banner(worst models.ComponentStatus) layout.Banner {
+	return layout.Banner{Status: statusView(worst), Sentence: bannerSentence(worst)}
 }
 
-func statusOptions() []views.Option {
-	out := make([]views.Option, len(models.ComponentStatuses))
+func statusOptions() []layout.Option {
+	out := make([]layout.Option, len(models.ComponentStatuses))
 	for i, s := range models.ComponentStatuses {
-		out[i] = views.Option{Value: string(s), Label: s.Label()}
+		out[i] = layout.Option{Value: string(s), Label: s.Label()}
 	}
 	return out
 }
