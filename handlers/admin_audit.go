@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/heraldstatus/herald/views/layout"
@@ -28,12 +29,12 @@ func (h *Handler) ListAudit(c echo.Context) error {
 	ctx := c.Request().Context()
 	f, fv, query := auditFilter(c)
 	page := listPage(c)
-	total, err := h.store.CountAuditEntries(ctx, f)
+	total, err := h.Store.CountAuditEntries(ctx, f)
 	if err != nil {
 		return err
 	}
 	f.Limit, f.Offset = auditPerPage, (page-1)*auditPerPage
-	list, err := h.store.AuditEntries(ctx, f)
+	list, err := h.Store.AuditEntries(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -64,16 +65,16 @@ func (h *Handler) ListAudit(c echo.Context) error {
 	if int64(page*auditPerPage) < total {
 		v.Older = pageURL(page + 1)
 	}
-	return render(c, http.StatusOK, views.AuditLogPage(v))
+	return serve.Render(c, http.StatusOK, views.AuditLogPage(v))
 }
 
 // ShowAuditEntry is one audit row with its before and after snapshots.
 func (h *Handler) ShowAuditEntry(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	e, err := h.store.AuditEntry(c.Request().Context(), id)
+	e, err := h.Store.AuditEntry(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func (h *Handler) ShowAuditEntry(c echo.Context) error {
 	if e.ObjectID != "" {
 		v.HistoryURL = "/admin/audit?" + url.Values{"type": {e.ObjectType}, "object": {e.ObjectID}}.Encode()
 	}
-	return render(c, http.StatusOK, views.AuditEntryPage(v))
+	return serve.Render(c, http.StatusOK, views.AuditEntryPage(v))
 }
 
 func auditRow(e models.AuditEntry) views.AuditRow {
@@ -142,7 +143,7 @@ func auditFilter(c echo.Context) (models.AuditFilter, views.AuditFilterView, url
 			f.ObjectType, fv.Type = t, t
 			query.Set("type", t)
 		} else {
-			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown object type “%s” ignored.", clip(t)))
+			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown object type “%s” ignored.", serve.Clip(t)))
 		}
 	}
 	if id := c.QueryParam("object"); id != "" {
@@ -150,7 +151,7 @@ func auditFilter(c echo.Context) (models.AuditFilter, views.AuditFilterView, url
 			f.ObjectID, fv.Object = id, id
 			query.Set("object", id)
 		} else {
-			fv.Notes = append(fv.Notes, fmt.Sprintf("Object “%s” ignored: it needs a known object type and a numeric id.", clip(id)))
+			fv.Notes = append(fv.Notes, fmt.Sprintf("Object “%s” ignored: it needs a known object type and a numeric id.", serve.Clip(id)))
 		}
 	}
 	if a := c.QueryParam("action"); a != "" {
@@ -158,7 +159,7 @@ func auditFilter(c echo.Context) (models.AuditFilter, views.AuditFilterView, url
 			f.Action, fv.Action = a, a
 			query.Set("action", a)
 		} else {
-			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown action “%s” ignored.", clip(a)))
+			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown action “%s” ignored.", serve.Clip(a)))
 		}
 	}
 	if a := strings.TrimSpace(c.QueryParam("actor")); a != "" {
@@ -166,7 +167,7 @@ func auditFilter(c echo.Context) (models.AuditFilter, views.AuditFilterView, url
 			f.ActorName, fv.Actor = a, a
 			query.Set("actor", a)
 		} else {
-			fv.Notes = append(fv.Notes, fmt.Sprintf("Actor “%s” ignored: enter part of an e-mail address or token name.", clip(a)))
+			fv.Notes = append(fv.Notes, fmt.Sprintf("Actor “%s” ignored: enter part of an e-mail address or token name.", serve.Clip(a)))
 		}
 	}
 	r := readDateRange(c, &fv.Notes, query)

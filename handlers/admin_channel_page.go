@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/heraldstatus/herald/views/layout"
@@ -15,11 +16,11 @@ import (
 // ShowChannel is a channel's page: notices, settings, signing secret, the
 // test panel and the delivery log (filtered by the query string).
 func (h *Handler) ShowChannel(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	cn, err := h.store.Channel(c.Request().Context(), id)
+	cn, err := h.Store.Channel(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -31,7 +32,7 @@ func (h *Handler) ShowChannel(c echo.Context) error {
 }
 
 func (h *Handler) renderChannelPage(c echo.Context, status int, ch layout.Chrome, cn *models.Channel, test views.TestPanel) error {
-	ch.Script = h.assets.URL("js/copy.js")
+	ch.Script = h.Assets.URL("js/copy.js")
 	v := views.ChannelPageView{Chrome: ch, Channel: channelSummary(cn), Test: test}
 	v.Test.Available = h.notifier != nil
 	for _, e := range models.EventTypes {
@@ -39,7 +40,7 @@ func (h *Handler) renderChannelPage(c echo.Context, status int, ch layout.Chrome
 	}
 	if cn.Type == models.ChannelWebhook && !cn.Unreadable {
 		v.Secret = &views.SecretView{Secret: cn.Secret, Window: durationWords(h.rotation)}
-		if cn.PreviousSecret != "" && cn.PreviousSecretUntil != nil && cn.PreviousSecretUntil.After(h.now()) {
+		if cn.PreviousSecret != "" && cn.PreviousSecretUntil != nil && cn.PreviousSecretUntil.After(h.Now()) {
 			v.Secret.PreviousUntil = &layout.Time{At: *cn.PreviousSecretUntil}
 		}
 	}
@@ -47,18 +48,18 @@ func (h *Handler) renderChannelPage(c echo.Context, status int, ch layout.Chrome
 	if v.Deliveries, err = h.deliveryLog(c, cn.ID); err != nil {
 		return err
 	}
-	skipped, err := h.store.CountDeliveries(c.Request().Context(), models.DeliveryFilter{ChannelID: cn.ID, State: models.DeliverySkipped})
+	skipped, err := h.Store.CountDeliveries(c.Request().Context(), models.DeliveryFilter{ChannelID: cn.ID, State: models.DeliverySkipped})
 	if err != nil {
 		return err
 	}
 	v.Skipped = int(skipped)
-	return render(c, status, views.ChannelPage(v))
+	return serve.Render(c, status, views.ChannelPage(v))
 }
 
 func channelSummary(cn *models.Channel) views.ChannelSummary {
 	s := views.ChannelSummary{ID: cn.ID, Name: cn.Name, Type: string(cn.Type), TypeLabel: cn.Type.Label(),
 		URLHint: cn.URLHint, Events: eventsSummary(cn.EventList()), RetrySchedule: models.FormatRetrySchedule(cn.Schedule()),
-		Enabled: cn.Enabled, DisabledReason: cn.DisabledReason, DisabledAt: timePtr(cn.DisabledAt),
+		Enabled: cn.Enabled, DisabledReason: cn.DisabledReason, DisabledAt: serve.TimePtr(cn.DisabledAt),
 		FailedEvents: cn.FailedEvents, Created: layout.Time{At: cn.CreatedAt}, Unreadable: cn.Unreadable}
 	if cn.RetrySchedule == "" {
 		s.RetrySchedule += " (default)"
@@ -87,16 +88,16 @@ func durationWords(d time.Duration) string {
 // on this page only).
 func (h *Handler) SendChannelTest(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	cn, err := h.store.Channel(ctx, id)
+	cn, err := h.Store.Channel(ctx, id)
 	if err != nil {
 		return err
 	}
 	if h.notifier == nil {
-		return h.redirectWithFlash(c, channelPath(id), "error", "Test sends are not available on this server.")
+		return h.RedirectWithFlash(c, channelPath(id), "error", "Test sends are not available on this server.")
 	}
 	test := views.TestPanel{Event: c.FormValue("event")}
 	res, err := h.notifier.SendTest(ctx, cn, models.EventType(test.Event))
@@ -121,7 +122,7 @@ func (h *Handler) SendChannelTest(c echo.Context) error {
 	test.Result = &views.TestResultView{DeliveryURL: deliveryPath(id, res.Delivery.ID), Attempt: a}
 	// The channel may have changed: a receiver saying the webhook is gone
 	// disables it.
-	if cn, err = h.store.Channel(ctx, id); err != nil {
+	if cn, err = h.Store.Channel(ctx, id); err != nil {
 		return err
 	}
 	return h.renderChannelPage(c, http.StatusOK, ch, cn, test)
@@ -130,11 +131,11 @@ func (h *Handler) SendChannelTest(c echo.Context) error {
 // RedirectChannelTest sends a reload of a test result, which would
 // otherwise ask to send the form again, back to the channel's page.
 func (h *Handler) RedirectChannelTest(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	return seeOther(c, channelPath(id)+"#test")
+	return serve.SeeOther(c, channelPath(id)+"#test")
 }
 
 // testFlash sums up a test send: "Test sent: HTTP 200 in 12 ms". A test
@@ -161,11 +162,11 @@ func (h *Handler) EnableChannel(c echo.Context) error {
 // disabled: one click from its notice, oldest event first.
 func (h *Handler) SendSkippedDeliveries(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	cn, err := h.store.Channel(ctx, id)
+	cn, err := h.Store.Channel(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -173,16 +174,16 @@ func (h *Handler) SendSkippedDeliveries(c echo.Context) error {
 	if n := c.FormValue("next"); n != "" {
 		next = safeNext(n)
 	}
-	n, err := h.store.QueueSkippedDeliveries(ctx, id)
+	n, err := h.Store.QueueSkippedDeliveries(ctx, id)
 	switch {
 	case errors.Is(err, models.ErrChannelDisabled):
-		return h.redirectWithFlash(c, next, "error", fmt.Sprintf("Channel “%s” is disabled. Re-enable it first, then send what it skipped.", cn.Name))
+		return h.RedirectWithFlash(c, next, "error", fmt.Sprintf("Channel “%s” is disabled. Re-enable it first, then send what it skipped.", cn.Name))
 	case err != nil:
 		return err
 	case n == 0:
-		return h.redirectWithFlash(c, next, "success", fmt.Sprintf("Channel “%s” has no skipped notifications to send.", cn.Name))
+		return h.RedirectWithFlash(c, next, "success", fmt.Sprintf("Channel “%s” has no skipped notifications to send.", cn.Name))
 	}
-	return h.redirectWithFlash(c, next, "success", fmt.Sprintf("Sending the %s of “%s”, oldest first. Follow them in the delivery log.",
+	return h.RedirectWithFlash(c, next, "success", fmt.Sprintf("Sending the %s of “%s”, oldest first. Follow them in the delivery log.",
 		plural(n, "skipped notification"), cn.Name))
 }
 
@@ -193,15 +194,15 @@ func (h *Handler) DisableChannel(c echo.Context) error {
 
 func (h *Handler) setChannelEnabled(c echo.Context, enabled bool, msg string) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	cn, err := h.store.Channel(ctx, id)
+	cn, err := h.Store.Channel(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := h.store.SetChannelEnabled(ctx, id, enabled); err != nil {
+	if err := h.Store.SetChannelEnabled(ctx, id, enabled); err != nil {
 		return err
 	}
 	next := channelPath(id)
@@ -210,7 +211,7 @@ func (h *Handler) setChannelEnabled(c echo.Context, enabled bool, msg string) er
 	}
 	msg = fmt.Sprintf(msg, cn.Name)
 	if enabled {
-		skipped, err := h.store.CountDeliveries(ctx, models.DeliveryFilter{ChannelID: id, State: models.DeliverySkipped})
+		skipped, err := h.Store.CountDeliveries(ctx, models.DeliveryFilter{ChannelID: id, State: models.DeliverySkipped})
 		if err != nil {
 			return err
 		}
@@ -219,27 +220,27 @@ func (h *Handler) setChannelEnabled(c echo.Context, enabled bool, msg string) er
 				plural(int(skipped), "notification"), pluralWord(int(skipped), "it is", "they are"))
 		}
 	}
-	return h.redirectWithFlash(c, next, "success", msg)
+	return h.RedirectWithFlash(c, next, "success", msg)
 }
 
 // ConfirmRotateSecret explains a rotation before it happens.
 func (h *Handler) ConfirmRotateSecret(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	cn, err := h.store.Channel(c.Request().Context(), id)
+	cn, err := h.Store.Channel(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
 	if cn.Type != models.ChannelWebhook {
-		return errNotFound
+		return serve.ErrNotFound
 	}
 	ch, err := h.adminChrome(c, "Rotate secret of "+cn.Name, "channels")
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
+	return serve.Render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
 		Chrome:   ch,
 		Question: fmt.Sprintf("Rotate the signing secret of “%s”?", cn.Name),
 		Detail: fmt.Sprintf("Herald makes a new secret at once. For the next %s both secrets sign every request, "+
@@ -253,17 +254,17 @@ func (h *Handler) ConfirmRotateSecret(c echo.Context) error {
 
 // RotateChannelSecret gives a webhook channel a new signing secret.
 func (h *Handler) RotateChannelSecret(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	cn, err := h.store.RotateChannelSecret(c.Request().Context(), id, h.rotation)
+	cn, err := h.Store.RotateChannelSecret(c.Request().Context(), id, h.rotation)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
-		return h.redirectWithFlash(c, channelPath(id), "error", "Only webhook channels have a signing secret.")
+		return h.RedirectWithFlash(c, channelPath(id), "error", "Only webhook channels have a signing secret.")
 	}
 	if errors.Is(err, models.ErrNoSealer) {
-		return h.redirectWithFlash(c, channelPath(id), "error", "Herald cannot read this channel's secrets with its secret key. Edit the channel and enter its URL again first.")
+		return h.RedirectWithFlash(c, channelPath(id), "error", "Herald cannot read this channel's secrets with its secret key. Edit the channel and enter its URL again first.")
 	}
 	if err != nil {
 		return err
@@ -272,7 +273,7 @@ func (h *Handler) RotateChannelSecret(c echo.Context) error {
 	if cn.PreviousSecretUntil != nil {
 		msg = fmt.Sprintf("Secret rotated. The previous secret keeps signing until %s.", layout.Time{At: *cn.PreviousSecretUntil}.Human())
 	}
-	return h.redirectWithFlash(c, channelPath(id)+"#secret-heading", "success", msg)
+	return h.RedirectWithFlash(c, channelPath(id)+"#secret-heading", "success", msg)
 }
 
 func pluralWord(n int, one, many string) string {

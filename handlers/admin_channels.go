@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/heraldstatus/herald/views/layout"
@@ -40,7 +41,7 @@ func (h *Handler) ListChannels(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.AdminChannelsPage(views.AdminChannelsView{Chrome: ch, Rows: health.rows}))
+	return serve.Render(c, http.StatusOK, views.AdminChannelsPage(views.AdminChannelsView{Chrome: ch, Rows: health.rows}))
 }
 
 // channelHealthView is the page's channels with their newest delivery, a
@@ -54,20 +55,20 @@ type channelHealthView struct {
 
 func (h *Handler) channelHealth(ctx context.Context) (channelHealthView, error) {
 	var out channelHealthView
-	chans, err := h.store.Channels(ctx, models.DefaultPageID)
+	chans, err := h.Store.Channels(ctx, models.DefaultPageID)
 	if err != nil {
 		return out, err
 	}
-	skipped, err := h.store.SkippedCounts(ctx, models.DefaultPageID)
+	skipped, err := h.Store.SkippedCounts(ctx, models.DefaultPageID)
 	if err != nil {
 		return out, err
 	}
-	now := h.now()
+	now := h.Now()
 	for _, cn := range chans {
 		row := views.ChannelRow{ID: cn.ID, Name: cn.Name, TypeLabel: cn.Type.Label(), URLHint: cn.URLHint,
 			Events: eventsSummary(cn.EventList()), Enabled: cn.Enabled, DisabledReason: cn.DisabledReason,
 			Failing: cn.FailedEvents, Skipped: skipped[cn.ID]}
-		last, err := h.store.Deliveries(ctx, models.DeliveryFilter{ChannelID: cn.ID, Limit: 1})
+		last, err := h.Store.Deliveries(ctx, models.DeliveryFilter{ChannelID: cn.ID, Limit: 1})
 		if err != nil {
 			return out, err
 		}
@@ -79,7 +80,7 @@ func (h *Handler) channelHealth(ctx context.Context) (channelHealthView, error) 
 		switch {
 		case !cn.Enabled:
 			out.notices = append(out.notices, views.ChannelNoticeView{ID: cn.ID, Name: cn.Name, Reason: cn.DisabledReason,
-				Since: timePtr(cn.DisabledAt), Next: "/admin", Skipped: skipped[cn.ID]})
+				Since: serve.TimePtr(cn.DisabledAt), Next: "/admin", Skipped: skipped[cn.ID]})
 		case skipped[cn.ID] > 0:
 			out.skipped = append(out.skipped, views.SkippedNoticeView{ID: cn.ID, Name: cn.Name, Count: skipped[cn.ID], Next: "/admin"})
 		}
@@ -115,11 +116,11 @@ func (h *Handler) NewChannel(c echo.Context) error {
 // field is empty (left so, it keeps the saved URL) and header values read
 // ••••.
 func (h *Handler) EditChannel(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	cn, err := h.store.Channel(c.Request().Context(), id)
+	cn, err := h.Store.Channel(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func (h *Handler) renderChannelForm(c echo.Context, status int, v views.ChannelF
 		v.Events = append(v.Events, views.EventChoice{Value: string(e), Help: eventHelp[e], Checked: slices.Contains(picked, e)})
 	}
 	v.DefaultSchedule = models.FormatRetrySchedule(models.DefaultRetrySchedule)
-	return render(c, status, views.ChannelFormPage(v))
+	return serve.Render(c, status, views.ChannelFormPage(v))
 }
 
 // channelForm reads the channel form. Headers belong to webhooks only: the
@@ -179,7 +180,7 @@ func channelForm(c echo.Context, typ models.ChannelType) (models.ChannelInput, v
 // signing secret is shown.
 func (h *Handler) CreateChannel(c echo.Context) error {
 	in, v, picked := channelForm(c, models.ChannelType(c.FormValue("type")))
-	cn, err := h.store.CreateChannel(c.Request().Context(), models.DefaultPageID, in)
+	cn, err := h.Store.CreateChannel(c.Request().Context(), models.DefaultPageID, in)
 	if err != nil {
 		return h.channelFormError(c, v, picked, err)
 	}
@@ -193,17 +194,17 @@ func (h *Handler) CreateChannel(c echo.Context) error {
 // UpdateChannel saves a channel's form.
 func (h *Handler) UpdateChannel(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	old, err := h.store.Channel(ctx, id)
+	old, err := h.Store.Channel(ctx, id)
 	if err != nil {
 		return err
 	}
 	in, v, picked := channelForm(c, old.Type)
 	v.ID, v.URLHint, v.Unreadable = id, old.URLHint, old.Unreadable
-	cn, err := h.store.UpdateChannel(ctx, id, in)
+	cn, err := h.Store.UpdateChannel(ctx, id, in)
 	if err != nil {
 		return h.channelFormError(c, v, picked, err)
 	}
@@ -228,25 +229,25 @@ func (h *Handler) channelFormError(c echo.Context, v views.ChannelFormView, pick
 // the address may change, or the admin may allow it.
 func (h *Handler) redirectAfterSave(c echo.Context, path, msg, rawURL string) error {
 	if rawURL == "" {
-		return h.redirectWithFlash(c, path, "success", msg)
+		return h.RedirectWithFlash(c, path, "success", msg)
 	}
-	h.flash(c, "success", msg)
+	h.Flash(c, "success", msg)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
 	if w := h.egress.Warning(ctx, rawURL); w != "" {
-		return h.redirectWithFlash(c, path, "warning", w)
+		return h.RedirectWithFlash(c, path, "warning", w)
 	}
-	h.saveSessionAfterChange(c)
-	return seeOther(c, path)
+	h.SaveSessionAfterChange(c)
+	return serve.SeeOther(c, path)
 }
 
 // ConfirmDeleteChannel asks before deleting a channel.
 func (h *Handler) ConfirmDeleteChannel(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	cn, err := h.store.Channel(c.Request().Context(), id)
+	cn, err := h.Store.Channel(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -254,7 +255,7 @@ func (h *Handler) ConfirmDeleteChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
+	return serve.Render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
 		Chrome:   ch,
 		Question: fmt.Sprintf("Delete channel “%s”?", cn.Name),
 		Detail:   "Herald stops notifying it at once, drops deliveries not yet sent and erases its delivery log. This cannot be undone.",
@@ -267,16 +268,16 @@ func (h *Handler) ConfirmDeleteChannel(c echo.Context) error {
 // DeleteChannel deletes a channel after confirmation.
 func (h *Handler) DeleteChannel(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	cn, err := h.store.Channel(ctx, id)
+	cn, err := h.Store.Channel(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := h.store.DeleteChannel(ctx, id); err != nil {
+	if err := h.Store.DeleteChannel(ctx, id); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/channels", "success", fmt.Sprintf("Channel “%s” deleted.", cn.Name))
+	return h.RedirectWithFlash(c, "/admin/channels", "success", fmt.Sprintf("Channel “%s” deleted.", cn.Name))
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/heraldstatus/herald/views/layout"
@@ -19,11 +20,11 @@ func (h *Handler) ListComponents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	groups, err := h.store.Groups(ctx, models.DefaultPageID)
+	groups, err := h.Store.Groups(ctx, models.DefaultPageID)
 	if err != nil {
 		return err
 	}
-	comps, err := h.store.Components(ctx, models.DefaultPageID)
+	comps, err := h.Store.Components(ctx, models.DefaultPageID)
 	if err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func (h *Handler) ListComponents(c echo.Context) error {
 			gid = *comp.GroupID
 		}
 		byGroup[gid] = append(byGroup[gid], views.AdminComponentItem{ID: comp.ID, Name: comp.Name,
-			Visible: comp.Visible, Status: statusView(comp.Status)})
+			Visible: comp.Visible, Status: serve.StatusView(comp.Status)})
 	}
 	v := views.AdminComponentsView{Chrome: ch, Statuses: statusOptions()}
 	if rows := byGroup[0]; len(rows) > 0 {
@@ -44,7 +45,7 @@ func (h *Handler) ListComponents(c echo.Context) error {
 		v.Sections = append(v.Sections, views.AdminGroupItem{ID: g.ID, Name: g.Name, Collapsed: g.Collapsed,
 			First: i == 0, Last: i == len(groups)-1, Components: markEnds(byGroup[g.ID])})
 	}
-	return render(c, http.StatusOK, views.AdminComponentsPage(v))
+	return serve.Render(c, http.StatusOK, views.AdminComponentsPage(v))
 }
 
 func markEnds(rows []views.AdminComponentItem) []views.AdminComponentItem {
@@ -62,11 +63,11 @@ func (h *Handler) NewComponent(c echo.Context) error {
 
 // EditComponent shows a component's form.
 func (h *Handler) EditComponent(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	comp, err := h.store.Component(c.Request().Context(), id)
+	comp, err := h.Store.Component(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func (h *Handler) renderComponentForm(c echo.Context, status int, v views.Compon
 	if err != nil {
 		return err
 	}
-	groups, err := h.store.Groups(c.Request().Context(), models.DefaultPageID)
+	groups, err := h.Store.Groups(c.Request().Context(), models.DefaultPageID)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func (h *Handler) renderComponentForm(c echo.Context, status int, v views.Compon
 	for _, g := range groups {
 		v.Groups = append(v.Groups, layout.Option{Value: strconv.FormatInt(g.ID, 10), Label: g.Name})
 	}
-	return render(c, status, views.ComponentFormPage(v))
+	return serve.Render(c, status, views.ComponentFormPage(v))
 }
 
 // componentForm reads the component form; bad ids become field errors so the
@@ -130,16 +131,16 @@ func (h *Handler) CreateComponent(c echo.Context) error {
 	if err := val.Err(); err != nil {
 		return h.componentFormError(c, v, err)
 	}
-	comp, err := h.store.CreateComponent(c.Request().Context(), models.DefaultPageID, in)
+	comp, err := h.Store.CreateComponent(c.Request().Context(), models.DefaultPageID, in)
 	if err != nil {
 		return h.componentFormError(c, v, err)
 	}
-	return h.redirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Component “%s” created.", comp.Name))
+	return h.RedirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Component “%s” created.", comp.Name))
 }
 
 // UpdateComponent saves a component's form.
 func (h *Handler) UpdateComponent(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -148,11 +149,11 @@ func (h *Handler) UpdateComponent(c echo.Context) error {
 	if err := val.Err(); err != nil {
 		return h.componentFormError(c, v, err)
 	}
-	comp, err := h.store.UpdateComponent(c.Request().Context(), id, in)
+	comp, err := h.Store.UpdateComponent(c.Request().Context(), id, in)
 	if err != nil {
 		return h.componentFormError(c, v, err)
 	}
-	return h.redirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Component “%s” saved.", comp.Name))
+	return h.RedirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Component “%s” saved.", comp.Name))
 }
 
 func (h *Handler) componentFormError(c echo.Context, v views.ComponentFormView, err error) error {
@@ -166,19 +167,19 @@ func (h *Handler) componentFormError(c echo.Context, v views.ComponentFormView, 
 
 // SetComponentStatus is the quick status change from the list.
 func (h *Handler) SetComponentStatus(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	status := models.ComponentStatus(c.FormValue("status"))
 	if !status.Valid() {
-		return h.redirectWithFlash(c, "/admin/components", "error", "Choose one of the listed statuses.")
+		return h.RedirectWithFlash(c, "/admin/components", "error", "Choose one of the listed statuses.")
 	}
-	comp, err := h.store.Component(c.Request().Context(), id)
+	comp, err := h.Store.Component(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	changed, err := h.store.SetComponentStatus(c.Request().Context(), id, status, models.SourceManual, nil)
+	changed, err := h.Store.SetComponentStatus(c.Request().Context(), id, status, models.SourceManual, nil)
 	if err != nil {
 		return err
 	}
@@ -186,12 +187,12 @@ func (h *Handler) SetComponentStatus(c echo.Context) error {
 	if changed {
 		msg = fmt.Sprintf("“%s” is now %s.", comp.Name, status.Label())
 	}
-	return h.redirectWithFlash(c, "/admin/components#row-"+strconv.FormatInt(id, 10), "success", msg)
+	return h.RedirectWithFlash(c, "/admin/components#row-"+strconv.FormatInt(id, 10), "success", msg)
 }
 
 // MoveComponent moves a component up or down within its group.
 func (h *Handler) MoveComponent(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -199,19 +200,19 @@ func (h *Handler) MoveComponent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store.MoveComponent(c.Request().Context(), id, delta); err != nil {
+	if err := h.Store.MoveComponent(c.Request().Context(), id, delta); err != nil {
 		return err
 	}
-	return seeOther(c, "/admin/components#row-"+strconv.FormatInt(id, 10))
+	return serve.SeeOther(c, "/admin/components#row-"+strconv.FormatInt(id, 10))
 }
 
 // ConfirmDeleteComponent asks before deleting.
 func (h *Handler) ConfirmDeleteComponent(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	comp, err := h.store.Component(c.Request().Context(), id)
+	comp, err := h.Store.Component(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -219,7 +220,7 @@ func (h *Handler) ConfirmDeleteComponent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
+	return serve.Render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
 		Chrome:   ch,
 		Question: fmt.Sprintf("Delete “%s”?", comp.Name),
 		Detail:   "The component disappears from the status page and its uptime history is erased. This cannot be undone.",
@@ -231,16 +232,36 @@ func (h *Handler) ConfirmDeleteComponent(c echo.Context) error {
 
 // DeleteComponent deletes after confirmation.
 func (h *Handler) DeleteComponent(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	comp, err := h.store.Component(c.Request().Context(), id)
+	comp, err := h.Store.Component(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	if err := h.store.DeleteComponent(c.Request().Context(), id); err != nil {
+	if err := h.Store.DeleteComponent(c.Request().Context(), id); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Component “%s” deleted.", comp.Name))
+	return h.RedirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Component “%s” deleted.", comp.Name))
+}
+
+// statusOptions are the component statuses, for a select.
+func statusOptions() []layout.Option {
+	out := make([]layout.Option, len(models.ComponentStatuses))
+	for i, s := range models.ComponentStatuses {
+		out[i] = layout.Option{Value: string(s), Label: s.Label()}
+	}
+	return out
+}
+
+// moveDelta reads the up/down button of a reorder form.
+func moveDelta(c echo.Context) (int, error) {
+	switch c.FormValue("direction") {
+	case "up":
+		return -1, nil
+	case "down":
+		return 1, nil
+	}
+	return 0, echo.NewHTTPError(http.StatusBadRequest, "Choose to move up or down.")
 }

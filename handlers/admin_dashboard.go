@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/labstack/echo/v4"
@@ -14,7 +15,7 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	comps, err := h.store.Components(c.Request().Context(), models.DefaultPageID)
+	comps, err := h.Store.Components(c.Request().Context(), models.DefaultPageID)
 	if err != nil {
 		return err
 	}
@@ -27,13 +28,13 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 			visible = append(visible, comp.Status)
 		}
 		if comp.Status != models.StatusOperational {
-			v.Attention = append(v.Attention, views.AdminComponentItem{ID: comp.ID, Name: comp.Name, Visible: comp.Visible, Status: statusView(comp.Status)})
+			v.Attention = append(v.Attention, views.AdminComponentItem{ID: comp.ID, Name: comp.Name, Visible: comp.Visible, Status: serve.StatusView(comp.Status)})
 		}
 	}
 	for _, s := range models.ComponentStatuses {
-		v.Counts = append(v.Counts, views.StatusCount{Status: statusView(s), Count: counts[s]})
+		v.Counts = append(v.Counts, views.StatusCount{Status: serve.StatusView(s), Count: counts[s]})
 	}
-	v.Banner = banner(models.WorstStatus(visible...))
+	v.Banner = serve.Banner(models.WorstStatus(visible...))
 	if err := h.addDashboardActivity(c.Request().Context(), &v); err != nil {
 		return err
 	}
@@ -42,5 +43,5 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 		return err
 	}
 	v.Channels, v.ChannelNotices, v.SkippedNotices = health.rows, health.notices, health.skipped
-	return render(c, http.StatusOK, views.DashboardPage(v))
+	return serve.Render(c, http.StatusOK, views.DashboardPage(v))
 }

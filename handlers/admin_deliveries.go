@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/heraldstatus/herald/views/layout"
@@ -33,12 +33,12 @@ func (h *Handler) deliveryLog(c echo.Context, channelID int64) (views.Deliveries
 	f, fv, query := deliveryFilter(c)
 	f.ChannelID = channelID
 	page := listPage(c)
-	total, err := h.store.CountDeliveries(ctx, f)
+	total, err := h.Store.CountDeliveries(ctx, f)
 	if err != nil {
 		return views.DeliveriesView{}, err
 	}
 	f.Limit, f.Offset = deliveriesPerPage, (page-1)*deliveriesPerPage
-	list, err := h.store.Deliveries(ctx, f)
+	list, err := h.Store.Deliveries(ctx, f)
 	if err != nil {
 		return views.DeliveriesView{}, err
 	}
@@ -89,7 +89,7 @@ func deliveryFilter(c echo.Context) (models.DeliveryFilter, views.DeliveryFilter
 			f.State, fv.State = models.DeliveryState(s), s
 			query.Set("state", s)
 		} else {
-			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown state “%s” ignored: choose pending, retrying, delivered, failed or skipped.", clip(s)))
+			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown state “%s” ignored: choose pending, retrying, delivered, failed or skipped.", serve.Clip(s)))
 		}
 	}
 	if e := c.QueryParam("event"); e != "" {
@@ -97,7 +97,7 @@ func deliveryFilter(c echo.Context) (models.DeliveryFilter, views.DeliveryFilter
 			f.EventType, fv.Event = models.EventType(e), e
 			query.Set("event", e)
 		} else {
-			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown event type “%s” ignored.", clip(e)))
+			fv.Notes = append(fv.Notes, fmt.Sprintf("Unknown event type “%s” ignored.", serve.Clip(e)))
 		}
 	}
 	r := readDateRange(c, &fv.Notes, query)
@@ -141,18 +141,10 @@ func filterDate(s, which string, notes *[]string) (time.Time, bool) {
 	}
 	t, err := time.ParseInLocation(time.DateOnly, s, time.UTC)
 	if err != nil || t.Year() < 1970 || t.Year() > 9999 {
-		*notes = append(*notes, fmt.Sprintf("“%s” is not a date like 2026-01-14; the %s date is ignored.", clip(s), which))
+		*notes = append(*notes, fmt.Sprintf("“%s” is not a date like 2026-01-14; the %s date is ignored.", serve.Clip(s), which))
 		return time.Time{}, false
 	}
 	return t, true
-}
-
-// clip shortens echoed input so a long query cannot flood the page.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= 40 {
-		return s
-	}
-	return string([]rune(s)[:40]) + "…"
 }
 
 // lastStatusView is the log's "Last status" of a delivery: none yet for
@@ -238,24 +230,24 @@ func prettyBody(body string) string {
 // belong to that channel.
 func (h *Handler) loadDelivery(c echo.Context) (*models.Channel, *models.Delivery, error) {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return nil, nil, err
 	}
 	did := c.Param("did")
 	if !strings.HasPrefix(did, "dlv_") || len(did) > 64 {
-		return nil, nil, errNotFound
+		return nil, nil, serve.ErrNotFound
 	}
-	cn, err := h.store.Channel(ctx, id)
+	cn, err := h.Store.Channel(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := h.store.Delivery(ctx, did)
+	d, err := h.Store.Delivery(ctx, did)
 	if err != nil {
 		return nil, nil, err
 	}
 	if d.ChannelID != cn.ID {
-		return nil, nil, errNotFound
+		return nil, nil, serve.ErrNotFound
 	}
 	return cn, d, nil
 }
@@ -266,7 +258,7 @@ func (h *Handler) ShowDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	attempts, err := h.store.DeliveryAttempts(c.Request().Context(), d.ID)
+	attempts, err := h.Store.DeliveryAttempts(c.Request().Context(), d.ID)
 	if err != nil {
 		return err
 	}
@@ -276,14 +268,14 @@ func (h *Handler) ShowDelivery(c echo.Context) error {
 	}
 	v := views.DeliveryPageView{Chrome: ch, ChannelID: cn.ID, ChannelName: cn.Name, ID: d.ID, Event: string(d.EventType),
 		Test: d.Test, State: deliveryStateView(d.State), Attempts: d.Attempts, Created: layout.Time{At: d.CreatedAt},
-		Completed: timePtr(d.CompletedAt)}
+		Completed: serve.TimePtr(d.CompletedAt)}
 	if due := d.Due(); !due.IsZero() && !d.State.Final() {
 		v.Due = &layout.Time{At: due}
 	}
 	for _, a := range attempts {
 		v.List = append(v.List, attemptView(a))
 	}
-	return render(c, http.StatusOK, views.DeliveryPage(v))
+	return serve.Render(c, http.StatusOK, views.DeliveryPage(v))
 }
 
 // ReplayDelivery queues one more attempt of a delivery, with the same
@@ -294,9 +286,9 @@ func (h *Handler) ReplayDelivery(c echo.Context) error {
 		return err
 	}
 	back := deliveryPath(cn.ID, d.ID)
-	err = h.store.ReplayDelivery(c.Request().Context(), d.ID)
+	err = h.Store.ReplayDelivery(c.Request().Context(), d.ID)
 	if errors.Is(err, models.ErrConflict) {
-		return h.redirectWithFlash(c, back, "error", "An attempt of this delivery is under way. Replay it once it has finished.")
+		return h.RedirectWithFlash(c, back, "error", "An attempt of this delivery is under way. Replay it once it has finished.")
 	}
 	if err != nil {
 		return err
@@ -305,5 +297,5 @@ func (h *Handler) ReplayDelivery(c echo.Context) error {
 	if !cn.Enabled {
 		msg = "Replay queued. It goes out when the channel is enabled again."
 	}
-	return h.redirectWithFlash(c, back, "success", msg)
+	return h.RedirectWithFlash(c, back, "success", msg)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/labstack/echo/v4"
@@ -17,11 +18,11 @@ func (h *Handler) NewGroup(c echo.Context) error {
 
 // EditGroup shows a group's form.
 func (h *Handler) EditGroup(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	g, err := h.store.Group(c.Request().Context(), id)
+	g, err := h.Store.Group(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func (h *Handler) renderGroupForm(c echo.Context, status int, v views.GroupFormV
 		return err
 	}
 	v.Chrome = ch
-	return render(c, status, views.GroupFormPage(v))
+	return serve.Render(c, status, views.GroupFormPage(v))
 }
 
 func groupForm(c echo.Context) (models.GroupInput, views.GroupFormView) {
@@ -49,26 +50,26 @@ func groupForm(c echo.Context) (models.GroupInput, views.GroupFormView) {
 // CreateGroup saves a new group.
 func (h *Handler) CreateGroup(c echo.Context) error {
 	in, v := groupForm(c)
-	g, err := h.store.CreateGroup(c.Request().Context(), models.DefaultPageID, in)
+	g, err := h.Store.CreateGroup(c.Request().Context(), models.DefaultPageID, in)
 	if err != nil {
 		return h.groupFormError(c, v, err)
 	}
-	return h.redirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Group “%s” created.", g.Name))
+	return h.RedirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Group “%s” created.", g.Name))
 }
 
 // UpdateGroup saves a group's form.
 func (h *Handler) UpdateGroup(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	in, v := groupForm(c)
 	v.ID = id
-	g, err := h.store.UpdateGroup(c.Request().Context(), id, in)
+	g, err := h.Store.UpdateGroup(c.Request().Context(), id, in)
 	if err != nil {
 		return h.groupFormError(c, v, err)
 	}
-	return h.redirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Group “%s” saved.", g.Name))
+	return h.RedirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Group “%s” saved.", g.Name))
 }
 
 func (h *Handler) groupFormError(c echo.Context, v views.GroupFormView, err error) error {
@@ -82,7 +83,7 @@ func (h *Handler) groupFormError(c echo.Context, v views.GroupFormView, err erro
 
 // MoveGroup moves a group up or down.
 func (h *Handler) MoveGroup(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -90,19 +91,19 @@ func (h *Handler) MoveGroup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store.MoveGroup(c.Request().Context(), id, delta); err != nil {
+	if err := h.Store.MoveGroup(c.Request().Context(), id, delta); err != nil {
 		return err
 	}
-	return seeOther(c, "/admin/components")
+	return serve.SeeOther(c, "/admin/components")
 }
 
 // ConfirmDeleteGroup asks before deleting a group.
 func (h *Handler) ConfirmDeleteGroup(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	g, err := h.store.Group(c.Request().Context(), id)
+	g, err := h.Store.Group(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func (h *Handler) ConfirmDeleteGroup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
+	return serve.Render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
 		Chrome:   ch,
 		Question: fmt.Sprintf("Delete group “%s”?", g.Name),
 		Detail:   "Its components stay on the page, outside any group.",
@@ -122,16 +123,16 @@ func (h *Handler) ConfirmDeleteGroup(c echo.Context) error {
 
 // DeleteGroup deletes a group after confirmation.
 func (h *Handler) DeleteGroup(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	g, err := h.store.Group(c.Request().Context(), id)
+	g, err := h.Store.Group(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	if err := h.store.DeleteGroup(c.Request().Context(), id); err != nil {
+	if err := h.Store.DeleteGroup(c.Request().Context(), id); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Group “%s” deleted.", g.Name))
+	return h.RedirectWithFlash(c, "/admin/components", "success", fmt.Sprintf("Group “%s” deleted.", g.Name))
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/labstack/echo/v4"
@@ -14,11 +15,11 @@ import (
 // PostIncidentUpdate adds an update to an incident's timeline.
 func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	inc, err := h.store.Incident(ctx, id)
+	inc, err := h.Store.Incident(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 	}
 	err = val.Err()
 	if err == nil {
-		_, err = h.store.PostIncidentUpdate(ctx, id, models.IncidentUpdateInput{
+		_, err = h.Store.PostIncidentUpdate(ctx, id, models.IncidentUpdateInput{
 			Status:     models.IncidentStatus(form.Status),
 			Impact:     models.Impact(form.Impact),
 			Message:    form.Message,
@@ -58,26 +59,26 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 	if models.IncidentStatus(form.Status) == models.IncidentResolved {
 		msg = fmt.Sprintf("Incident “%s” resolved.", inc.Title)
 	}
-	return h.redirectWithFlash(c, incidentPath(id), "success", msg)
+	return h.RedirectWithFlash(c, incidentPath(id), "success", msg)
 }
 
 // ResolveIncident resolves an incident with an optional closing message and
 // sets its components back to operational.
 func (h *Handler) ResolveIncident(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	inc, err := h.store.Incident(ctx, id)
+	inc, err := h.Store.Incident(ctx, id)
 	if err != nil {
 		return err
 	}
 	if inc.Status == models.IncidentResolved {
-		return h.redirectWithFlash(c, incidentPath(id), "error", "This incident is already resolved.")
+		return h.RedirectWithFlash(c, incidentPath(id), "error", "This incident is already resolved.")
 	}
 	message := c.FormValue("message")
-	_, err = h.store.ResolveIncident(ctx, id, message)
+	_, err = h.Store.ResolveIncident(ctx, id, message)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
@@ -95,22 +96,22 @@ func (h *Handler) ResolveIncident(c echo.Context) error {
 	if len(inc.Components) > 0 {
 		msg += " Its components are operational again."
 	}
-	return h.redirectWithFlash(c, incidentPath(id), "success", msg)
+	return h.RedirectWithFlash(c, incidentPath(id), "success", msg)
 }
 
 // SavePostmortem publishes, changes or removes an incident's postmortem.
 func (h *Handler) SavePostmortem(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	inc, err := h.store.Incident(ctx, id)
+	inc, err := h.Store.Incident(ctx, id)
 	if err != nil {
 		return err
 	}
 	body := c.FormValue("postmortem")
-	err = h.store.SetPostmortem(ctx, id, body)
+	err = h.Store.SetPostmortem(ctx, id, body)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
@@ -130,16 +131,16 @@ func (h *Handler) SavePostmortem(c echo.Context) error {
 	case inc.Postmortem != "":
 		msg = "Postmortem saved."
 	}
-	return h.redirectWithFlash(c, incidentPath(id)+"#postmortem", "success", msg)
+	return h.RedirectWithFlash(c, incidentPath(id)+"#postmortem", "success", msg)
 }
 
 // ConfirmDeleteIncident asks before deleting an incident.
 func (h *Handler) ConfirmDeleteIncident(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	inc, err := h.store.Incident(c.Request().Context(), id)
+	inc, err := h.Store.Incident(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func (h *Handler) ConfirmDeleteIncident(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
+	return serve.Render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
 		Chrome:   ch,
 		Question: fmt.Sprintf("Delete incident “%s”?", inc.Title),
 		Detail:   "The incident and its whole timeline disappear from the status page and its history. Component statuses stay as they are. This cannot be undone.",
@@ -160,16 +161,16 @@ func (h *Handler) ConfirmDeleteIncident(c echo.Context) error {
 // DeleteIncident deletes an incident after confirmation.
 func (h *Handler) DeleteIncident(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	inc, err := h.store.Incident(ctx, id)
+	inc, err := h.Store.Incident(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := h.store.DeleteIncident(ctx, id); err != nil {
+	if err := h.Store.DeleteIncident(ctx, id); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/incidents", "success", fmt.Sprintf("Incident “%s” deleted.", inc.Title))
+	return h.RedirectWithFlash(c, "/admin/incidents", "success", fmt.Sprintf("Incident “%s” deleted.", inc.Title))
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/heraldstatus/herald/views/layout"
@@ -14,6 +15,8 @@ import (
 )
 
 const incidentsPerPage = 50
+
+func incidentPath(id int64) string { return fmt.Sprintf("/admin/incidents/%d", id) }
 
 // ListIncidents shows a page's incidents, most recent first.
 func (h *Handler) ListIncidents(c echo.Context) error {
@@ -23,20 +26,20 @@ func (h *Handler) ListIncidents(c echo.Context) error {
 		return err
 	}
 	page := listPage(c)
-	total, err := h.store.CountIncidents(ctx, models.DefaultPageID)
+	total, err := h.Store.CountIncidents(ctx, models.DefaultPageID)
 	if err != nil {
 		return err
 	}
-	list, err := h.store.Incidents(ctx, models.DefaultPageID, models.IncidentFilter{
+	list, err := h.Store.Incidents(ctx, models.DefaultPageID, models.IncidentFilter{
 		Limit: incidentsPerPage, Offset: (page - 1) * incidentsPerPage})
 	if err != nil {
 		return err
 	}
 	v := views.AdminIncidentsView{Chrome: ch}
-	now := h.now()
+	now := h.Now()
 	for _, inc := range list {
 		v.Rows = append(v.Rows, views.AdminIncidentRow{ID: inc.ID, Title: inc.Title,
-			Status: incidentStatusView(inc.Status), Impact: impactView(inc.Impact),
+			Status: serve.IncidentStatusView(inc.Status), Impact: serve.ImpactView(inc.Impact),
 			Started: layout.Time{At: inc.StartedAt}, StartedAgo: relativeTime(now, inc.StartedAt),
 			Backfilled: inc.Backfilled})
 	}
@@ -46,7 +49,7 @@ func (h *Handler) ListIncidents(c echo.Context) error {
 	if int64(page*incidentsPerPage) < total {
 		v.Older = "/admin/incidents?page=" + strconv.Itoa(page+1)
 	}
-	return render(c, http.StatusOK, views.AdminIncidentsPage(v))
+	return serve.Render(c, http.StatusOK, views.AdminIncidentsPage(v))
 }
 
 // listPage reads ?page=; anything odd is the first page.
@@ -69,7 +72,7 @@ func (h *Handler) renderIncidentForm(c echo.Context, status int, v views.Inciden
 	if err != nil {
 		return err
 	}
-	comps, err := h.store.Components(c.Request().Context(), models.DefaultPageID)
+	comps, err := h.Store.Components(c.Request().Context(), models.DefaultPageID)
 	if err != nil {
 		return err
 	}
@@ -78,14 +81,14 @@ func (h *Handler) renderIncidentForm(c echo.Context, status int, v views.Inciden
 	v.Statuses = incidentStatusOptions(false)
 	v.Impacts = impactOptions("Automatic (from components)")
 	v.ComponentStatuses = componentStatusChoices()
-	return render(c, status, views.IncidentFormPage(v))
+	return serve.Render(c, status, views.IncidentFormPage(v))
 }
 
 func componentPickList(comps []models.Component, picked map[int64]string) []views.ComponentPick {
 	out := make([]views.ComponentPick, len(comps))
 	for i, comp := range comps {
 		out[i] = views.ComponentPick{ID: comp.ID, Name: comp.Name, Value: picked[comp.ID],
-			Visible: comp.Visible, Current: statusView(comp.Status)}
+			Visible: comp.Visible, Current: serve.StatusView(comp.Status)}
 	}
 	return out
 }
@@ -173,7 +176,7 @@ func (h *Handler) CreateIncident(c echo.Context) error {
 	if err := val.Err(); err != nil {
 		return h.incidentFormError(c, v, picked, err)
 	}
-	inc, err := h.store.CreateIncident(c.Request().Context(), models.DefaultPageID, in)
+	inc, err := h.Store.CreateIncident(c.Request().Context(), models.DefaultPageID, in)
 	if err != nil {
 		return h.incidentFormError(c, v, picked, err)
 	}
@@ -181,7 +184,7 @@ func (h *Handler) CreateIncident(c echo.Context) error {
 	if inc.Backfilled {
 		msg = fmt.Sprintf("Past incident “%s” recorded. No one was notified.", inc.Title)
 	}
-	return h.redirectWithFlash(c, incidentPath(inc.ID), "success", msg)
+	return h.RedirectWithFlash(c, incidentPath(inc.ID), "success", msg)
 }
 
 func (h *Handler) incidentFormError(c echo.Context, v views.IncidentFormView, picked map[int64]string, err error) error {
@@ -196,11 +199,11 @@ func (h *Handler) incidentFormError(c echo.Context, v views.IncidentFormView, pi
 // ShowIncident is an incident's admin page: timeline, update form,
 // resolve, postmortem and delete.
 func (h *Handler) ShowIncident(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	inc, err := h.store.Incident(c.Request().Context(), id)
+	inc, err := h.Store.Incident(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -226,15 +229,15 @@ func (h *Handler) renderIncidentDetail(c echo.Context, status int, inc *models.I
 	if err != nil {
 		return err
 	}
-	comps, err := h.store.Components(c.Request().Context(), inc.PageID)
+	comps, err := h.Store.Components(c.Request().Context(), inc.PageID)
 	if err != nil {
 		return err
 	}
 	v.Chrome = ch
-	v.Incident = h.incidentView(inc, false)
+	v.Incident = h.IncidentView(inc, false)
 	v.Update.Components = componentPickList(comps, picked)
 	v.Statuses = incidentStatusOptions(true)
 	v.Impacts = impactOptions("Unchanged (" + inc.Impact.Label() + ")")
 	v.ComponentStatuses = componentStatusChoices()
-	return render(c, status, views.IncidentDetailPage(v))
+	return serve.Render(c, status, views.IncidentDetailPage(v))
 }

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/labstack/echo/v4"
@@ -28,7 +28,7 @@ func (h *Handler) ListMaintenance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	past, err := h.store.Maintenances(ctx, models.DefaultPageID, models.MaintenanceFilter{
+	past, err := h.Store.Maintenances(ctx, models.DefaultPageID, models.MaintenanceFilter{
 		Statuses: []models.MaintenanceStatus{models.MaintenanceCompleted, models.MaintenanceCancelled},
 		Limit:    pastMaintenanceShown})
 	if err != nil {
@@ -41,13 +41,13 @@ func (h *Handler) ListMaintenance(c echo.Context) error {
 	for i := range past {
 		v.Past = append(v.Past, h.adminMaintenanceRow(&past[i]))
 	}
-	return render(c, http.StatusOK, views.AdminMaintenancePage(v))
+	return serve.Render(c, http.StatusOK, views.AdminMaintenancePage(v))
 }
 
 // currentMaintenance lists windows in progress, then upcoming ones, each
 // soonest first.
 func (h *Handler) currentMaintenance(ctx context.Context) ([]models.Maintenance, error) {
-	list, err := h.store.Maintenances(ctx, models.DefaultPageID, models.MaintenanceFilter{
+	list, err := h.Store.Maintenances(ctx, models.DefaultPageID, models.MaintenanceFilter{
 		Statuses: []models.MaintenanceStatus{models.MaintenanceInProgress, models.MaintenanceScheduled}})
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (h *Handler) currentMaintenance(ctx context.Context) ([]models.Maintenance,
 
 func (h *Handler) adminMaintenanceRow(m *models.Maintenance) views.AdminMaintenanceRow {
 	return views.AdminMaintenanceRow{
-		MaintenanceView: h.maintenanceView(m, false),
+		MaintenanceView: h.MaintenanceView(m, false),
 		CanEdit:         m.Status == models.MaintenanceScheduled,
 		CanEnd:          m.Status == models.MaintenanceInProgress,
 	}
@@ -69,18 +69,18 @@ func (h *Handler) adminMaintenanceRow(m *models.Maintenance) views.AdminMaintena
 // NewMaintenance shows an empty schedule form, starting at the next full
 // hour for two hours.
 func (h *Handler) NewMaintenance(c echo.Context) error {
-	start := h.now().UTC().Truncate(time.Hour).Add(time.Hour)
+	start := h.Now().UTC().Truncate(time.Hour).Add(time.Hour)
 	return h.renderMaintenanceForm(c, http.StatusOK, views.MaintenanceFormView{
 		WindowStart: formTime(start), WindowEnd: formTime(start.Add(2 * time.Hour)), SetMaintenance: true}, nil)
 }
 
 // EditMaintenance shows the form of a window that has not started yet.
 func (h *Handler) EditMaintenance(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	m, err := h.store.Maintenance(c.Request().Context(), id)
+	m, err := h.Store.Maintenance(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -99,12 +99,8 @@ func (h *Handler) EditMaintenance(c echo.Context) error {
 // maintenanceStateError explains, on the list, why a window can no longer
 // be changed.
 func (h *Handler) maintenanceStateError(c echo.Context, m *models.Maintenance, verb string) error {
-	return h.redirectWithFlash(c, "/admin/maintenance", "error",
-		fmt.Sprintf("“%s” is %s; only scheduled maintenance can be %s.", m.Title, lowerLabel(m.Status), verb))
-}
-
-func lowerLabel(s models.MaintenanceStatus) string {
-	return strings.ToLower(s.Label())
+	return h.RedirectWithFlash(c, "/admin/maintenance", "error",
+		fmt.Sprintf("“%s” is %s; only scheduled maintenance can be %s.", m.Title, serve.LowerLabel(m.Status), verb))
 }
 
 func (h *Handler) renderMaintenanceForm(c echo.Context, status int, v views.MaintenanceFormView, checked map[int64]bool) error {
@@ -116,7 +112,7 @@ func (h *Handler) renderMaintenanceForm(c echo.Context, status int, v views.Main
 	if err != nil {
 		return err
 	}
-	comps, err := h.store.Components(c.Request().Context(), models.DefaultPageID)
+	comps, err := h.Store.Components(c.Request().Context(), models.DefaultPageID)
 	if err != nil {
 		return err
 	}
@@ -124,7 +120,7 @@ func (h *Handler) renderMaintenanceForm(c echo.Context, status int, v views.Main
 	for _, comp := range comps {
 		v.Components = append(v.Components, views.ComponentCheck{ID: comp.ID, Name: comp.Name, Checked: checked[comp.ID]})
 	}
-	return render(c, status, views.MaintenanceFormPage(v))
+	return serve.Render(c, status, views.MaintenanceFormPage(v))
 }
 
 // maintenanceForm reads the schedule/edit form; unparsable times and ids
@@ -164,22 +160,22 @@ func (h *Handler) ScheduleMaintenance(c echo.Context) error {
 	err := val.Err()
 	var m *models.Maintenance
 	if err == nil {
-		m, err = h.store.ScheduleMaintenance(c.Request().Context(), models.DefaultPageID, in)
+		m, err = h.Store.ScheduleMaintenance(c.Request().Context(), models.DefaultPageID, in)
 	}
 	if err != nil {
 		return h.maintenanceFormError(c, v, checked, err)
 	}
-	return h.redirectWithFlash(c, "/admin/maintenance", "success", fmt.Sprintf("Maintenance “%s” scheduled.", m.Title))
+	return h.RedirectWithFlash(c, "/admin/maintenance", "success", fmt.Sprintf("Maintenance “%s” scheduled.", m.Title))
 }
 
 // UpdateMaintenance saves the form of a window that has not started.
 func (h *Handler) UpdateMaintenance(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	current, err := h.store.Maintenance(ctx, id)
+	current, err := h.Store.Maintenance(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -191,11 +187,11 @@ func (h *Handler) UpdateMaintenance(c echo.Context) error {
 	err = val.Err()
 	var m *models.Maintenance
 	if err == nil {
-		m, err = h.store.UpdateMaintenance(ctx, id, in)
+		m, err = h.Store.UpdateMaintenance(ctx, id, in)
 	}
 	if errors.Is(err, models.ErrMaintenanceState) {
 		// The scheduler started the window while the admin was typing.
-		now, lerr := h.store.Maintenance(ctx, id)
+		now, lerr := h.Store.Maintenance(ctx, id)
 		if lerr != nil {
 			return lerr
 		}
@@ -204,7 +200,7 @@ func (h *Handler) UpdateMaintenance(c echo.Context) error {
 	if err != nil {
 		return h.maintenanceFormError(c, v, checked, err)
 	}
-	return h.redirectWithFlash(c, "/admin/maintenance", "success", fmt.Sprintf("Maintenance “%s” saved.", m.Title))
+	return h.RedirectWithFlash(c, "/admin/maintenance", "success", fmt.Sprintf("Maintenance “%s” saved.", m.Title))
 }
 
 func (h *Handler) maintenanceFormError(c echo.Context, v views.MaintenanceFormView, checked map[int64]bool, err error) error {
@@ -218,11 +214,11 @@ func (h *Handler) maintenanceFormError(c echo.Context, v views.MaintenanceFormVi
 
 // ConfirmCancelMaintenance asks before cancelling a scheduled window.
 func (h *Handler) ConfirmCancelMaintenance(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	m, err := h.store.Maintenance(c.Request().Context(), id)
+	m, err := h.Store.Maintenance(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -233,7 +229,7 @@ func (h *Handler) ConfirmCancelMaintenance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
+	return serve.Render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
 		Chrome:   ch,
 		Question: fmt.Sprintf("Cancel maintenance “%s”?", m.Title),
 		Detail:   "The window stays in the history, marked cancelled, and will not start. This cannot be undone.",
@@ -245,37 +241,37 @@ func (h *Handler) ConfirmCancelMaintenance(c echo.Context) error {
 
 // CancelMaintenance cancels a scheduled window after confirmation.
 func (h *Handler) CancelMaintenance(c echo.Context) error {
-	return h.changeMaintenance(c, "cancelled", h.store.CancelMaintenance, "Maintenance “%s” cancelled.")
+	return h.changeMaintenance(c, "cancelled", h.Store.CancelMaintenance, "Maintenance “%s” cancelled.")
 }
 
 // EndMaintenanceNow completes an in-progress window at once.
 func (h *Handler) EndMaintenanceNow(c echo.Context) error {
-	return h.changeMaintenance(c, "ended early", h.store.EndMaintenanceNow, "Maintenance “%s” ended.")
+	return h.changeMaintenance(c, "ended early", h.Store.EndMaintenanceNow, "Maintenance “%s” ended.")
 }
 
 // changeMaintenance runs a state change on a window; a window in the wrong
 // state is a flash message, not an error page.
 func (h *Handler) changeMaintenance(c echo.Context, verb string, change func(ctx context.Context, id int64) error, done string) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	m, err := h.store.Maintenance(ctx, id)
+	m, err := h.Store.Maintenance(ctx, id)
 	if err != nil {
 		return err
 	}
 	err = change(ctx, id)
 	if errors.Is(err, models.ErrMaintenanceState) {
-		current, lerr := h.store.Maintenance(ctx, id)
+		current, lerr := h.Store.Maintenance(ctx, id)
 		if lerr != nil {
 			return lerr
 		}
-		return h.redirectWithFlash(c, "/admin/maintenance", "error",
-			fmt.Sprintf("“%s” is %s; it can no longer be %s.", current.Title, lowerLabel(current.Status), verb))
+		return h.RedirectWithFlash(c, "/admin/maintenance", "error",
+			fmt.Sprintf("“%s” is %s; it can no longer be %s.", current.Title, serve.LowerLabel(current.Status), verb))
 	}
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/maintenance", "success", fmt.Sprintf(done, m.Title))
+	return h.RedirectWithFlash(c, "/admin/maintenance", "success", fmt.Sprintf(done, m.Title))
 }

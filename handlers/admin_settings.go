@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/heraldstatus/herald/views/layout"
@@ -13,7 +14,7 @@ import (
 
 // ShowSettings shows the status page settings form.
 func (h *Handler) ShowSettings(c echo.Context) error {
-	p, err := h.store.Page(c.Request().Context(), models.DefaultPageID)
+	p, err := h.Store.Page(c.Request().Context(), models.DefaultPageID)
 	if err != nil {
 		return err
 	}
@@ -26,7 +27,7 @@ func (h *Handler) ShowSettings(c echo.Context) error {
 func (h *Handler) SaveSettings(c echo.Context) error {
 	v := views.SettingsView{Name: c.FormValue("name"), Description: c.FormValue("description"),
 		LogoURL: c.FormValue("logo_url"), AccentColor: c.FormValue("accent_color"), TimeZone: c.FormValue("time_zone")}
-	_, err := h.store.UpdatePage(c.Request().Context(), models.DefaultPageID, models.PageInput{Name: v.Name,
+	_, err := h.Store.UpdatePage(c.Request().Context(), models.DefaultPageID, models.PageInput{Name: v.Name,
 		Description: v.Description, LogoURL: v.LogoURL, AccentColor: v.AccentColor, TimeZone: v.TimeZone})
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
@@ -36,7 +37,7 @@ func (h *Handler) SaveSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/settings", "success", "Settings saved.")
+	return h.RedirectWithFlash(c, "/admin/settings", "success", "Settings saved.")
 }
 
 func (h *Handler) renderSettings(c echo.Context, status int, v views.SettingsView) error {
@@ -48,5 +49,5 @@ func (h *Handler) renderSettings(c echo.Context, status int, v views.SettingsVie
 	for _, a := range models.Accents {
 		v.Accents = append(v.Accents, layout.Option{Value: a, Label: strings.ToUpper(a[:1]) + a[1:]})
 	}
-	return render(c, status, views.SettingsPage(v))
+	return serve.Render(c, status, views.SettingsPage(v))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/heraldstatus/herald/views/layout"
@@ -50,23 +51,23 @@ func (h *Handler) ListTokens(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tokens, err := h.store.Tokens(c.Request().Context(), models.DefaultPageID)
+	tokens, err := h.Store.Tokens(c.Request().Context(), models.DefaultPageID)
 	if err != nil {
 		return err
 	}
-	now := h.now()
+	now := h.Now()
 	v := views.AdminTokensView{Chrome: ch}
 	for i := range tokens {
 		t := &tokens[i]
 		row := views.TokenRow{ID: t.ID, Name: t.Name, Display: t.Display(), Scopes: scopeStrings(t),
-			Expires: timePtr(t.ExpiresAt), LastUsed: timePtr(t.LastUsedAt), Created: layout.Time{At: t.CreatedAt},
+			Expires: serve.TimePtr(t.ExpiresAt), LastUsed: serve.TimePtr(t.LastUsedAt), Created: layout.Time{At: t.CreatedAt},
 			State: tokenStateView(t.State(now))}
 		if t.LastUsedAt != nil {
 			row.LastUsedAgo = relativeTime(now, *t.LastUsedAt)
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	return render(c, http.StatusOK, views.AdminTokensPage(v))
+	return serve.Render(c, http.StatusOK, views.AdminTokensPage(v))
 }
 
 // NewToken shows the new-token form; read is ticked to start with.
@@ -84,7 +85,7 @@ func (h *Handler) renderTokenForm(c echo.Context, status int, v views.TokenFormV
 	for _, s := range models.Scopes {
 		v.Scopes = append(v.Scopes, views.ScopeChoice{Value: string(s), Help: scopeHelp[s], Checked: slices.Contains(picked, s)})
 	}
-	return render(c, status, views.TokenFormPage(v))
+	return serve.Render(c, status, views.TokenFormPage(v))
 }
 
 // CreateToken saves a new token and sends the admin to the page that
@@ -109,10 +110,10 @@ func (h *Handler) CreateToken(c echo.Context) error {
 		in.ExpiresAt = &day
 	}
 	var userID int64
-	if u := currentUser(c); u != nil {
+	if u := serve.CurrentUser(c); u != nil {
 		userID = u.ID
 	}
-	tok, plain, err := h.store.CreateToken(c.Request().Context(), models.DefaultPageID, in, userID)
+	tok, plain, err := h.Store.CreateToken(c.Request().Context(), models.DefaultPageID, in, userID)
 	if err != nil {
 		var ve *models.ValidationError
 		if errors.As(err, &ve) {
@@ -121,30 +122,30 @@ func (h *Handler) CreateToken(c echo.Context) error {
 		}
 		return err
 	}
-	sess := h.session(c)
+	sess := h.Session(c)
 	sess.Values[keyNewToken] = strconv.FormatInt(tok.ID, 10) + "|" + plain
 	// Should the cookie fail, the token exists all the same; its page then
 	// says to revoke it and create another.
-	h.saveSessionAfterChange(c)
-	return seeOther(c, tokenPath(tok.ID)+"/created")
+	h.SaveSessionAfterChange(c)
+	return serve.SeeOther(c, tokenPath(tok.ID)+"/created")
 }
 
 // ShowCreatedToken shows a new token's plaintext the first time it is
 // asked for; afterwards the plaintext is gone for good.
 func (h *Handler) ShowCreatedToken(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	sess := h.session(c)
+	sess := h.Session(c)
 	held, _ := sess.Values[keyNewToken].(string)
 	heldID, plain, _ := strings.Cut(held, "|")
 	if heldID != strconv.FormatInt(id, 10) || plain == "" {
-		return h.redirectWithFlash(c, "/admin/tokens", "warning",
+		return h.RedirectWithFlash(c, "/admin/tokens", "warning",
 			"A token is shown only once, right after it is created. If you did not copy it, revoke it and create another.")
 	}
 	delete(sess.Values, keyNewToken)
-	tok, err := h.store.Token(c.Request().Context(), id)
+	tok, err := h.Store.Token(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -152,28 +153,28 @@ func (h *Handler) ShowCreatedToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch.Script = h.assets.URL("js/copy.js")
-	base := h.store.BaseURL()
+	ch.Script = h.Assets.URL("js/copy.js")
+	base := h.Store.BaseURL()
 	if base == "" {
 		base = c.Scheme() + "://" + c.Request().Host
 	}
-	return render(c, http.StatusOK, views.TokenCreatedPage(views.TokenCreatedView{
+	return serve.Render(c, http.StatusOK, views.TokenCreatedPage(views.TokenCreatedView{
 		Chrome:  ch,
 		Name:    tok.Name,
 		Token:   plain,
 		Scopes:  scopeStrings(tok),
-		Expires: timePtr(tok.ExpiresAt),
+		Expires: serve.TimePtr(tok.ExpiresAt),
 		Example: fmt.Sprintf("curl -H \"Authorization: Bearer %s\" %s/api/v1/components", plain, base),
 	}))
 }
 
 // ConfirmRevokeToken asks before revoking.
 func (h *Handler) ConfirmRevokeToken(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	tok, err := h.store.Token(c.Request().Context(), id)
+	tok, err := h.Store.Token(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -181,7 +182,7 @@ func (h *Handler) ConfirmRevokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
+	return serve.Render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
 		Chrome:   ch,
 		Question: fmt.Sprintf("Revoke “%s”?", tok.Name),
 		Detail:   fmt.Sprintf("Requests with %s are refused from now on. Whatever uses it stops working. This cannot be undone.", tok.Display()),
@@ -193,16 +194,16 @@ func (h *Handler) ConfirmRevokeToken(c echo.Context) error {
 
 // RevokeToken revokes after confirmation.
 func (h *Handler) RevokeToken(c echo.Context) error {
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	tok, err := h.store.Token(c.Request().Context(), id)
+	tok, err := h.Store.Token(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	if err := h.store.RevokeToken(c.Request().Context(), id); err != nil {
+	if err := h.Store.RevokeToken(c.Request().Context(), id); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/tokens", "success", fmt.Sprintf("Token “%s” revoked.", tok.Name))
+	return h.RedirectWithFlash(c, "/admin/tokens", "success", fmt.Sprintf("Token “%s” revoked.", tok.Name))
 }

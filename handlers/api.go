@@ -8,13 +8,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
 
-// Everything under /api/v1 answers JSON, errors included, as
-// {"error": {"code", "message", "field"}}; it authenticates with API
-// tokens, never with the session cookie, and sets no cookie.
+// Everything under /api/v1 answers JSON, errors included, in
+// serve.Problem's shape, {"error": {"code", "message", "field"}}; it
+// authenticates with API tokens, never with the session cookie, and sets
+// no cookie.
 
 const (
 	ctxAPIToken = "herald.api_token"
@@ -25,73 +27,41 @@ const (
 	apiPrefix = "/api/v1"
 )
 
-// apiProblem is a 4xx (or 5xx) answer of the API.
-type apiProblem struct {
-	Status  int
-	Code    string
-	Message string
-	Field   string
-	// Fields holds every invalid field of a validation_failed answer.
-	Fields map[string]string
-}
-
-func (p *apiProblem) Error() string { return p.Code + ": " + p.Message }
-
-type apiErrorBody struct {
-	Error apiErrorDetail `json:"error"`
-}
-
-type apiErrorDetail struct {
-	Code    string            `json:"code"`
-	Message string            `json:"message"`
-	Field   string            `json:"field"`
-	Fields  map[string]string `json:"fields,omitempty"`
-}
-
-// apiError writes the API's error shape.
-func apiError(c echo.Context, status int, code, message, field string) error {
-	return writeProblem(c, &apiProblem{Status: status, Code: code, Message: message, Field: field})
-}
-
-func writeProblem(c echo.Context, p *apiProblem) error {
-	return c.JSON(p.Status, apiErrorBody{Error: apiErrorDetail{Code: p.Code, Message: p.Message, Field: p.Field, Fields: p.Fields}})
-}
-
 // apiFail answers err: problems as they are, validation errors as 422
 // naming the fields, missing rows as 404, a database that does not
 // answer as 503, anything else as a logged 500.
 // notFound is the sentence for a missing row ("That component does not
 // exist.").
 func (h *Handler) apiFail(c echo.Context, err error, notFound string) error {
-	var p *apiProblem
+	var p *serve.Problem
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &p):
-		return writeProblem(c, p)
+		return serve.WriteProblem(c, p)
 	case errors.As(err, &ve):
-		return writeProblem(c, validationProblem(ve))
+		return serve.WriteProblem(c, validationProblem(ve))
 	case errors.Is(err, models.ErrNotFound):
-		return apiError(c, http.StatusNotFound, "not_found", notFound, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", notFound, "")
 	case errors.Is(err, models.ErrConflict):
-		return apiError(c, http.StatusConflict, "conflict", "This change collides with another one. Reload and try again.", "")
+		return serve.JSONError(c, http.StatusConflict, "conflict", "This change collides with another one. Reload and try again.", "")
 	case models.IsUnavailable(err):
-		h.logger.Warn("database unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
-		return databaseUnavailable(c)
+		h.Logger.Warn("database unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+		return serve.DatabaseUnavailable(c)
 	}
-	h.logger.Error("api request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
-	return apiError(c, http.StatusInternalServerError, "internal_error",
+	h.Logger.Error("api request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+	return serve.JSONError(c, http.StatusInternalServerError, "internal_error",
 		"Herald could not finish this request. The details are in the server log; try again in a moment.", "")
 }
 
 // validationProblem is a 422 naming the first invalid field (in
 // alphabetical order, so the answer is stable) and listing all of them.
-func validationProblem(ve *models.ValidationError) *apiProblem {
+func validationProblem(ve *models.ValidationError) *serve.Problem {
 	fields := make([]string, 0, len(ve.Fields))
 	for f := range ve.Fields {
 		fields = append(fields, f)
 	}
 	slices.Sort(fields)
-	p := &apiProblem{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Fields: ve.Fields,
+	p := &serve.Problem{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Fields: ve.Fields,
 		Message: "The request is invalid."}
 	if len(fields) > 0 {
 		p.Field, p.Message = fields[0], ve.Fields[fields[0]]
@@ -119,7 +89,7 @@ func (h *Handler) APIRequest(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		req := c.Request()
 		if req.ContentLength > maxAPIBody {
-			return apiError(c, http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than 1 MiB.", "")
+			return serve.JSONError(c, http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than 1 MiB.", "")
 		}
 		if req.Body != nil {
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, maxAPIBody)
@@ -146,7 +116,7 @@ func (h *Handler) RequireToken(scope models.Scope) echo.MiddlewareFunc {
 			if !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(plain, models.TokenPrefix) {
 				return unauthorized(c, "invalid_request", "The Authorization header must be “Bearer hrd_…”.")
 			}
-			tok, err := h.store.AuthenticateToken(req.Context(), plain)
+			tok, err := h.Store.AuthenticateToken(req.Context(), plain)
 			switch {
 			case errors.Is(err, models.ErrTokenExpired):
 				return unauthorized(c, "invalid_token", fmt.Sprintf("This API token expired on %s. Create a new one.",
@@ -160,7 +130,7 @@ func (h *Handler) RequireToken(scope models.Scope) echo.MiddlewareFunc {
 			}
 			if !tok.Can(scope) {
 				c.Response().Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="herald", error="insufficient_scope", scope="%s"`, scope))
-				return apiError(c, http.StatusForbidden, "forbidden", fmt.Sprintf("This token lacks the %s scope.", scope), "")
+				return serve.JSONError(c, http.StatusForbidden, "forbidden", fmt.Sprintf("This token lacks the %s scope.", scope), "")
 			}
 			c.Set(ctxAPIToken, tok)
 			ctx := models.WithActor(req.Context(), models.TokenActor(tok.ID, tok.Name, c.RealIP()))
@@ -178,7 +148,7 @@ func unauthorized(c echo.Context, oauthError, message string) error {
 		challenge += fmt.Sprintf(`, error="%s"`, oauthError)
 	}
 	c.Response().Header().Set("WWW-Authenticate", challenge)
-	return apiError(c, http.StatusUnauthorized, "unauthorized", message, "")
+	return serve.JSONError(c, http.StatusUnauthorized, "unauthorized", message, "")
 }
 
 // APINoRoute answers requests under /api/v1 that match no endpoint: 405
@@ -198,38 +168,8 @@ func (h *Handler) APINoRoute(c echo.Context) error {
 	}
 	if len(allowed) > 0 {
 		c.Response().Header().Set("Allow", strings.Join(allowed, ", "))
-		return apiError(c, http.StatusMethodNotAllowed, "method_not_allowed",
+		return serve.JSONError(c, http.StatusMethodNotAllowed, "method_not_allowed",
 			fmt.Sprintf("%s does not accept %s; it accepts %s.", path, c.Request().Method, strings.Join(allowed, ", ")), "")
 	}
-	return apiError(c, http.StatusNotFound, "not_found", "There is no API endpoint at "+path+".", "")
-}
-
-// isAPIPath reports whether path belongs to the JSON API.
-func isAPIPath(path string) bool {
-	return path == apiPrefix || strings.HasPrefix(path, apiPrefix+"/")
-}
-
-// apiErrorCode names an HTTP status for errors that reach the server's
-// error handler from under /api/v1 (body limit, panics).
-func apiErrorCode(status int) string {
-	switch status {
-	case http.StatusNotFound:
-		return "not_found"
-	case http.StatusMethodNotAllowed:
-		return "method_not_allowed"
-	case http.StatusRequestEntityTooLarge:
-		return "body_too_large"
-	case http.StatusUnauthorized:
-		return "unauthorized"
-	case http.StatusForbidden:
-		return "forbidden"
-	case http.StatusTooManyRequests:
-		return "rate_limited"
-	case http.StatusServiceUnavailable:
-		return "database_unavailable"
-	}
-	if status >= 500 {
-		return "internal_error"
-	}
-	return "bad_request"
+	return serve.JSONError(c, http.StatusNotFound, "not_found", "There is no API endpoint at "+path+".", "")
 }

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 )
 
@@ -126,7 +127,7 @@ func headerText(headers map[string]string, v *models.Validator) (string, []strin
 		lower := strings.ToLower(name)
 		switch {
 		case !headerNameOK(name):
-			v.Add("headers", fmt.Sprintf("“%s” is not a valid header name.", clip(name)))
+			v.Add("headers", fmt.Sprintf("“%s” is not a valid header name.", serve.Clip(name)))
 		case strings.ContainsAny(value, "\r\n"):
 			v.Add("headers", fmt.Sprintf("The value of %s contains a line break.", name))
 		case seen[lower] != "":
@@ -171,7 +172,7 @@ func (r *channelRequest) hints(err error) error {
 		for _, e := range r.in.Events {
 			if !slices.Contains(models.EventTypes, e) {
 				ve.Fields["events"] = fmt.Sprintf("“%s” is not an event type. Use: %s (an empty list means every event).",
-					clip(string(e)), eventTypeNames())
+					serve.Clip(string(e)), eventTypeNames())
 				break
 			}
 		}

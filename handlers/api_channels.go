@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -82,7 +83,7 @@ func apiTimePtr(t *time.Time) *string {
 // pageChannel loads a channel of the token's page; those of other pages
 // do not exist for it.
 func (h *Handler) pageChannel(c echo.Context, id int64) (*models.Channel, error) {
-	cn, err := h.store.Channel(c.Request().Context(), id)
+	cn, err := h.Store.Channel(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -109,11 +110,11 @@ func (h *Handler) egressWarnings(c echo.Context, rawURL string) []string {
 
 // APIListChannels is GET /api/v1/channels.
 func (h *Handler) APIListChannels(c echo.Context) error {
-	chans, err := h.store.Channels(c.Request().Context(), apiToken(c).PageID)
+	chans, err := h.Store.Channels(c.Request().Context(), apiToken(c).PageID)
 	if err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	now := h.now()
+	now := h.Now()
 	out := make([]apiChannel, len(chans))
 	for i := range chans {
 		out[i] = channelJSON(&chans[i], now)
@@ -125,13 +126,13 @@ func (h *Handler) APIListChannels(c echo.Context) error {
 func (h *Handler) APIShowChannel(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", channelGone, "")
 	}
 	cn, err := h.pageChannel(c, id)
 	if err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	return c.JSON(http.StatusOK, channelJSON(cn, h.now()))
+	return c.JSON(http.StatusOK, channelJSON(cn, h.Now()))
 }
 
 // APICreateChannel is POST /api/v1/channels. The answer of a webhook
@@ -149,12 +150,12 @@ func (h *Handler) APICreateChannel(c echo.Context) error {
 	// is a transaction that lasts until the answer, and a slow DNS lookup
 	// must not hold it (on SQLite, the only connection) open.
 	warnings := h.egressWarnings(c, req.in.URL)
-	cn, err := h.store.CreateChannel(c.Request().Context(), apiToken(c).PageID, req.in)
+	cn, err := h.Store.CreateChannel(c.Request().Context(), apiToken(c).PageID, req.in)
 	if err != nil {
 		return h.apiFail(c, req.hints(err), "")
 	}
 	c.Response().Header().Set("Location", apiPrefix+"/channels/"+formatAPIID(cn.ID))
-	out := channelJSON(cn, h.now())
+	out := channelJSON(cn, h.Now())
 	out.SigningSecret, out.Warnings = cn.Secret, warnings
 	return c.JSON(http.StatusCreated, out)
 }
@@ -165,7 +166,7 @@ func (h *Handler) APICreateChannel(c echo.Context) error {
 func (h *Handler) APIUpdateChannel(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", channelGone, "")
 	}
 	var body channelBody
 	if err := decodeJSON(c, &body); err != nil {
@@ -182,7 +183,7 @@ func (h *Handler) APIUpdateChannel(c echo.Context) error {
 		// Setting the state it already has changes nothing (and writes
 		// no audit row).
 		if body.Enabled.Value != cn.Enabled {
-			err = h.store.SetChannelEnabled(ctx, id, body.Enabled.Value)
+			err = h.Store.SetChannelEnabled(ctx, id, body.Enabled.Value)
 		}
 	case !body.empty():
 		req, rerr := body.input(cn)
@@ -190,7 +191,7 @@ func (h *Handler) APIUpdateChannel(c echo.Context) error {
 			return h.apiFail(c, rerr, channelGone)
 		}
 		var saved *models.Channel
-		if saved, err = h.store.UpdateChannel(ctx, id, req.in); err != nil {
+		if saved, err = h.Store.UpdateChannel(ctx, id, req.in); err != nil {
 			err = req.hints(err)
 		} else if req.in.URL != "" {
 			warnings = h.egressWarnings(c, saved.URL)
@@ -199,10 +200,10 @@ func (h *Handler) APIUpdateChannel(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	if cn, err = h.store.Channel(ctx, id); err != nil {
+	if cn, err = h.Store.Channel(ctx, id); err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	out := channelJSON(cn, h.now())
+	out := channelJSON(cn, h.Now())
 	out.Warnings = warnings
 	return c.JSON(http.StatusOK, out)
 }
@@ -216,12 +217,12 @@ func (h *Handler) APIDeleteChannel(c echo.Context) error {
 	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", channelGone, "")
 	}
 	if _, err := h.pageChannel(c, id); err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	if err := h.store.DeleteChannel(c.Request().Context(), id); err != nil {
+	if err := h.Store.DeleteChannel(c.Request().Context(), id); err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -237,24 +238,24 @@ func (h *Handler) APIRotateChannelSecret(c echo.Context) error {
 	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", channelGone, "")
 	}
 	if _, err := h.pageChannel(c, id); err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	cn, err := h.store.RotateChannelSecret(c.Request().Context(), id, h.rotation)
+	cn, err := h.Store.RotateChannelSecret(c.Request().Context(), id, h.rotation)
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return apiError(c, http.StatusUnprocessableEntity, "validation_failed",
+		return serve.JSONError(c, http.StatusUnprocessableEntity, "validation_failed",
 			"Only webhook channels have a signing secret.", "type")
 	case errors.Is(err, models.ErrNoSealer):
-		return apiError(c, http.StatusConflict, "channel_unreadable",
+		return serve.JSONError(c, http.StatusConflict, "channel_unreadable",
 			"Herald cannot read this channel's secrets with its secret key. PATCH the channel with its url first.", "")
 	case err != nil:
 		return h.apiFail(c, err, channelGone)
 	}
-	out := channelJSON(cn, h.now())
+	out := channelJSON(cn, h.Now())
 	out.SigningSecret = cn.Secret
 	return c.JSON(http.StatusOK, out)
 }
@@ -276,7 +277,7 @@ type testBody struct {
 func (h *Handler) APISendChannelTest(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", channelGone, "")
 	}
 	var body testBody
 	if err := decodeJSON(c, &body); err != nil {
@@ -288,7 +289,7 @@ func (h *Handler) APISendChannelTest(c echo.Context) error {
 		return h.apiFail(c, err, channelGone)
 	}
 	if h.notifier == nil {
-		return apiError(c, http.StatusServiceUnavailable, "unavailable", "Test sends are not available on this server.", "")
+		return serve.JSONError(c, http.StatusServiceUnavailable, "unavailable", "Test sends are not available on this server.", "")
 	}
 	res, err := h.notifier.SendTest(ctx, cn, models.EventType(body.Event.Value))
 	var ve *models.ValidationError
@@ -298,7 +299,7 @@ func (h *Handler) APISendChannelTest(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	d, err := h.store.Delivery(ctx, res.Delivery.ID)
+	d, err := h.Store.Delivery(ctx, res.Delivery.ID)
 	if err != nil {
 		return h.apiFail(c, err, deliveryGone)
 	}
@@ -324,14 +325,14 @@ func (h *Handler) APISendSkipped(c echo.Context) error {
 	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", channelGone, "")
 	}
 	if _, err := h.pageChannel(c, id); err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	n, err := h.store.QueueSkippedDeliveries(c.Request().Context(), id)
+	n, err := h.Store.QueueSkippedDeliveries(c.Request().Context(), id)
 	if errors.Is(err, models.ErrChannelDisabled) {
-		return apiError(c, http.StatusConflict, "channel_disabled",
+		return serve.JSONError(c, http.StatusConflict, "channel_disabled",
 			`The channel is disabled. Enable it first (PATCH the channel with {"enabled": true}), then send what it skipped.`, "")
 	}
 	if err != nil {

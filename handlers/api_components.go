@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -85,7 +86,7 @@ func statusHint(err error) error {
 // pageComponent loads a component of the token's page; those of other
 // pages do not exist for it.
 func (h *Handler) pageComponent(c echo.Context, id int64) (*models.Component, error) {
-	comp, err := h.store.Component(c.Request().Context(), id)
+	comp, err := h.Store.Component(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +98,7 @@ func (h *Handler) pageComponent(c echo.Context, id int64) (*models.Component, er
 
 // APIListComponents is GET /api/v1/components.
 func (h *Handler) APIListComponents(c echo.Context) error {
-	comps, err := h.store.Components(c.Request().Context(), apiToken(c).PageID)
+	comps, err := h.Store.Components(c.Request().Context(), apiToken(c).PageID)
 	if err != nil {
 		return h.apiFail(c, err, componentGone)
 	}
@@ -112,7 +113,7 @@ func (h *Handler) APIListComponents(c echo.Context) error {
 func (h *Handler) APIShowComponent(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", componentGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", componentGone, "")
 	}
 	comp, err := h.pageComponent(c, id)
 	if err != nil {
@@ -129,7 +130,7 @@ func (h *Handler) APICreateComponent(c echo.Context) error {
 	}
 	in := models.ComponentInput{Status: models.StatusOperational, Visible: true}
 	body.apply(&in)
-	comp, err := h.store.CreateComponent(c.Request().Context(), apiToken(c).PageID, in)
+	comp, err := h.Store.CreateComponent(c.Request().Context(), apiToken(c).PageID, in)
 	if err != nil {
 		return h.apiFail(c, statusHint(err), "")
 	}
@@ -142,7 +143,7 @@ func (h *Handler) APICreateComponent(c echo.Context) error {
 func (h *Handler) APIUpdateComponent(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", componentGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", componentGone, "")
 	}
 	var body componentBody
 	if err := decodeJSON(c, &body); err != nil {
@@ -156,17 +157,17 @@ func (h *Handler) APIUpdateComponent(c echo.Context) error {
 	statusOnly := body.Status.Set && !body.Name.Set && !body.Description.Set && !body.GroupID.Set && !body.Visible.Set
 	switch {
 	case statusOnly:
-		_, err = h.store.SetComponentStatus(ctx, id, models.ComponentStatus(body.Status.Value), models.SourceManual, nil)
+		_, err = h.Store.SetComponentStatus(ctx, id, models.ComponentStatus(body.Status.Value), models.SourceManual, nil)
 	case body.Status.Set || body.Name.Set || body.Description.Set || body.GroupID.Set || body.Visible.Set:
 		in := models.ComponentInput{Name: comp.Name, Description: comp.Description, GroupID: comp.GroupID,
 			Visible: comp.Visible, Status: comp.Status}
 		body.apply(&in)
-		_, err = h.store.UpdateComponent(ctx, id, in)
+		_, err = h.Store.UpdateComponent(ctx, id, in)
 	}
 	if err != nil {
 		return h.apiFail(c, statusHint(err), componentGone)
 	}
-	if comp, err = h.store.Component(ctx, id); err != nil {
+	if comp, err = h.Store.Component(ctx, id); err != nil {
 		return h.apiFail(c, err, componentGone)
 	}
 	return c.JSON(http.StatusOK, componentJSON(comp))
@@ -180,12 +181,12 @@ func (h *Handler) APIDeleteComponent(c echo.Context) error {
 	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", componentGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", componentGone, "")
 	}
 	if _, err := h.pageComponent(c, id); err != nil {
 		return h.apiFail(c, err, componentGone)
 	}
-	if err := h.store.DeleteComponent(c.Request().Context(), id); err != nil {
+	if err := h.Store.DeleteComponent(c.Request().Context(), id); err != nil {
 		return h.apiFail(c, err, componentGone)
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -120,21 +121,21 @@ type apiDeliveryDetail struct {
 func (h *Handler) channelDelivery(c echo.Context) (*models.Channel, *models.Delivery, error) {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return nil, nil, &apiProblem{Status: http.StatusNotFound, Code: "not_found", Message: channelGone}
+		return nil, nil, &serve.Problem{Status: http.StatusNotFound, Code: "not_found", Message: channelGone}
 	}
-	gone := &apiProblem{Status: http.StatusNotFound, Code: "not_found", Message: deliveryGone}
+	gone := &serve.Problem{Status: http.StatusNotFound, Code: "not_found", Message: deliveryGone}
 	did := c.Param("did")
 	if !strings.HasPrefix(did, "dlv_") || len(did) > 64 {
 		return nil, nil, gone
 	}
 	cn, err := h.pageChannel(c, id)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, nil, &apiProblem{Status: http.StatusNotFound, Code: "not_found", Message: channelGone}
+		return nil, nil, &serve.Problem{Status: http.StatusNotFound, Code: "not_found", Message: channelGone}
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := h.store.Delivery(c.Request().Context(), did)
+	d, err := h.Store.Delivery(c.Request().Context(), did)
 	if errors.Is(err, models.ErrNotFound) || err == nil && d.ChannelID != cn.ID {
 		return nil, nil, gone
 	}
@@ -150,7 +151,7 @@ func (h *Handler) channelDelivery(c echo.Context) (*models.Channel, *models.Deli
 func (h *Handler) APIListDeliveries(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", channelGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", channelGone, "")
 	}
 	page, query, err := readListQuery(c, "state", "event", "from", "to")
 	if err != nil {
@@ -166,14 +167,14 @@ func (h *Handler) APIListDeliveries(c echo.Context) error {
 		return h.apiFail(c, err, channelGone)
 	}
 	f.ChannelID = cn.ID
-	total, err := h.store.CountDeliveries(ctx, f)
+	total, err := h.Store.CountDeliveries(ctx, f)
 	if err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
 	out := []apiDelivery{}
 	if int64(page.offset()) < total {
 		f.Limit, f.Offset = page.PerPage, page.offset()
-		list, err := h.store.Deliveries(ctx, f)
+		list, err := h.Store.Deliveries(ctx, f)
 		if err != nil {
 			return h.apiFail(c, err, channelGone)
 		}
@@ -197,7 +198,7 @@ func deliveryListFilter(query url.Values) (models.DeliveryFilter, error) {
 	}
 	if e := query.Get("event"); e != "" {
 		if !slices.Contains(models.EventTypes, models.EventType(e)) {
-			return f, queryProblem("invalid_parameter", "event", fmt.Sprintf("“%s” is not an event type. Use one of: %s.", clip(e), eventTypeNames()))
+			return f, queryProblem("invalid_parameter", "event", fmt.Sprintf("“%s” is not an event type. Use one of: %s.", serve.Clip(e), eventTypeNames()))
 		}
 		f.EventType = models.EventType(e)
 	}
@@ -234,7 +235,7 @@ func queryTime(name, s string) (t time.Time, dateOnly bool, err error) {
 		return t.UTC(), false, nil
 	}
 	return time.Time{}, false, queryProblem("invalid_parameter", name,
-		fmt.Sprintf("“%s” must be a date such as 2026-01-14 or a time such as 2026-01-14T12:00:00Z, not “%s”.", name, clip(s)))
+		fmt.Sprintf("“%s” must be a date such as 2026-01-14 or a time such as 2026-01-14T12:00:00Z, not “%s”.", name, serve.Clip(s)))
 }
 
 // APIShowDelivery is GET /api/v1/channels/:id/deliveries/:did: the
@@ -244,7 +245,7 @@ func (h *Handler) APIShowDelivery(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, deliveryGone)
 	}
-	attempts, err := h.store.DeliveryAttempts(c.Request().Context(), d.ID)
+	attempts, err := h.Store.DeliveryAttempts(c.Request().Context(), d.ID)
 	if err != nil {
 		return h.apiFail(c, err, deliveryGone)
 	}
@@ -269,15 +270,15 @@ func (h *Handler) APIReplayDelivery(c echo.Context) error {
 		return h.apiFail(c, err, deliveryGone)
 	}
 	ctx := c.Request().Context()
-	err = h.store.ReplayDelivery(ctx, d.ID)
+	err = h.Store.ReplayDelivery(ctx, d.ID)
 	if errors.Is(err, models.ErrConflict) {
-		return apiError(c, http.StatusConflict, "delivery_in_flight",
+		return serve.JSONError(c, http.StatusConflict, "delivery_in_flight",
 			"An attempt of this delivery is under way. Replay it once it has finished.", "")
 	}
 	if err != nil {
 		return h.apiFail(c, err, deliveryGone)
 	}
-	if d, err = h.store.Delivery(ctx, d.ID); err != nil {
+	if d, err = h.Store.Delivery(ctx, d.ID); err != nil {
 		return h.apiFail(c, err, deliveryGone)
 	}
 	return c.JSON(http.StatusAccepted, apiDeliveryAnswer{Delivery: deliveryJSON(d)})

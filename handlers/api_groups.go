@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -50,7 +51,7 @@ func (b *groupBody) apply(in *models.GroupInput) {
 
 // pageGroup loads a group of the token's page.
 func (h *Handler) pageGroup(c echo.Context, id int64) (*models.Group, error) {
-	g, err := h.store.Group(c.Request().Context(), id)
+	g, err := h.Store.Group(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func (h *Handler) pageGroup(c echo.Context, id int64) (*models.Group, error) {
 
 // groupAnswer writes g with its components.
 func (h *Handler) groupAnswer(c echo.Context, status int, g *models.Group) error {
-	comps, err := h.store.Components(c.Request().Context(), g.PageID)
+	comps, err := h.Store.Components(c.Request().Context(), g.PageID)
 	if err != nil {
 		return h.apiFail(c, err, groupGone)
 	}
@@ -73,11 +74,11 @@ func (h *Handler) groupAnswer(c echo.Context, status int, g *models.Group) error
 func (h *Handler) APIListGroups(c echo.Context) error {
 	ctx := c.Request().Context()
 	pageID := apiToken(c).PageID
-	groups, err := h.store.Groups(ctx, pageID)
+	groups, err := h.Store.Groups(ctx, pageID)
 	if err != nil {
 		return h.apiFail(c, err, groupGone)
 	}
-	comps, err := h.store.Components(ctx, pageID)
+	comps, err := h.Store.Components(ctx, pageID)
 	if err != nil {
 		return h.apiFail(c, err, groupGone)
 	}
@@ -92,7 +93,7 @@ func (h *Handler) APIListGroups(c echo.Context) error {
 func (h *Handler) APIShowGroup(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", groupGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", groupGone, "")
 	}
 	g, err := h.pageGroup(c, id)
 	if err != nil {
@@ -109,7 +110,7 @@ func (h *Handler) APICreateGroup(c echo.Context) error {
 	}
 	var in models.GroupInput
 	body.apply(&in)
-	g, err := h.store.CreateGroup(c.Request().Context(), apiToken(c).PageID, in)
+	g, err := h.Store.CreateGroup(c.Request().Context(), apiToken(c).PageID, in)
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
@@ -121,7 +122,7 @@ func (h *Handler) APICreateGroup(c echo.Context) error {
 func (h *Handler) APIUpdateGroup(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", groupGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", groupGone, "")
 	}
 	var body groupBody
 	if err := decodeJSON(c, &body); err != nil {
@@ -134,7 +135,7 @@ func (h *Handler) APIUpdateGroup(c echo.Context) error {
 	if body.Name.Set || body.Collapsed.Set {
 		in := models.GroupInput{Name: g.Name, Collapsed: g.Collapsed}
 		body.apply(&in)
-		if g, err = h.store.UpdateGroup(c.Request().Context(), id, in); err != nil {
+		if g, err = h.Store.UpdateGroup(c.Request().Context(), id, in); err != nil {
 			return h.apiFail(c, err, groupGone)
 		}
 	}
@@ -150,12 +151,12 @@ func (h *Handler) APIDeleteGroup(c echo.Context) error {
 	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", groupGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", groupGone, "")
 	}
 	if _, err := h.pageGroup(c, id); err != nil {
 		return h.apiFail(c, err, groupGone)
 	}
-	if err := h.store.DeleteGroup(c.Request().Context(), id); err != nil {
+	if err := h.Store.DeleteGroup(c.Request().Context(), id); err != nil {
 		return h.apiFail(c, err, groupGone)
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -38,10 +39,10 @@ func (h *Handler) Idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		scope, reqHash, problem := h.idempotencyRequest(c, key)
 		if problem != nil {
-			return writeProblem(c, problem)
+			return serve.WriteProblem(c, problem)
 		}
 		var held *heldAnswer
-		answer, replayed, err := h.store.Idempotently(c.Request().Context(), scope, key, reqHash,
+		answer, replayed, err := h.Store.Idempotently(c.Request().Context(), scope, key, reqHash,
 			func(ctx context.Context) (models.IdempotentResponse, error) {
 				a, err := runHeld(c, ctx, next)
 				if err != nil {
@@ -79,14 +80,14 @@ func (h *Handler) IdempotentLeased(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		scope, reqHash, problem := h.idempotencyRequest(c, key)
 		if problem != nil {
-			return writeProblem(c, problem)
+			return serve.WriteProblem(c, problem)
 		}
 		ctx := c.Request().Context()
 		lease := time.Minute
 		if deadline, ok := ctx.Deadline(); ok {
 			lease = time.Until(deadline) + leaseMargin
 		}
-		stored, err := h.store.ClaimIdempotent(ctx, scope, key, reqHash, lease)
+		stored, err := h.Store.ClaimIdempotent(ctx, scope, key, reqHash, lease)
 		switch {
 		case err != nil:
 			return idempotencyFail(c, err)
@@ -98,17 +99,17 @@ func (h *Handler) IdempotentLeased(next echo.HandlerFunc) echo.HandlerFunc {
 		defer cancel()
 		held, err := runHeld(c, ctx, next)
 		if err != nil || held.status >= 500 {
-			if aerr := h.store.AbandonIdempotent(cleanup, scope, key); aerr != nil {
-				h.logger.Error("release idempotency key", "error", aerr)
+			if aerr := h.Store.AbandonIdempotent(cleanup, scope, key); aerr != nil {
+				h.Logger.Error("release idempotency key", "error", aerr)
 			}
 			if err != nil {
 				return err
 			}
 			return held.send(c)
 		}
-		if err := h.store.FinishIdempotent(cleanup, scope, key, held.response()); err != nil {
+		if err := h.Store.FinishIdempotent(cleanup, scope, key, held.response()); err != nil {
 			// The claim lapses with its lease; until then a retry gets 409.
-			h.logger.Error("store idempotent answer", "error", err)
+			h.Logger.Error("store idempotent answer", "error", err)
 		}
 		return held.send(c)
 	}
@@ -120,18 +121,18 @@ const leaseMargin = 5 * time.Second
 
 // idempotencyRequest checks the key and reads the body, and returns the
 // key's scope (the credentials) and the request's fingerprint.
-func (h *Handler) idempotencyRequest(c echo.Context, key string) (scope, reqHash string, problem *apiProblem) {
+func (h *Handler) idempotencyRequest(c echo.Context, key string) (scope, reqHash string, problem *serve.Problem) {
 	if len(key) > maxIdempotencyKey {
-		return "", "", &apiProblem{Status: http.StatusBadRequest, Code: "invalid_idempotency_key", Message: "Idempotency-Key is longer than 255 characters."}
+		return "", "", &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_idempotency_key", Message: "Idempotency-Key is longer than 255 characters."}
 	}
 	req := c.Request()
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return "", "", &apiProblem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "The request body is larger than 1 MiB."}
+			return "", "", &serve.Problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "The request body is larger than 1 MiB."}
 		}
-		return "", "", &apiProblem{Status: http.StatusBadRequest, Code: "invalid_body", Message: "The request body could not be read."}
+		return "", "", &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_body", Message: "The request body could not be read."}
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	scope = hashHex([]byte(req.Header.Get("Authorization")))
@@ -145,11 +146,11 @@ func (h *Handler) idempotencyRequest(c echo.Context, key string) (scope, reqHash
 func idempotencyFail(c echo.Context, err error) error {
 	switch {
 	case errors.Is(err, models.ErrIdempotencyMismatch):
-		return apiError(c, http.StatusUnprocessableEntity, "idempotency_key_reused",
+		return serve.JSONError(c, http.StatusUnprocessableEntity, "idempotency_key_reused",
 			"This Idempotency-Key was used with a different request in the last 24 hours.", "")
 	case errors.Is(err, models.ErrIdempotencyInFlight):
 		c.Response().Header().Set("Retry-After", "1")
-		return apiError(c, http.StatusConflict, "idempotency_key_in_use",
+		return serve.JSONError(c, http.StatusConflict, "idempotency_key_in_use",
 			"A request with this Idempotency-Key is still being processed. Retry in a moment.", "")
 	}
 	return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -57,7 +58,7 @@ func (b *incidentPatchBody) refused(id int64) error {
 func (h *Handler) APIPostIncidentUpdate(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", incidentGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
 	}
 	var body incidentUpdateBody
 	if err := decodeJSON(c, &body); err != nil {
@@ -76,7 +77,7 @@ func (h *Handler) APIPostIncidentUpdate(c echo.Context) error {
 	if body.Status.Set {
 		in.Status = models.IncidentStatus(body.Status.Value)
 	}
-	u, err := h.store.PostIncidentUpdate(c.Request().Context(), id, in)
+	u, err := h.Store.PostIncidentUpdate(c.Request().Context(), id, in)
 	if err != nil {
 		return h.apiFail(c, rewriteValidation(err,
 			fieldRewrite{from: "message", to: "body"},
@@ -93,7 +94,7 @@ func (h *Handler) APIPostIncidentUpdate(c echo.Context) error {
 func (h *Handler) APIResolveIncident(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", incidentGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
 	}
 	var body struct {
 		Body optional[string] `json:"body"`
@@ -106,10 +107,10 @@ func (h *Handler) APIResolveIncident(c echo.Context) error {
 		return h.apiFail(c, err, incidentGone)
 	}
 	if inc.Status == models.IncidentResolved {
-		return apiError(c, http.StatusConflict, "conflict",
+		return serve.JSONError(c, http.StatusConflict, "conflict",
 			"This incident is already resolved. To add to its timeline, post an update.", "")
 	}
-	if _, err := h.store.ResolveIncident(c.Request().Context(), id, body.Body.Value); err != nil {
+	if _, err := h.Store.ResolveIncident(c.Request().Context(), id, body.Body.Value); err != nil {
 		return h.apiFail(c, rewriteValidation(err, fieldRewrite{from: "message", to: "body"}), incidentGone)
 	}
 	return h.incidentAnswer(c, http.StatusOK, id)
@@ -121,7 +122,7 @@ func (h *Handler) APIResolveIncident(c echo.Context) error {
 func (h *Handler) APIUpdateIncident(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", incidentGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
 	}
 	var body incidentPatchBody
 	if err := decodeWrapped(c, "incident", &body); err != nil {
@@ -134,7 +135,7 @@ func (h *Handler) APIUpdateIncident(c echo.Context) error {
 		return h.apiFail(c, err, "")
 	}
 	if body.PostmortemBody.Set {
-		if err := h.store.SetPostmortem(c.Request().Context(), id, body.PostmortemBody.Value); err != nil {
+		if err := h.Store.SetPostmortem(c.Request().Context(), id, body.PostmortemBody.Value); err != nil {
 			return h.apiFail(c, rewriteValidation(err, fieldRewrite{from: "postmortem", to: "postmortem_body"}), incidentGone)
 		}
 	}
@@ -150,12 +151,12 @@ func (h *Handler) APIDeleteIncident(c echo.Context) error {
 	}
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", incidentGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
 	}
 	if _, err := h.pageIncident(c, id); err != nil {
 		return h.apiFail(c, err, incidentGone)
 	}
-	if err := h.store.DeleteIncident(c.Request().Context(), id); err != nil {
+	if err := h.Store.DeleteIncident(c.Request().Context(), id); err != nil {
 		return h.apiFail(c, err, incidentGone)
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -177,7 +178,7 @@ func (b *incidentBody) createRewrites(in models.IncidentInput) []fieldRewrite {
 // pageIncident loads an incident of the token's page; those of other
 // pages do not exist for it.
 func (h *Handler) pageIncident(c echo.Context, id int64) (*models.Incident, error) {
-	inc, err := h.store.Incident(c.Request().Context(), id)
+	inc, err := h.Store.Incident(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +190,7 @@ func (h *Handler) pageIncident(c echo.Context, id int64) (*models.Incident, erro
 
 // incidentAnswer loads incident id afresh and writes it.
 func (h *Handler) incidentAnswer(c echo.Context, status int, id int64) error {
-	inc, err := h.store.Incident(c.Request().Context(), id)
+	inc, err := h.Store.Incident(c.Request().Context(), id)
 	if err != nil {
 		return h.apiFail(c, err, incidentGone)
 	}
@@ -227,14 +228,14 @@ func (h *Handler) APIListIncidents(c echo.Context) error {
 func (h *Handler) listIncidents(c echo.Context, status string, p listPaging) ([]models.Incident, int, error) {
 	ctx, pageID := c.Request().Context(), apiToken(c).PageID
 	if status == "" {
-		total, err := h.store.CountIncidents(ctx, pageID)
+		total, err := h.Store.CountIncidents(ctx, pageID)
 		if err != nil {
 			return nil, 0, err
 		}
-		list, err := h.store.Incidents(ctx, pageID, models.IncidentFilter{Limit: p.PerPage, Offset: p.offset()})
+		list, err := h.Store.Incidents(ctx, pageID, models.IncidentFilter{Limit: p.PerPage, Offset: p.offset()})
 		return list, int(total), err
 	}
-	all, err := h.store.Incidents(ctx, pageID, models.IncidentFilter{Unresolved: status != string(models.IncidentResolved)})
+	all, err := h.Store.Incidents(ctx, pageID, models.IncidentFilter{Unresolved: status != string(models.IncidentResolved)})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -248,7 +249,7 @@ func (h *Handler) listIncidents(c echo.Context, status string, p listPaging) ([]
 func (h *Handler) APIShowIncident(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", incidentGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
 	}
 	inc, err := h.pageIncident(c, id)
 	if err != nil {
@@ -269,7 +270,7 @@ func (h *Handler) APICreateIncident(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
-	inc, err := h.store.CreateIncident(c.Request().Context(), apiToken(c).PageID, in)
+	inc, err := h.Store.CreateIncident(c.Request().Context(), apiToken(c).PageID, in)
 	if err != nil {
 		return h.apiFail(c, rewriteValidation(err, body.createRewrites(in)...), "")
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -28,7 +29,7 @@ func decodeWrapped(c echo.Context, wrapper string, dst any) error {
 	}
 	raw = bytes.TrimSpace(raw)
 	if jsonKind(raw) != "object" {
-		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_type", Message: "The body must be a JSON object."}
+		return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_type", Message: "The body must be a JSON object."}
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
@@ -37,12 +38,12 @@ func decodeWrapped(c echo.Context, wrapper string, dst any) error {
 	payload := []byte(raw)
 	if inner, ok := top[wrapper]; ok {
 		if extra := otherKeys(top, wrapper); len(extra) > 0 {
-			return &apiProblem{Status: http.StatusBadRequest, Code: "unknown_field", Field: extra[0],
+			return &serve.Problem{Status: http.StatusBadRequest, Code: "unknown_field", Field: extra[0],
 				Message: fmt.Sprintf("“%s” goes inside “%s” (or send every field without the wrapper).", extra[0], wrapper)}
 		}
 		inner = bytes.TrimSpace(inner)
 		if kind := jsonKind(inner); kind != "object" {
-			return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_type", Field: wrapper,
+			return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_type", Field: wrapper,
 				Message: fmt.Sprintf("“%s” must be an object, not %s.", wrapper, kindWords(kind))}
 		}
 		payload = inner
@@ -84,7 +85,7 @@ func decodeNoFields(c echo.Context) error {
 		return err
 	}
 	if names := otherKeys(fields, ""); len(names) > 0 {
-		return &apiProblem{Status: http.StatusBadRequest, Code: "unknown_field", Field: names[0],
+		return &serve.Problem{Status: http.StatusBadRequest, Code: "unknown_field", Field: names[0],
 			Message: fmt.Sprintf("Unknown field “%s”. This endpoint takes no fields: send no body, or {}.", names[0])}
 	}
 	return nil
@@ -152,7 +153,7 @@ func componentStatusMap(in map[string]string) (map[int64]models.ComponentStatus,
 	for key, status := range in {
 		id, err := strconv.ParseInt(key, 10, 64)
 		if err != nil || id <= 0 {
-			return nil, &apiProblem{Status: http.StatusBadRequest, Code: "invalid_type", Field: "components",
+			return nil, &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_type", Field: "components",
 				Message: fmt.Sprintf("The keys of “components” must be component ids such as \"12\", not “%s”.", key)}
 		}
 		out[id] = models.ComponentStatus(status)
@@ -176,7 +177,7 @@ func componentsRewrite(set map[int64]models.ComponentStatus) fieldRewrite {
 
 // publicURL is the absolute address of path on the public status page.
 func (h *Handler) publicURL(c echo.Context, path string) string {
-	base := strings.TrimRight(h.store.BaseURL(), "/")
+	base := strings.TrimRight(h.Store.BaseURL(), "/")
 	if base == "" {
 		base = c.Scheme() + "://" + c.Request().Host
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/labstack/echo/v4"
 )
 
@@ -28,12 +29,12 @@ func formatAPIID(id int64) string { return strconv.FormatInt(id, 10) }
 // decodeJSON reads the request body into dst strictly: it must be sent as
 // application/json, hold exactly one JSON object of at most 1 MiB, and
 // use only dst's fields with their types. Anything else is an
-// *apiProblem naming what is wrong and, where there is one, the field.
+// *serve.Problem naming what is wrong and, where there is one, the field.
 func decodeJSON(c echo.Context, dst any) error {
 	req := c.Request()
 	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return &apiProblem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+		return &serve.Problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
 			Message: "Send the body as JSON, with “Content-Type: application/json”."}
 	}
 	if req.ContentLength > maxAPIBody {
@@ -52,7 +53,7 @@ func decodeJSON(c echo.Context, dst any) error {
 		if isTooLarge(err) {
 			return tooLarge()
 		}
-		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json",
+		return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_json",
 			Message: "Send exactly one JSON object; the body goes on after it."}
 	}
 	if raw[0] != '{' {
@@ -61,13 +62,13 @@ func decodeJSON(c echo.Context, dst any) error {
 	// encoding/json would quietly turn bad bytes into U+FFFD and store
 	// them; refuse them instead.
 	if !utf8.Valid(raw) {
-		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The body is not valid UTF-8."}
+		return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The body is not valid UTF-8."}
 	}
 	// Likewise for a \ud800 escape without its other half: it is no
 	// character, and would be stored as U+FFFD. (Other escapes, such as
 	// \u0000, decode to characters; the models judge those, per field.)
 	if at, ok := loneSurrogate(raw); ok {
-		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json",
+		return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_json",
 			Message: fmt.Sprintf("The body is not valid text: the escape at byte %d is half of a UTF-16 surrogate pair, not a character.", at)}
 	}
 	strict := json.NewDecoder(bytes.NewReader(raw))
@@ -116,16 +117,16 @@ func loneSurrogate(raw []byte) (int, bool) {
 	return 0, false
 }
 
-func notAnObject() *apiProblem {
-	return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_type", Message: "The body must be a JSON object."}
+func notAnObject() *serve.Problem {
+	return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_type", Message: "The body must be a JSON object."}
 }
 
-func tooLarge() *apiProblem {
-	return &apiProblem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "The request body is larger than 1 MiB."}
+func tooLarge() *serve.Problem {
+	return &serve.Problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "The request body is larger than 1 MiB."}
 }
 
-func emptyBody() *apiProblem {
-	return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The request body is empty; send a JSON object."}
+func emptyBody() *serve.Problem {
+	return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The request body is empty; send a JSON object."}
 }
 
 func isTooLarge(err error) bool {
@@ -134,7 +135,7 @@ func isTooLarge(err error) bool {
 }
 
 // jsonProblem explains a decoding error of a body meant for dst.
-func jsonProblem(err error, dst any) *apiProblem {
+func jsonProblem(err error, dst any) *serve.Problem {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -143,22 +144,22 @@ func jsonProblem(err error, dst any) *apiProblem {
 	case errors.Is(err, io.EOF):
 		return emptyBody()
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The JSON body ends too early."}
+		return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The JSON body ends too early."}
 	case errors.As(err, &syntax):
-		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json",
+		return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_json",
 			Message: fmt.Sprintf("The body is not valid JSON (at byte %d).", syntax.Offset)}
 	case errors.As(err, &typ):
 		if typ.Field == "" {
 			return notAnObject()
 		}
-		return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_type", Field: typ.Field,
+		return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_type", Field: typ.Field,
 			Message: fmt.Sprintf("“%s” must be %s, not %s.", typ.Field, typeWords(typ.Type), kindWords(typ.Value))}
 	}
 	if name, ok := unknownField(err); ok {
-		return &apiProblem{Status: http.StatusBadRequest, Code: "unknown_field", Field: name,
+		return &serve.Problem{Status: http.StatusBadRequest, Code: "unknown_field", Field: name,
 			Message: fmt.Sprintf("Unknown field “%s”. This endpoint accepts: %s.", name, strings.Join(jsonFields(dst), ", "))}
 	}
-	return &apiProblem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The body could not be read as JSON."}
+	return &serve.Problem{Status: http.StatusBadRequest, Code: "invalid_json", Message: "The body could not be read as JSON."}
 }
 
 // unknownField reads the field name out of encoding/json's

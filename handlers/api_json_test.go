@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/labstack/echo/v4"
 )
 
@@ -53,7 +54,7 @@ func TestDecodeJSON(t *testing.T) {
 				}
 				return
 			}
-			var p *apiProblem
+			var p *serve.Problem
 			if !errors.As(err, &p) || p.Code != tc.code || p.Field != tc.field {
 				t.Fatalf("err = %#v, want %s on %q", err, tc.code, tc.field)
 			}
@@ -82,7 +83,7 @@ func FuzzDecodeJSON(f *testing.F) {
 				}
 				continue
 			}
-			var p *apiProblem
+			var p *serve.Problem
 			if !errors.As(err, &p) || p.Status < 400 || p.Status > 499 || p.Code == "" || p.Message == "" {
 				t.Fatalf("body %q: %#v, want a 4xx problem", s, err)
 			}
@@ -95,7 +96,7 @@ func TestDecodeJSONRefusesLoneSurrogates(t *testing.T) {
 		Name string `json:"name"`
 	}
 	for _, body := range []string{`{"name": "\ud800"}`, `{"name": "a\udc00b"}`, `{"name": "\ud800\u0041"}`, `{"name": "\\\ud83d"}`} {
-		var p *apiProblem
+		var p *serve.Problem
 		if err := decodeBody(body, &dst); !errors.As(err, &p) || p.Status != http.StatusBadRequest || !strings.Contains(p.Message, "surrogate") {
 			t.Errorf("%s: %v, want a 400 about a surrogate", body, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -116,7 +117,7 @@ func (b *maintenanceBody) rewrite(err error) error {
 
 // pageMaintenance loads a window of the token's page.
 func (h *Handler) pageMaintenance(c echo.Context, id int64) (*models.Maintenance, error) {
-	m, err := h.store.Maintenance(c.Request().Context(), id)
+	m, err := h.Store.Maintenance(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +129,7 @@ func (h *Handler) pageMaintenance(c echo.Context, id int64) (*models.Maintenance
 
 // maintenanceAnswer loads window id afresh and writes it.
 func (h *Handler) maintenanceAnswer(c echo.Context, status int, id int64) error {
-	m, err := h.store.Maintenance(c.Request().Context(), id)
+	m, err := h.Store.Maintenance(c.Request().Context(), id)
 	if err != nil {
 		return h.apiFail(c, err, maintenanceGone)
 	}
@@ -138,12 +139,12 @@ func (h *Handler) maintenanceAnswer(c echo.Context, status int, id int64) error 
 // maintenanceStateConflict is the 409 for a change the window's state no
 // longer allows; allowed says which windows allow it.
 func (h *Handler) maintenanceStateConflict(c echo.Context, id int64, verb, allowed string) error {
-	m, err := h.store.Maintenance(c.Request().Context(), id)
+	m, err := h.Store.Maintenance(c.Request().Context(), id)
 	if err != nil {
 		return h.apiFail(c, err, maintenanceGone)
 	}
-	return apiError(c, http.StatusConflict, "conflict",
-		fmt.Sprintf("This maintenance is %s; only %s maintenance can be %s.", lowerLabel(m.Status), allowed, verb), "")
+	return serve.JSONError(c, http.StatusConflict, "conflict",
+		fmt.Sprintf("This maintenance is %s; only %s maintenance can be %s.", serve.LowerLabel(m.Status), allowed, verb), "")
 }
 
 // APIListMaintenance is GET /api/v1/maintenance, paginated, filtered by
@@ -162,7 +163,7 @@ func (h *Handler) APIListMaintenance(c echo.Context) error {
 		f.Statuses = []models.MaintenanceStatus{models.MaintenanceStatus(s)}
 	}
 	// The models count no windows: the list is loaded whole and cut here.
-	all, err := h.store.Maintenances(c.Request().Context(), apiToken(c).PageID, f)
+	all, err := h.Store.Maintenances(c.Request().Context(), apiToken(c).PageID, f)
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
@@ -179,7 +180,7 @@ func (h *Handler) APIListMaintenance(c echo.Context) error {
 func (h *Handler) APIShowMaintenance(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", maintenanceGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", maintenanceGone, "")
 	}
 	m, err := h.pageMaintenance(c, id)
 	if err != nil {
@@ -198,7 +199,7 @@ func (h *Handler) APIScheduleMaintenance(c echo.Context) error {
 	if err := body.apply(&in); err != nil {
 		return h.apiFail(c, err, "")
 	}
-	m, err := h.store.ScheduleMaintenance(c.Request().Context(), apiToken(c).PageID, in)
+	m, err := h.Store.ScheduleMaintenance(c.Request().Context(), apiToken(c).PageID, in)
 	if err != nil {
 		return h.apiFail(c, body.rewrite(err), "")
 	}
@@ -211,7 +212,7 @@ func (h *Handler) APIScheduleMaintenance(c echo.Context) error {
 func (h *Handler) APIUpdateMaintenance(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", maintenanceGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", maintenanceGone, "")
 	}
 	var body maintenanceBody
 	if err := decodeWrapped(c, "scheduled_maintenance", &body); err != nil {
@@ -232,7 +233,7 @@ func (h *Handler) APIUpdateMaintenance(c echo.Context) error {
 	if err := body.apply(&in); err != nil {
 		return h.apiFail(c, err, "")
 	}
-	_, err = h.store.UpdateMaintenance(c.Request().Context(), id, in)
+	_, err = h.Store.UpdateMaintenance(c.Request().Context(), id, in)
 	if errors.Is(err, models.ErrMaintenanceState) {
 		// The scheduler started the window meanwhile.
 		return h.maintenanceStateConflict(c, id, "edited", "scheduled")
@@ -246,13 +247,13 @@ func (h *Handler) APIUpdateMaintenance(c echo.Context) error {
 // APICancelMaintenance is POST /api/v1/maintenance/:id/cancel: a window
 // that has not started is cancelled (else 409).
 func (h *Handler) APICancelMaintenance(c echo.Context) error {
-	return h.changeMaintenanceState(c, h.store.CancelMaintenance, "cancelled", "scheduled")
+	return h.changeMaintenanceState(c, h.Store.CancelMaintenance, "cancelled", "scheduled")
 }
 
 // APICompleteMaintenance is POST /api/v1/maintenance/:id/complete: a
 // window in progress ends now, as with the admin's End now (else 409).
 func (h *Handler) APICompleteMaintenance(c echo.Context) error {
-	return h.changeMaintenanceState(c, h.store.EndMaintenanceNow, "completed", "in-progress")
+	return h.changeMaintenanceState(c, h.Store.EndMaintenanceNow, "completed", "in-progress")
 }
 
 // changeMaintenanceState runs a state change on a window of the token's
@@ -260,7 +261,7 @@ func (h *Handler) APICompleteMaintenance(c echo.Context) error {
 func (h *Handler) changeMaintenanceState(c echo.Context, change func(context.Context, int64) error, verb, allowed string) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
-		return apiError(c, http.StatusNotFound, "not_found", maintenanceGone, "")
+		return serve.JSONError(c, http.StatusNotFound, "not_found", maintenanceGone, "")
 	}
 	if err := decodeNoFields(c); err != nil {
 		return h.apiFail(c, err, "")

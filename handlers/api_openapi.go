@@ -251,7 +251,7 @@ func errorSchema() map[string]any {
 
 // OpenAPI serves the OpenAPI 3.1 document of /api/v1. It needs no token.
 func (h *Handler) OpenAPI(c echo.Context) error {
-	base := h.store.BaseURL()
+	base := h.Store.BaseURL()
 	b, err := json.MarshalIndent(openAPIDocument(base), "", "  ")
 	if err != nil {
 		return err

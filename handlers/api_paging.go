@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/labstack/echo/v4"
 )
 
@@ -80,8 +81,8 @@ func readListQuery(c echo.Context, filters ...string) (listPaging, url.Values, e
 	return p, chosen, nil
 }
 
-func queryProblem(code, name, message string) *apiProblem {
-	return &apiProblem{Status: http.StatusBadRequest, Code: code, Field: name, Message: message}
+func queryProblem(code, name, message string) *serve.Problem {
+	return &serve.Problem{Status: http.StatusBadRequest, Code: code, Field: name, Message: message}
 }
 
 // setListHeaders writes X-Total-Count and the Link header of page p of a

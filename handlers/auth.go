@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/admin"
 	"github.com/labstack/echo/v4"
@@ -13,7 +15,7 @@ import (
 
 // showSetup renders the first-run form while no admin exists.
 func (h *Handler) ShowSetup(c echo.Context) error {
-	if done, err := h.store.HasUsers(c.Request().Context()); err != nil || done {
+	if done, err := h.Store.HasUsers(c.Request().Context()); err != nil || done {
 		return h.setupGone(c, err)
 	}
 	return h.renderSetup(c, http.StatusOK, views.SetupView{})
@@ -23,16 +25,16 @@ func (h *Handler) setupGone(c echo.Context, err error) error {
 	if err != nil {
 		return err
 	}
-	return errNotFound
+	return serve.ErrNotFound
 }
 
 func (h *Handler) renderSetup(c echo.Context, status int, v views.SetupView) error {
-	ch, err := h.formChrome(c, "Set up")
+	ch, err := h.FormChrome(c, "Set up")
 	if err != nil {
 		return err
 	}
 	v.Chrome = ch
-	return render(c, status, views.SetupPage(v))
+	return serve.Render(c, status, views.SetupPage(v))
 }
 
 // CompleteSetup creates the first admin and signs them in.
@@ -45,45 +47,45 @@ func (h *Handler) CompleteSetup(c echo.Context) error {
 		Email:    c.FormValue("email"),
 		Password: c.FormValue("password"),
 	}
-	u, err := h.store.CompleteSetup(ctx, in)
+	u, err := h.Store.CompleteSetup(ctx, in)
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		return h.renderSetup(c, http.StatusUnprocessableEntity, views.SetupView{PageName: in.PageName, Email: in.Email, Errors: ve.Fields})
 	case errors.Is(err, models.ErrSetupDone):
-		return errNotFound
+		return serve.ErrNotFound
 	case err != nil:
 		return err
 	}
-	h.logger.Info("first admin created", "user_id", u.ID)
-	if err := h.startSession(c, u); err != nil {
+	h.Logger.Info("first admin created", "user_id", u.ID)
+	if err := h.StartSession(c, u); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/components", "success", "Welcome to Herald. Add the components of your service to start your status page.")
+	return h.RedirectWithFlash(c, "/admin/components", "success", "Welcome to Herald. Add the components of your service to start your status page.")
 }
 
 // ShowLogin renders the sign-in form.
 func (h *Handler) ShowLogin(c echo.Context) error {
-	if done, err := h.store.HasUsers(c.Request().Context()); err != nil {
+	if done, err := h.Store.HasUsers(c.Request().Context()); err != nil {
 		return err
 	} else if !done {
-		return seeOther(c, "/setup")
+		return serve.SeeOther(c, "/setup")
 	}
 	return h.renderLogin(c, http.StatusOK, views.LoginView{Next: c.QueryParam("next")})
 }
 
 func (h *Handler) renderLogin(c echo.Context, status int, v views.LoginView) error {
-	ch, err := h.formChrome(c, "Sign in")
+	ch, err := h.FormChrome(c, "Sign in")
 	if err != nil {
 		return err
 	}
-	page, err := h.store.Page(c.Request().Context(), models.DefaultPageID)
+	page, err := h.Store.Page(c.Request().Context(), models.DefaultPageID)
 	if err != nil {
 		return err
 	}
 	ch.SiteName = page.Name
 	v.Chrome = ch
-	return render(c, status, views.LoginPage(v))
+	return serve.Render(c, status, views.LoginPage(v))
 }
 
 // Login checks the credentials, within the rate limits.
@@ -95,11 +97,11 @@ func (h *Handler) Login(c echo.Context) error {
 	if blocked, wait := h.limiter.blocked(ip, email); blocked {
 		minutes := int(math.Ceil(wait.Minutes()))
 		c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
-		h.logger.Warn("login rate limited", "ip", ip)
+		h.Logger.Warn("login rate limited", "ip", ip)
 		return echo.NewHTTPError(http.StatusTooManyRequests,
 			fmt.Sprintf("Too many sign-in attempts. For your account's safety, wait %d minute(s) and try again.", minutes))
 	}
-	u, err := h.store.Authenticate(c.Request().Context(), email, password)
+	u, err := h.Store.Authenticate(c.Request().Context(), email, password)
 	if errors.Is(err, models.ErrBadCredentials) {
 		h.limiter.fail(ip, email)
 		return h.renderLogin(c, http.StatusUnauthorized, views.LoginView{Email: email, Next: next,
@@ -109,34 +111,26 @@ func (h *Handler) Login(c echo.Context) error {
 		return err
 	}
 	h.limiter.succeed(email)
-	if err := h.startSession(c, u); err != nil {
+	if err := h.StartSession(c, u); err != nil {
 		return err
 	}
-	return seeOther(c, safeNext(next))
-}
-
-func (h *Handler) startSession(c echo.Context, u *models.User) error {
-	sess, err := h.store.CreateSession(c.Request().Context(), u.ID, h.sessionTTL)
-	if err != nil {
-		return err
-	}
-	s := h.session(c)
-	s.Values[keySID] = sess.ID
-	s.Values[keyCSRF] = randomToken() // a new token per sign-in
-	return s.Save(c.Request(), c.Response())
+	return serve.SeeOther(c, safeNext(next))
 }
 
 // Logout ends the session on the server and clears the cookie.
 func (h *Handler) Logout(c echo.Context) error {
-	s := h.session(c)
-	if sid, _ := s.Values[keySID].(string); sid != "" {
-		if err := h.store.DeleteSession(c.Request().Context(), sid); err != nil {
-			return err
-		}
+	if err := h.EndSession(c); err != nil {
+		return err
 	}
-	delete(s.Values, keySID)
-	s.Values[keyCSRF] = randomToken()
-	h.flash(c, "success", "You are signed out.")
-	h.saveSessionAfterChange(c)
-	return seeOther(c, "/login")
+	h.Flash(c, "success", "You are signed out.")
+	h.SaveSessionAfterChange(c)
+	return serve.SeeOther(c, "/login")
+}
+
+// safeNext keeps post-login redirects inside the admin.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/admin") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+		return next
+	}
+	return "/admin"
 }

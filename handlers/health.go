@@ -17,13 +17,13 @@ func (h *Handler) Healthz(c echo.Context) error {
 func (h *Handler) Readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := h.store.Ping(ctx); err != nil {
-		h.logger.Warn("not ready: database unreachable", "error", err)
+	if err := h.Store.Ping(ctx); err != nil {
+		h.Logger.Warn("not ready: database unreachable", "error", err)
 		return c.String(http.StatusServiceUnavailable, "database unreachable\n")
 	}
-	pending, err := h.store.MigrationsPending(ctx)
+	pending, err := h.Store.MigrationsPending(ctx)
 	if err != nil || pending > 0 {
-		h.logger.Warn("not ready: migrations pending", "pending", pending, "error", err)
+		h.Logger.Warn("not ready: migrations pending", "pending", pending, "error", err)
 		return c.String(http.StatusServiceUnavailable, "migrations pending\n")
 	}
 	return c.String(http.StatusOK, "ready\n")

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/views/layout"
@@ -50,7 +51,7 @@ func (h *Handler) publicView(d *public.Data) views.PublicView {
 	worstByGroup := map[int64]models.ComponentStatus{}
 	for _, comp := range d.Components {
 		row := views.ComponentRow{ComponentRow: layout.ComponentRow{ID: comp.ID, Name: comp.Name, Description: comp.Description,
-			Status: statusView(comp.Status)}, Uptime: uptimeBarView(bars[comp.ID])}
+			Status: serve.StatusView(comp.Status)}, Uptime: uptimeBarView(bars[comp.ID])}
 		if comp.GroupID == nil {
 			v.Ungrouped = append(v.Ungrouped, row)
 			continue
@@ -64,17 +65,17 @@ func (h *Handler) publicView(d *public.Data) views.PublicView {
 			continue
 		}
 		v.Groups = append(v.Groups, views.GroupSection{Name: g.Name, Open: !g.Collapsed,
-			Status: statusView(worstByGroup[g.ID]), Components: rows})
+			Status: serve.StatusView(worstByGroup[g.ID]), Components: rows})
 	}
-	v.Banner = banner(d.Worst())
+	v.Banner = serve.Banner(d.Worst())
 	for i := range d.Unresolved {
-		v.Incidents = append(v.Incidents, h.incidentView(&d.Unresolved[i], true))
+		v.Incidents = append(v.Incidents, h.IncidentView(&d.Unresolved[i], true))
 	}
 	for i := range d.Active {
-		v.InProgress = append(v.InProgress, h.maintenanceView(&d.Active[i], true))
+		v.InProgress = append(v.InProgress, h.MaintenanceView(&d.Active[i], true))
 	}
 	for i := range d.Upcoming {
-		v.Upcoming = append(v.Upcoming, h.maintenanceView(&d.Upcoming[i], true))
+		v.Upcoming = append(v.Upcoming, h.MaintenanceView(&d.Upcoming[i], true))
 	}
 	for _, day := range public.RecentHistory(d, recentDays) {
 		dv := views.HistoryDayView{Date: day.Date.Format("2006-01-02"), Label: day.Date.Format("Jan 2, 2006")}
@@ -105,13 +106,13 @@ func uptimeBarView(b public.Bar) views.UptimeBar {
 // pastIncident is inc as a history entry; withFinal renders its latest
 // update's message.
 func (h *Handler) pastIncident(inc *models.Incident, withFinal bool) views.HistoryItem {
-	it := views.HistoryItem{Kind: "incident", ID: inc.ID, Title: inc.Title, URL: incidentPermalink(inc.ID),
-		Impact: impactView(inc.Impact), Status: incidentStatusView(inc.Status), StatusClass: "is-" + string(inc.Status),
-		Start: layout.Time{At: inc.StartedAt}, End: timePtr(inc.ResolvedAt)}
+	it := views.HistoryItem{Kind: "incident", ID: inc.ID, Title: inc.Title, URL: serve.IncidentPermalink(inc.ID),
+		Impact: serve.ImpactView(inc.Impact), Status: serve.IncidentStatusView(inc.Status), StatusClass: "is-" + string(inc.Status),
+		Start: layout.Time{At: inc.StartedAt}, End: serve.TimePtr(inc.ResolvedAt)}
 	if withFinal && len(inc.Updates) > 0 {
 		final := inc.Updates[0] // newest first
-		it.Status, it.StatusClass = incidentStatusView(final.Status), "is-"+string(final.Status)
-		it.FinalHTML = h.markdown.Render(final.Message)
+		it.Status, it.StatusClass = serve.IncidentStatusView(final.Status), "is-"+string(final.Status)
+		it.FinalHTML = h.Markdown.Render(final.Message)
 		it.FinalAt = &layout.Time{At: final.CreatedAt}
 	}
 	return it
@@ -119,8 +120,8 @@ func (h *Handler) pastIncident(inc *models.Incident, withFinal bool) views.Histo
 
 // pastMaintenance is m as a history entry.
 func pastMaintenance(m *models.Maintenance) views.HistoryItem {
-	return views.HistoryItem{Kind: "maintenance", ID: m.ID, Title: m.Title, URL: maintenancePermalink(m.ID),
-		Status: maintenanceStatusView(m.Status), StatusClass: "ms-" + string(m.Status),
+	return views.HistoryItem{Kind: "maintenance", ID: m.ID, Title: m.Title, URL: serve.MaintenancePermalink(m.ID),
+		Status: serve.MaintenanceStatusView(m.Status), StatusClass: "ms-" + string(m.Status),
 		Start: layout.Time{At: m.WindowStart}, End: &layout.Time{At: m.WindowEnd}}
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/site"
 	"github.com/labstack/echo/v4"
@@ -18,11 +19,11 @@ const historyPerPage = 20
 // snapshot: visitors rarely page through it.
 func (h *Handler) ShowHistory(c echo.Context) error {
 	ctx := c.Request().Context()
-	page, err := h.store.Page(ctx, models.DefaultPageID)
+	page, err := h.Store.Page(ctx, models.DefaultPageID)
 	if err != nil {
 		return err
 	}
-	total, err := h.store.CountIncidents(ctx, models.DefaultPageID)
+	total, err := h.Store.CountIncidents(ctx, models.DefaultPageID)
 	if err != nil {
 		return err
 	}
@@ -33,12 +34,12 @@ func (h *Handler) ShowHistory(c echo.Context) error {
 	}
 	// One incident more than the page shows: the newest incident of the
 	// next page bounds the maintenance windows that belong to this one.
-	incidents, err := h.store.Incidents(ctx, models.DefaultPageID, models.IncidentFilter{
+	incidents, err := h.Store.Incidents(ctx, models.DefaultPageID, models.IncidentFilter{
 		Limit: historyPerPage + 1, Offset: (n - 1) * historyPerPage})
 	if err != nil {
 		return err
 	}
-	maintenance, err := h.store.Maintenances(ctx, models.DefaultPageID, models.MaintenanceFilter{
+	maintenance, err := h.Store.Maintenances(ctx, models.DefaultPageID, models.MaintenanceFilter{
 		Statuses: []models.MaintenanceStatus{models.MaintenanceCompleted}})
 	if err != nil {
 		return err
@@ -69,7 +70,7 @@ func (h *Handler) ShowHistory(c echo.Context) error {
 		v.Older = historyURL(n + 1)
 	}
 	c.Response().Header().Set("Cache-Control", h.publicCacheControl)
-	return render(c, http.StatusOK, views.HistoryPage(v))
+	return serve.Render(c, http.StatusOK, views.HistoryPage(v))
 }
 
 // historyPageNumber reads ?page=: absent is the first page; anything but a

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	views "github.com/heraldstatus/herald/views/site"
 	"github.com/labstack/echo/v4"
 )
@@ -10,41 +11,41 @@ import (
 // ShowIncidentPermalink is the public page of one incident.
 func (h *Handler) ShowIncidentPermalink(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	inc, err := h.store.Incident(ctx, id)
+	inc, err := h.Store.Incident(ctx, id)
 	if err != nil {
 		return err
 	}
-	page, err := h.store.Page(ctx, inc.PageID)
+	page, err := h.Store.Page(ctx, inc.PageID)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.IncidentPage(views.IncidentPageView{
+	return serve.Render(c, http.StatusOK, views.IncidentPage(views.IncidentPageView{
 		Chrome:   h.pageChrome(inc.Title+" · "+page.Name, page),
-		Incident: h.incidentView(inc, true),
+		Incident: h.IncidentView(inc, true),
 	}))
 }
 
 // ShowMaintenancePermalink is the public page of one maintenance window.
 func (h *Handler) ShowMaintenancePermalink(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := pathID(c, "id")
+	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	m, err := h.store.Maintenance(ctx, id)
+	m, err := h.Store.Maintenance(ctx, id)
 	if err != nil {
 		return err
 	}
-	page, err := h.store.Page(ctx, m.PageID)
+	page, err := h.Store.Page(ctx, m.PageID)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.MaintenancePage(views.MaintenancePageView{
+	return serve.Render(c, http.StatusOK, views.MaintenancePage(views.MaintenancePageView{
 		Chrome:      h.pageChrome(m.Title+" · "+page.Name, page),
-		Maintenance: h.maintenanceView(m, true),
+		Maintenance: h.MaintenanceView(m, true),
 	}))
 }

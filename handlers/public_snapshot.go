@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/public"
 	"github.com/labstack/echo/v4"
 )
@@ -57,7 +58,7 @@ func (h *Handler) Badge(c echo.Context) error {
 // public.Options.FreshWait while there is a snapshot to fall back on, so
 // a database that does not answer never holds up the public page.
 func (h *Handler) snapshot(c echo.Context) (*public.Snapshot, error) {
-	if _, err := c.Cookie(sessionName); err == nil {
+	if serve.HasSessionCookie(c) {
 		return h.public.Current(c.Request().Context())
 	}
 	return h.public.Latest(c.Request().Context())

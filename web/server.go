@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/notify"
@@ -50,15 +51,18 @@ func New(d Deps) (*Server, error) {
 		DeriveKey(d.Config.SecretKey, "cookie-auth"),
 		DeriveKey(d.Config.SecretKey, "cookie-encrypt"),
 	)
+	base := serve.New(serve.Options{
+		Store:         d.Store,
+		Cookies:       cookies,
+		Assets:        assets,
+		Logger:        d.Logger,
+		SessionTTL:    d.Config.SessionTTL,
+		SecureCookies: d.Config.SecureCookies(),
+		Now:           d.Now,
+		Markdown:      markdown.New(),
+	})
 	h := handlers.New(handlers.Options{
-		Store:          d.Store,
-		Cookies:        cookies,
-		Assets:         assets,
-		Logger:         d.Logger,
-		SessionTTL:     d.Config.SessionTTL,
-		SecureCookies:  d.Config.SecureCookies(),
-		Now:            d.Now,
-		Markdown:       markdown.New(),
+		Base:           base,
 		Notifier:       d.Notifier,
 		Egress:         d.Config.Egress(),
 		RotationWindow: d.Config.RotationWindow,
@@ -72,7 +76,7 @@ func New(d Deps) (*Server, error) {
 	// Trust the TCP peer, not X-Forwarded-For: a client must not pick the
 	// address the login limits count against.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.HTTPErrorHandler = errorHandler(h, d.Logger)
+	e.HTTPErrorHandler = errorHandler(base, d.Logger)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	// Outside the request logger, which turns errors into responses, so
 	// the metrics see the status the client got.
@@ -175,7 +179,7 @@ func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 // errorHandler turns errors into friendly pages: not found → 404, a
 // database that does not answer → 503, HTTP errors keep their code and
 // message, anything else is a logged 500.
-func errorHandler(h *handlers.Handler, logger *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(base *serve.Base, logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
@@ -190,7 +194,7 @@ func errorHandler(h *handlers.Handler, logger *slog.Logger) echo.HTTPErrorHandle
 		case models.IsUnavailable(err):
 			// An outage, not a bug: the client may retry, and nothing of
 			// the request was kept (each change is one transaction).
-			code, heading, msg = http.StatusServiceUnavailable, "Database unavailable", handlers.UnavailableMessage
+			code, heading, msg = http.StatusServiceUnavailable, "Database unavailable", serve.UnavailableMessage
 			c.Response().Header().Set("Retry-After", "60")
 			logger.Warn("database unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
 		case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
@@ -210,7 +214,7 @@ func errorHandler(h *handlers.Handler, logger *slog.Logger) echo.HTTPErrorHandle
 			c.NoContent(code)
 			return
 		}
-		if err := h.RenderError(c, code, heading, msg); err != nil {
+		if err := base.RenderError(c, code, heading, msg); err != nil {
 			logger.Error("render error page", "error", err)
 		}
 	}

@@ -1,10 +1,11 @@
-package handlers
+package serve
 
 import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,25 +28,32 @@ const (
 // ErrCSRF is returned when a form arrives without the right token.
 var ErrCSRF = echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Herald. Go back, reload the page and try again.")
 
-// session returns the browser's cookie session; a broken or forged cookie
+// Session returns the browser's cookie session; a broken or forged cookie
 // yields a fresh, empty session.
-func (h *Handler) session(c echo.Context) *sessions.Session {
+func (b *Base) Session(c echo.Context) *sessions.Session {
 	if s, ok := c.Get("herald.session").(*sessions.Session); ok {
 		return s
 	}
-	s, err := h.cookies.Get(c.Request(), sessionName)
+	s, err := b.cookies.Get(c.Request(), sessionName)
 	if err != nil {
-		s, _ = h.cookies.New(c.Request(), sessionName)
+		s, _ = b.cookies.New(c.Request(), sessionName)
 	}
 	s.Options = &sessions.Options{
 		Path:     "/",
-		MaxAge:   int(h.sessionTTL.Seconds()),
+		MaxAge:   int(b.sessionTTL.Seconds()),
 		HttpOnly: true,
-		Secure:   h.secure,
+		Secure:   b.secure,
 		SameSite: http.SameSiteLaxMode,
 	}
 	c.Set("herald.session", s)
 	return s
+}
+
+// HasSessionCookie reports whether the request carries a session cookie,
+// valid or not, without reading it.
+func HasSessionCookie(c echo.Context) bool {
+	_, err := c.Cookie(sessionName)
+	return err == nil
 }
 
 func randomToken() string {
@@ -65,13 +73,13 @@ func csrfToken(s *sessions.Session) string {
 
 // VerifyCSRF refuses state-changing requests whose form token does not match
 // the session's.
-func (h *Handler) VerifyCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+func (b *Base) VerifyCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		switch c.Request().Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
-		want, _ := h.session(c).Values[keyCSRF].(string)
+		want, _ := b.Session(c).Values[keyCSRF].(string)
 		got := c.FormValue(csrfField)
 		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
 			return ErrCSRF
@@ -82,11 +90,11 @@ func (h *Handler) VerifyCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 
 // RequireAdmin lets only signed-in admins through; others are sent to the
 // login page, and back here afterwards.
-func (h *Handler) RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+func (b *Base) RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		sid, _ := h.session(c).Values[keySID].(string)
+		sid, _ := b.Session(c).Values[keySID].(string)
 		if sid != "" {
-			u, err := h.store.SessionUser(c.Request().Context(), sid)
+			u, err := b.Store.SessionUser(c.Request().Context(), sid)
 			if err == nil {
 				c.Set(ctxUser, u)
 				// Changes made in this request are audited as this admin's.
@@ -103,29 +111,67 @@ func (h *Handler) RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().Method == http.MethodGet {
 			target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
 		}
-		return seeOther(c, target)
+		return SeeOther(c, target)
 	}
 }
 
-func currentUser(c echo.Context) *models.User {
+// CurrentUser is the admin RequireAdmin let through, or nil.
+func CurrentUser(c echo.Context) *models.User {
 	u, _ := c.Get(ctxUser).(*models.User)
 	return u
 }
 
-// safeNext keeps post-login redirects inside the admin.
-func safeNext(next string) string {
-	if strings.HasPrefix(next, "/admin") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
-		return next
+// StartSession signs u in: a new server-side session, and a new CSRF
+// token for the browser's cookie.
+func (b *Base) StartSession(c echo.Context, u *models.User) error {
+	sess, err := b.Store.CreateSession(c.Request().Context(), u.ID, b.sessionTTL)
+	if err != nil {
+		return err
 	}
-	return "/admin"
+	s := b.Session(c)
+	s.Values[keySID] = sess.ID
+	s.Values[keyCSRF] = randomToken() // a new token per sign-in
+	return s.Save(c.Request(), c.Response())
 }
 
-// flash stores a message for the next page. The messages of this request
+// EndSession signs the browser out: the session ends on the server and
+// leaves the cookie, which gets a new CSRF token. The caller saves the
+// cookie.
+func (b *Base) EndSession(c echo.Context) error {
+	s := b.Session(c)
+	if sid, _ := s.Values[keySID].(string); sid != "" {
+		if err := b.Store.DeleteSession(c.Request().Context(), sid); err != nil {
+			return err
+		}
+	}
+	delete(s.Values, keySID)
+	s.Values[keyCSRF] = randomToken()
+	return nil
+}
+
+// FormChrome is the layout data of any page with a form: it carries the
+// CSRF token and pending flash messages.
+func (b *Base) FormChrome(c echo.Context, title string) (layout.Chrome, error) {
+	sess := b.Session(c)
+	token := csrfToken(sess)
+	flashes := takeFlashes(sess)
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return layout.Chrome{}, fmt.Errorf("save session: %w", err)
+	}
+	return layout.Chrome{
+		Title:   title + " · Herald",
+		CSS:     b.Assets.URL("css/herald.css"),
+		CSRF:    token,
+		Flashes: flashes,
+	}, nil
+}
+
+// Flash stores a message for the next page. The messages of this request
 // replace any left by earlier ones that no page has shown (a client that
 // does not follow redirects): the cookie holds the newest notice only,
 // however many posts come before a page is viewed.
-func (h *Handler) flash(c echo.Context, kind, text string) {
-	sess := h.session(c)
+func (b *Base) Flash(c echo.Context, kind, text string) {
+	sess := b.Session(c)
 	if c.Get(ctxFlashed) == nil {
 		sess.Flashes() // takes, and so drops, older messages
 		c.Set(ctxFlashed, true)
@@ -146,21 +192,21 @@ func takeFlashes(s *sessions.Session) []layout.Flash {
 	return out
 }
 
-// redirectWithFlash stores a message for the next page and redirects.
+// RedirectWithFlash stores a message for the next page and redirects.
 // It is called after a change has committed, so it never fails: a
 // session that cannot be saved only loses the message.
-func (h *Handler) redirectWithFlash(c echo.Context, path, kind, text string) error {
-	h.flash(c, kind, text)
-	h.saveSessionAfterChange(c)
-	return seeOther(c, path)
+func (b *Base) RedirectWithFlash(c echo.Context, path, kind, text string) error {
+	b.Flash(c, kind, text)
+	b.SaveSessionAfterChange(c)
+	return SeeOther(c, path)
 }
 
-// saveSessionAfterChange saves the session after a change that has
+// SaveSessionAfterChange saves the session after a change that has
 // committed. The change stands whatever happens to the cookie, so a
 // failure is logged, not answered with a 5xx the client would take for a
 // failed change.
-func (h *Handler) saveSessionAfterChange(c echo.Context) {
-	if err := h.session(c).Save(c.Request(), c.Response()); err != nil {
-		h.logger.Error("save session after a change; the change is saved", "path", c.Request().URL.Path, "error", err)
+func (b *Base) SaveSessionAfterChange(c echo.Context) {
+	if err := b.Session(c).Save(c.Request(), c.Response()); err != nil {
+		b.Logger.Error("save session after a change; the change is saved", "path", c.Request().URL.Path, "error", err)
 	}
 }
