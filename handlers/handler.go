@@ -12,7 +12,6 @@ import (
 	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/views/layout"
-	"github.com/labstack/echo/v4"
 )
 
 // Options configure a Handler.
@@ -36,7 +35,6 @@ type Options struct {
 // Handler serves Herald's pages.
 type Handler struct {
 	*serve.Base
-	limiter  *loginLimiter
 	notifier *notify.Engine
 	egress   notify.Policy
 	rotation time.Duration
@@ -56,7 +54,6 @@ func New(o Options) *Handler {
 		notifier: o.Notifier,
 		egress:   o.Egress,
 		rotation: rotation,
-		limiter:  newLoginLimiter(o.Base.Now),
 	}
 	maxAge := o.PublicMaxAge
 	if maxAge == 0 {
@@ -76,22 +73,4 @@ func (h *Handler) publicChrome(title, siteName string) layout.Chrome {
 		CSS:      h.Assets.URL("css/herald.css"),
 		Script:   h.Assets.URL("js/localtime.js"),
 	}
-}
-
-// adminChrome is the layout data of signed-in screens.
-func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome, error) {
-	ch, err := h.FormChrome(c, title)
-	if err != nil {
-		return ch, err
-	}
-	ch.Nav = nav
-	if u := serve.CurrentUser(c); u != nil {
-		ch.UserEmail = u.Email
-	}
-	page, err := h.Store.Page(c.Request().Context(), models.DefaultPageID)
-	if err != nil {
-		return ch, err
-	}
-	ch.SiteName = page.Name
-	return ch, nil
 }

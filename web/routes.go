@@ -2,13 +2,14 @@ package web
 
 import (
 	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/handlers/admin"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/static"
 	"github.com/labstack/echo/v4"
 )
 
 // registerRoutes is the one place every URL of Herald is listed.
-func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets, m *metrics) {
+func registerRoutes(e *echo.Echo, h *handlers.Handler, admin *admin.Handler, assets *static.Assets, m *metrics) {
 	// Operations
 	e.GET("/healthz", h.Healthz)
 	e.GET("/readyz", h.Readyz)
@@ -26,90 +27,90 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, assets *static.Assets, m 
 	e.GET("/maintenance/:id", h.ShowMaintenancePermalink)
 
 	// First run, sign in and out
-	forms := e.Group("", h.VerifyCSRF)
-	forms.GET("/setup", h.ShowSetup)
-	forms.POST("/setup", h.CompleteSetup)
-	forms.GET("/login", h.ShowLogin)
-	forms.POST("/login", h.Login)
-	forms.POST("/logout", h.Logout)
+	forms := e.Group("", admin.VerifyCSRF)
+	forms.GET("/setup", admin.ShowSetup)
+	forms.POST("/setup", admin.CompleteSetup)
+	forms.GET("/login", admin.ShowLogin)
+	forms.POST("/login", admin.Login)
+	forms.POST("/logout", admin.Logout)
 
 	// Admin: every route needs a session and, for writes, the CSRF token.
-	admin := e.Group("/admin", h.VerifyCSRF, h.RequireAdmin)
-	admin.GET("", h.ShowDashboard)
+	screens := e.Group("/admin", admin.VerifyCSRF, admin.RequireAdmin)
+	screens.GET("", admin.ShowDashboard)
 
 	// Incidents
-	admin.GET("/incidents", h.ListIncidents)
-	admin.GET("/incidents/new", h.NewIncident)
-	admin.POST("/incidents", h.CreateIncident)
-	admin.GET("/incidents/:id", h.ShowIncident)
-	admin.POST("/incidents/:id/updates", h.PostIncidentUpdate)
-	admin.POST("/incidents/:id/resolve", h.ResolveIncident)
-	admin.POST("/incidents/:id/postmortem", h.SavePostmortem)
-	admin.GET("/incidents/:id/delete", h.ConfirmDeleteIncident)
-	admin.POST("/incidents/:id/delete", h.DeleteIncident)
+	screens.GET("/incidents", admin.ListIncidents)
+	screens.GET("/incidents/new", admin.NewIncident)
+	screens.POST("/incidents", admin.CreateIncident)
+	screens.GET("/incidents/:id", admin.ShowIncident)
+	screens.POST("/incidents/:id/updates", admin.PostIncidentUpdate)
+	screens.POST("/incidents/:id/resolve", admin.ResolveIncident)
+	screens.POST("/incidents/:id/postmortem", admin.SavePostmortem)
+	screens.GET("/incidents/:id/delete", admin.ConfirmDeleteIncident)
+	screens.POST("/incidents/:id/delete", admin.DeleteIncident)
 
 	// Maintenance
-	admin.GET("/maintenance", h.ListMaintenance)
-	admin.GET("/maintenance/new", h.NewMaintenance)
-	admin.POST("/maintenance", h.ScheduleMaintenance)
-	admin.GET("/maintenance/:id/edit", h.EditMaintenance)
-	admin.POST("/maintenance/:id", h.UpdateMaintenance)
-	admin.GET("/maintenance/:id/cancel", h.ConfirmCancelMaintenance)
-	admin.POST("/maintenance/:id/cancel", h.CancelMaintenance)
-	admin.POST("/maintenance/:id/end", h.EndMaintenanceNow)
+	screens.GET("/maintenance", admin.ListMaintenance)
+	screens.GET("/maintenance/new", admin.NewMaintenance)
+	screens.POST("/maintenance", admin.ScheduleMaintenance)
+	screens.GET("/maintenance/:id/edit", admin.EditMaintenance)
+	screens.POST("/maintenance/:id", admin.UpdateMaintenance)
+	screens.GET("/maintenance/:id/cancel", admin.ConfirmCancelMaintenance)
+	screens.POST("/maintenance/:id/cancel", admin.CancelMaintenance)
+	screens.POST("/maintenance/:id/end", admin.EndMaintenanceNow)
 
 	// Components and groups
-	admin.GET("/components", h.ListComponents)
-	admin.GET("/components/new", h.NewComponent)
-	admin.POST("/components", h.CreateComponent)
-	admin.GET("/components/:id/edit", h.EditComponent)
-	admin.POST("/components/:id", h.UpdateComponent)
-	admin.POST("/components/:id/status", h.SetComponentStatus)
-	admin.POST("/components/:id/move", h.MoveComponent)
-	admin.GET("/components/:id/delete", h.ConfirmDeleteComponent)
-	admin.POST("/components/:id/delete", h.DeleteComponent)
-	admin.GET("/groups/new", h.NewGroup)
-	admin.POST("/groups", h.CreateGroup)
-	admin.GET("/groups/:id/edit", h.EditGroup)
-	admin.POST("/groups/:id", h.UpdateGroup)
-	admin.POST("/groups/:id/move", h.MoveGroup)
-	admin.GET("/groups/:id/delete", h.ConfirmDeleteGroup)
-	admin.POST("/groups/:id/delete", h.DeleteGroup)
+	screens.GET("/components", admin.ListComponents)
+	screens.GET("/components/new", admin.NewComponent)
+	screens.POST("/components", admin.CreateComponent)
+	screens.GET("/components/:id/edit", admin.EditComponent)
+	screens.POST("/components/:id", admin.UpdateComponent)
+	screens.POST("/components/:id/status", admin.SetComponentStatus)
+	screens.POST("/components/:id/move", admin.MoveComponent)
+	screens.GET("/components/:id/delete", admin.ConfirmDeleteComponent)
+	screens.POST("/components/:id/delete", admin.DeleteComponent)
+	screens.GET("/groups/new", admin.NewGroup)
+	screens.POST("/groups", admin.CreateGroup)
+	screens.GET("/groups/:id/edit", admin.EditGroup)
+	screens.POST("/groups/:id", admin.UpdateGroup)
+	screens.POST("/groups/:id/move", admin.MoveGroup)
+	screens.GET("/groups/:id/delete", admin.ConfirmDeleteGroup)
+	screens.POST("/groups/:id/delete", admin.DeleteGroup)
 
 	// Notification channels and their delivery log
-	admin.GET("/channels", h.ListChannels)
-	admin.GET("/channels/new", h.NewChannel)
-	admin.POST("/channels", h.CreateChannel)
-	admin.GET("/channels/:id", h.ShowChannel)
-	admin.GET("/channels/:id/edit", h.EditChannel)
-	admin.POST("/channels/:id", h.UpdateChannel)
-	admin.POST("/channels/:id/test", h.SendChannelTest)
-	admin.GET("/channels/:id/test", h.RedirectChannelTest)
-	admin.POST("/channels/:id/enable", h.EnableChannel)
-	admin.POST("/channels/:id/disable", h.DisableChannel)
-	admin.POST("/channels/:id/send-skipped", h.SendSkippedDeliveries)
-	admin.GET("/channels/:id/rotate", h.ConfirmRotateSecret)
-	admin.POST("/channels/:id/rotate", h.RotateChannelSecret)
-	admin.GET("/channels/:id/delete", h.ConfirmDeleteChannel)
-	admin.POST("/channels/:id/delete", h.DeleteChannel)
-	admin.GET("/channels/:id/deliveries/:did", h.ShowDelivery)
-	admin.POST("/channels/:id/deliveries/:did/replay", h.ReplayDelivery)
+	screens.GET("/channels", admin.ListChannels)
+	screens.GET("/channels/new", admin.NewChannel)
+	screens.POST("/channels", admin.CreateChannel)
+	screens.GET("/channels/:id", admin.ShowChannel)
+	screens.GET("/channels/:id/edit", admin.EditChannel)
+	screens.POST("/channels/:id", admin.UpdateChannel)
+	screens.POST("/channels/:id/test", admin.SendChannelTest)
+	screens.GET("/channels/:id/test", admin.RedirectChannelTest)
+	screens.POST("/channels/:id/enable", admin.EnableChannel)
+	screens.POST("/channels/:id/disable", admin.DisableChannel)
+	screens.POST("/channels/:id/send-skipped", admin.SendSkippedDeliveries)
+	screens.GET("/channels/:id/rotate", admin.ConfirmRotateSecret)
+	screens.POST("/channels/:id/rotate", admin.RotateChannelSecret)
+	screens.GET("/channels/:id/delete", admin.ConfirmDeleteChannel)
+	screens.POST("/channels/:id/delete", admin.DeleteChannel)
+	screens.GET("/channels/:id/deliveries/:did", admin.ShowDelivery)
+	screens.POST("/channels/:id/deliveries/:did/replay", admin.ReplayDelivery)
 
 	// Status page settings
-	admin.GET("/settings", h.ShowSettings)
-	admin.POST("/settings", h.SaveSettings)
+	screens.GET("/settings", admin.ShowSettings)
+	screens.POST("/settings", admin.SaveSettings)
 
 	// Audit log: read-only, there is no route to change or remove an entry.
-	admin.GET("/audit", h.ListAudit)
-	admin.GET("/audit/:id", h.ShowAuditEntry)
+	screens.GET("/audit", admin.ListAudit)
+	screens.GET("/audit/:id", admin.ShowAuditEntry)
 
 	// API tokens: shown once when created, stored as a hash, revocable.
-	admin.GET("/tokens", h.ListTokens)
-	admin.GET("/tokens/new", h.NewToken)
-	admin.POST("/tokens", h.CreateToken)
-	admin.GET("/tokens/:id/created", h.ShowCreatedToken)
-	admin.GET("/tokens/:id/revoke", h.ConfirmRevokeToken)
-	admin.POST("/tokens/:id/revoke", h.RevokeToken)
+	screens.GET("/tokens", admin.ListTokens)
+	screens.GET("/tokens/new", admin.NewToken)
+	screens.POST("/tokens", admin.CreateToken)
+	screens.GET("/tokens/:id/created", admin.ShowCreatedToken)
+	screens.GET("/tokens/:id/revoke", admin.ConfirmRevokeToken)
+	screens.POST("/tokens/:id/revoke", admin.RevokeToken)
 
 	// Admin JSON API. Bearer tokens with scopes, not the session: no CSRF
 	// check, no cookie set. Every answer, errors included, is JSON; paths

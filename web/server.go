@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/handlers/admin"
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
@@ -61,6 +62,12 @@ func New(d Deps) (*Server, error) {
 		Now:           d.Now,
 		Markdown:      markdown.New(),
 	})
+	adminHandler := admin.New(admin.Options{
+		Base:           base,
+		Notifier:       d.Notifier,
+		Egress:         d.Config.Egress(),
+		RotationWindow: d.Config.RotationWindow,
+	})
 	h := handlers.New(handlers.Options{
 		Base:           base,
 		Notifier:       d.Notifier,
@@ -90,7 +97,7 @@ func New(d Deps) (*Server, error) {
 		"/api/v1/channels/:id/test": d.Config.WebhookTimeout,
 	}))
 	e.Use(securityHeaders)
-	registerRoutes(e, h, assets, m)
+	registerRoutes(e, h, adminHandler, assets, m)
 	return &Server{Echo: e, Public: h.Public()}, nil
 }
 
