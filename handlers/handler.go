@@ -9,7 +9,6 @@ import (
 
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/views/layout"
 )
@@ -18,13 +17,6 @@ import (
 type Options struct {
 	// Base is the session, store and rendering every handler shares.
 	Base *serve.Base
-	// Notifier sends test notifications; nil disables "Send test".
-	Notifier *notify.Engine
-	// Egress is the delivery egress policy, for warnings in forms.
-	Egress notify.Policy
-	// RotationWindow is how long a rotated-out signing secret keeps
-	// signing; 0 means models.DefaultRotationWindow.
-	RotationWindow time.Duration
 	// PublicMaxAge is the Cache-Control max-age of public responses.
 	PublicMaxAge time.Duration
 	// RequestTimeout is the deadline of a request's database calls; the
@@ -35,25 +27,15 @@ type Options struct {
 // Handler serves Herald's pages.
 type Handler struct {
 	*serve.Base
-	notifier *notify.Engine
-	egress   notify.Policy
-	rotation time.Duration
-	public   *public.Manager
+	public *public.Manager
 	// publicCacheControl is the Cache-Control of public responses.
 	publicCacheControl string
 }
 
 // New builds a Handler.
 func New(o Options) *Handler {
-	rotation := o.RotationWindow
-	if rotation == 0 {
-		rotation = models.DefaultRotationWindow
-	}
 	h := &Handler{
-		Base:     o.Base,
-		notifier: o.Notifier,
-		egress:   o.Egress,
-		rotation: rotation,
+		Base: o.Base,
 	}
 	maxAge := o.PublicMaxAge
 	if maxAge == 0 {

@@ -3,13 +3,14 @@ package web
 import (
 	"github.com/heraldstatus/herald/handlers"
 	"github.com/heraldstatus/herald/handlers/admin"
+	"github.com/heraldstatus/herald/handlers/api"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/static"
 	"github.com/labstack/echo/v4"
 )
 
 // registerRoutes is the one place every URL of Herald is listed.
-func registerRoutes(e *echo.Echo, h *handlers.Handler, admin *admin.Handler, assets *static.Assets, m *metrics) {
+func registerRoutes(e *echo.Echo, h *handlers.Handler, admin *admin.Handler, api *api.Handler, assets *static.Assets, m *metrics) {
 	// Operations
 	e.GET("/healthz", h.Healthz)
 	e.GET("/readyz", h.Readyz)
@@ -115,51 +116,51 @@ func registerRoutes(e *echo.Echo, h *handlers.Handler, admin *admin.Handler, ass
 	// Admin JSON API. Bearer tokens with scopes, not the session: no CSRF
 	// check, no cookie set. Every answer, errors included, is JSON; paths
 	// that match no endpoint get a JSON 404 or 405 from the catch-all.
-	api := e.Group("/api/v1", h.APIRequest)
-	read := h.RequireToken(models.ScopeRead)
-	writeComponents := h.RequireToken(models.ScopeComponentsWrite)
-	api.GET("/components", h.APIListComponents, read)
-	api.POST("/components", h.APICreateComponent, writeComponents, h.Idempotent)
-	api.GET("/components/:id", h.APIShowComponent, read)
-	api.PATCH("/components/:id", h.APIUpdateComponent, writeComponents)
-	api.DELETE("/components/:id", h.APIDeleteComponent, writeComponents)
-	api.GET("/groups", h.APIListGroups, read)
-	api.POST("/groups", h.APICreateGroup, writeComponents, h.Idempotent)
-	api.GET("/groups/:id", h.APIShowGroup, read)
-	api.PATCH("/groups/:id", h.APIUpdateGroup, writeComponents)
-	api.DELETE("/groups/:id", h.APIDeleteGroup, writeComponents)
+	v1 := e.Group("/api/v1", api.APIRequest)
+	read := api.RequireToken(models.ScopeRead)
+	writeComponents := api.RequireToken(models.ScopeComponentsWrite)
+	v1.GET("/components", api.APIListComponents, read)
+	v1.POST("/components", api.APICreateComponent, writeComponents, api.Idempotent)
+	v1.GET("/components/:id", api.APIShowComponent, read)
+	v1.PATCH("/components/:id", api.APIUpdateComponent, writeComponents)
+	v1.DELETE("/components/:id", api.APIDeleteComponent, writeComponents)
+	v1.GET("/groups", api.APIListGroups, read)
+	v1.POST("/groups", api.APICreateGroup, writeComponents, api.Idempotent)
+	v1.GET("/groups/:id", api.APIShowGroup, read)
+	v1.PATCH("/groups/:id", api.APIUpdateGroup, writeComponents)
+	v1.DELETE("/groups/:id", api.APIDeleteGroup, writeComponents)
 	// Channels: secrets masked in every answer but the one that makes
 	// them. Create and rotate-secret take no Idempotency-Key: the stored
 	// answer would keep the signing secret in plaintext.
-	writeChannels := h.RequireToken(models.ScopeChannelsWrite)
-	api.GET("/channels", h.APIListChannels, read)
-	api.POST("/channels", h.APICreateChannel, writeChannels, h.Idempotent)
-	api.GET("/channels/:id", h.APIShowChannel, read)
-	api.PATCH("/channels/:id", h.APIUpdateChannel, writeChannels)
-	api.DELETE("/channels/:id", h.APIDeleteChannel, writeChannels)
-	api.POST("/channels/:id/rotate-secret", h.APIRotateChannelSecret, writeChannels, h.Idempotent)
+	writeChannels := api.RequireToken(models.ScopeChannelsWrite)
+	v1.GET("/channels", api.APIListChannels, read)
+	v1.POST("/channels", api.APICreateChannel, writeChannels, api.Idempotent)
+	v1.GET("/channels/:id", api.APIShowChannel, read)
+	v1.PATCH("/channels/:id", api.APIUpdateChannel, writeChannels)
+	v1.DELETE("/channels/:id", api.APIDeleteChannel, writeChannels)
+	v1.POST("/channels/:id/rotate-secret", api.APIRotateChannelSecret, writeChannels, api.Idempotent)
 	// A test send waits on the receiver, not only on the database: its
 	// key is claimed with a lease instead of holding a transaction.
-	api.POST("/channels/:id/test", h.APISendChannelTest, writeChannels, h.IdempotentLeased)
-	api.GET("/channels/:id/deliveries", h.APIListDeliveries, read)
-	api.GET("/channels/:id/deliveries/:did", h.APIShowDelivery, read)
-	api.POST("/channels/:id/deliveries/:did/replay", h.APIReplayDelivery, writeChannels, h.Idempotent)
-	api.POST("/channels/:id/send-skipped", h.APISendSkipped, writeChannels, h.Idempotent)
-	writeIncidents := h.RequireToken(models.ScopeIncidentsWrite)
-	api.GET("/incidents", h.APIListIncidents, read)
-	api.POST("/incidents", h.APICreateIncident, writeIncidents, h.Idempotent)
-	api.GET("/incidents/:id", h.APIShowIncident, read)
-	api.PATCH("/incidents/:id", h.APIUpdateIncident, writeIncidents)
-	api.DELETE("/incidents/:id", h.APIDeleteIncident, writeIncidents)
-	api.POST("/incidents/:id/updates", h.APIPostIncidentUpdate, writeIncidents, h.Idempotent)
-	api.POST("/incidents/:id/resolve", h.APIResolveIncident, writeIncidents, h.Idempotent)
-	writeMaintenance := h.RequireToken(models.ScopeMaintenanceWrite)
-	api.GET("/maintenance", h.APIListMaintenance, read)
-	api.POST("/maintenance", h.APIScheduleMaintenance, writeMaintenance, h.Idempotent)
-	api.GET("/maintenance/:id", h.APIShowMaintenance, read)
-	api.PATCH("/maintenance/:id", h.APIUpdateMaintenance, writeMaintenance)
-	api.POST("/maintenance/:id/cancel", h.APICancelMaintenance, writeMaintenance, h.Idempotent)
-	api.POST("/maintenance/:id/complete", h.APICompleteMaintenance, writeMaintenance, h.Idempotent)
-	api.GET("/openapi.json", h.OpenAPI) // the API's description needs no token
-	api.Any("/*", h.APINoRoute)
+	v1.POST("/channels/:id/test", api.APISendChannelTest, writeChannels, api.IdempotentLeased)
+	v1.GET("/channels/:id/deliveries", api.APIListDeliveries, read)
+	v1.GET("/channels/:id/deliveries/:did", api.APIShowDelivery, read)
+	v1.POST("/channels/:id/deliveries/:did/replay", api.APIReplayDelivery, writeChannels, api.Idempotent)
+	v1.POST("/channels/:id/send-skipped", api.APISendSkipped, writeChannels, api.Idempotent)
+	writeIncidents := api.RequireToken(models.ScopeIncidentsWrite)
+	v1.GET("/incidents", api.APIListIncidents, read)
+	v1.POST("/incidents", api.APICreateIncident, writeIncidents, api.Idempotent)
+	v1.GET("/incidents/:id", api.APIShowIncident, read)
+	v1.PATCH("/incidents/:id", api.APIUpdateIncident, writeIncidents)
+	v1.DELETE("/incidents/:id", api.APIDeleteIncident, writeIncidents)
+	v1.POST("/incidents/:id/updates", api.APIPostIncidentUpdate, writeIncidents, api.Idempotent)
+	v1.POST("/incidents/:id/resolve", api.APIResolveIncident, writeIncidents, api.Idempotent)
+	writeMaintenance := api.RequireToken(models.ScopeMaintenanceWrite)
+	v1.GET("/maintenance", api.APIListMaintenance, read)
+	v1.POST("/maintenance", api.APIScheduleMaintenance, writeMaintenance, api.Idempotent)
+	v1.GET("/maintenance/:id", api.APIShowMaintenance, read)
+	v1.PATCH("/maintenance/:id", api.APIUpdateMaintenance, writeMaintenance)
+	v1.POST("/maintenance/:id/cancel", api.APICancelMaintenance, writeMaintenance, api.Idempotent)
+	v1.POST("/maintenance/:id/complete", api.APICompleteMaintenance, writeMaintenance, api.Idempotent)
+	v1.GET("/openapi.json", api.OpenAPI) // the API's description needs no token
+	v1.Any("/*", api.APINoRoute)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/heraldstatus/herald/handlers"
 	"github.com/heraldstatus/herald/handlers/admin"
+	"github.com/heraldstatus/herald/handlers/api"
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
@@ -68,11 +69,14 @@ func New(d Deps) (*Server, error) {
 		Egress:         d.Config.Egress(),
 		RotationWindow: d.Config.RotationWindow,
 	})
-	h := handlers.New(handlers.Options{
+	apiHandler := api.New(api.Options{
 		Base:           base,
 		Notifier:       d.Notifier,
 		Egress:         d.Config.Egress(),
 		RotationWindow: d.Config.RotationWindow,
+	})
+	h := handlers.New(handlers.Options{
+		Base:           base,
 		PublicMaxAge:   d.Config.PublicMaxAge,
 		RequestTimeout: requestTimeout(d.Config),
 	})
@@ -97,7 +101,7 @@ func New(d Deps) (*Server, error) {
 		"/api/v1/channels/:id/test": d.Config.WebhookTimeout,
 	}))
 	e.Use(securityHeaders)
-	registerRoutes(e, h, adminHandler, assets, m)
+	registerRoutes(e, h, adminHandler, apiHandler, assets, m)
 	return &Server{Echo: e, Public: h.Public()}, nil
 }
 
