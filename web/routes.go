@@ -1,31 +1,31 @@
 package web
 
 import (
-	"github.com/heraldstatus/herald/handlers"
 	"github.com/heraldstatus/herald/handlers/admin"
 	"github.com/heraldstatus/herald/handlers/api"
+	"github.com/heraldstatus/herald/handlers/site"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/static"
 	"github.com/labstack/echo/v4"
 )
 
 // registerRoutes is the one place every URL of Herald is listed.
-func registerRoutes(e *echo.Echo, h *handlers.Handler, admin *admin.Handler, api *api.Handler, assets *static.Assets, m *metrics) {
+func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api *api.Handler, ops health, assets *static.Assets, m *metrics) {
 	// Operations
-	e.GET("/healthz", h.Healthz)
-	e.GET("/readyz", h.Readyz)
+	e.GET("/healthz", ops.healthz)
+	e.GET("/readyz", ops.readyz)
 	e.GET("/metrics", m.handler)
 	e.GET("/static/*", echo.WrapHandler(assets))
 
 	// Public status page
-	e.GET("/", h.ShowStatusPage)
-	e.GET("/api/v2/*", h.StatusJSON)
-	e.GET("/history.atom", h.Feed)
-	e.GET("/history.rss", h.Feed)
-	e.GET("/badge.svg", h.Badge)
-	e.GET("/history", h.ShowHistory)
-	e.GET("/incidents/:id", h.ShowIncidentPermalink)
-	e.GET("/maintenance/:id", h.ShowMaintenancePermalink)
+	e.GET("/", site.ShowStatusPage)
+	e.GET("/api/v2/*", site.StatusJSON)
+	e.GET("/history.atom", site.Feed)
+	e.GET("/history.rss", site.Feed)
+	e.GET("/badge.svg", site.Badge)
+	e.GET("/history", site.ShowHistory)
+	e.GET("/incidents/:id", site.ShowIncidentPermalink)
+	e.GET("/maintenance/:id", site.ShowMaintenancePermalink)
 
 	// First run, sign in and out
 	forms := e.Group("", admin.VerifyCSRF)

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
-	"github.com/heraldstatus/herald/handlers"
 	"github.com/heraldstatus/herald/handlers/admin"
 	"github.com/heraldstatus/herald/handlers/api"
 	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/handlers/site"
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/notify"
@@ -75,7 +75,7 @@ func New(d Deps) (*Server, error) {
 		Egress:         d.Config.Egress(),
 		RotationWindow: d.Config.RotationWindow,
 	})
-	h := handlers.New(handlers.Options{
+	siteHandler := site.New(site.Options{
 		Base:           base,
 		PublicMaxAge:   d.Config.PublicMaxAge,
 		RequestTimeout: requestTimeout(d.Config),
@@ -91,7 +91,7 @@ func New(d Deps) (*Server, error) {
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	// Outside the request logger, which turns errors into responses, so
 	// the metrics see the status the client got.
-	m := newMetrics(d.Store, d.Notifier, h.Public())
+	m := newMetrics(d.Store, d.Notifier, siteHandler.Public())
 	e.Use(m.middleware)
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.BodyLimit(bodyLimit(d.Config.MaxBodyBytes)))
@@ -101,8 +101,8 @@ func New(d Deps) (*Server, error) {
 		"/api/v1/channels/:id/test": d.Config.WebhookTimeout,
 	}))
 	e.Use(securityHeaders)
-	registerRoutes(e, h, adminHandler, apiHandler, assets, m)
-	return &Server{Echo: e, Public: h.Public()}, nil
+	registerRoutes(e, siteHandler, adminHandler, apiHandler, health{store: d.Store, logger: d.Logger}, assets, m)
+	return &Server{Echo: e, Public: siteHandler.Public()}, nil
 }
 
 func bodyLimit(n int64) string {

@@ -1,4 +1,4 @@
-package handlers
+package site
 
 import (
 	"net/http"

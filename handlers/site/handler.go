@@ -1,7 +1,4 @@
-// Package handlers turns HTTP requests into calls on models and renders the
-// answers with views. Handlers parse and validate, make one call, then
-// render or redirect; they hold no SQL.
-package handlers
+package site
 
 import (
 	"fmt"
@@ -15,7 +12,7 @@ import (
 
 // Options configure a Handler.
 type Options struct {
-	// Base is the session, store and rendering every handler shares.
+	// Base is the store, assets and rendering every audience shares.
 	Base *serve.Base
 	// PublicMaxAge is the Cache-Control max-age of public responses.
 	PublicMaxAge time.Duration
@@ -24,7 +21,7 @@ type Options struct {
 	RequestTimeout time.Duration
 }
 
-// Handler serves Herald's pages.
+// Handler serves what visitors see.
 type Handler struct {
 	*serve.Base
 	public *public.Manager
