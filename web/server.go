@@ -54,27 +54,20 @@ func New(d Deps) (*Server, error) {
 		DeriveKey(d.Config.SecretKey, "cookie-encrypt"),
 	)
 	base := serve.New(serve.Options{
-		Store:         d.Store,
-		Cookies:       cookies,
-		Assets:        assets,
-		Logger:        d.Logger,
-		SessionTTL:    d.Config.SessionTTL,
-		SecureCookies: d.Config.SecureCookies(),
-		Now:           d.Now,
-		Markdown:      markdown.New(),
-	})
-	adminHandler := admin.New(admin.Options{
-		Base:           base,
+		Store:          d.Store,
+		Cookies:        cookies,
+		Assets:         assets,
+		Logger:         d.Logger,
+		SessionTTL:     d.Config.SessionTTL,
+		SecureCookies:  d.Config.SecureCookies(),
+		Now:            d.Now,
+		Markdown:       markdown.New(),
 		Notifier:       d.Notifier,
 		Egress:         d.Config.Egress(),
 		RotationWindow: d.Config.RotationWindow,
 	})
-	apiHandler := api.New(api.Options{
-		Base:           base,
-		Notifier:       d.Notifier,
-		Egress:         d.Config.Egress(),
-		RotationWindow: d.Config.RotationWindow,
-	})
+	adminHandler := admin.New(base)
+	apiHandler := api.New(base)
 	siteHandler := site.New(site.Options{
 		Base:           base,
 		PublicMaxAge:   d.Config.PublicMaxAge,

@@ -34,12 +34,12 @@ func (h *Handler) ShowChannel(c echo.Context) error {
 func (h *Handler) renderChannelPage(c echo.Context, status int, ch layout.Chrome, cn *models.Channel, test views.TestPanel) error {
 	ch.Script = h.Assets.URL("js/copy.js")
 	v := views.ChannelPageView{Chrome: ch, Channel: channelSummary(cn), Test: test}
-	v.Test.Available = h.notifier != nil
+	v.Test.Available = h.Notifier != nil
 	for _, e := range models.EventTypes {
 		v.Test.Events = append(v.Test.Events, layout.Option{Value: string(e), Label: string(e)})
 	}
 	if cn.Type == models.ChannelWebhook && !cn.Unreadable {
-		v.Secret = &views.SecretView{Secret: cn.Secret, Window: durationWords(h.rotation)}
+		v.Secret = &views.SecretView{Secret: cn.Secret, Window: durationWords(h.Rotation)}
 		if cn.PreviousSecret != "" && cn.PreviousSecretUntil != nil && cn.PreviousSecretUntil.After(h.Now()) {
 			v.Secret.PreviousUntil = &layout.Time{At: *cn.PreviousSecretUntil}
 		}
@@ -96,11 +96,11 @@ func (h *Handler) SendChannelTest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if h.notifier == nil {
+	if h.Notifier == nil {
 		return h.RedirectWithFlash(c, channelPath(id), "error", "Test sends are not available on this server.")
 	}
 	test := views.TestPanel{Event: c.FormValue("event")}
-	res, err := h.notifier.SendTest(ctx, cn, models.EventType(test.Event))
+	res, err := h.Notifier.SendTest(ctx, cn, models.EventType(test.Event))
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		ch, err := h.adminChrome(c, cn.Name, "channels")
@@ -245,7 +245,7 @@ func (h *Handler) ConfirmRotateSecret(c echo.Context) error {
 		Question: fmt.Sprintf("Rotate the signing secret of “%s”?", cn.Name),
 		Detail: fmt.Sprintf("Herald makes a new secret at once. For the next %s both secrets sign every request, "+
 			"so your receiver keeps verifying while you give it the new one; after that only the new secret signs.",
-			durationWords(h.rotation)),
+			durationWords(h.Rotation)),
 		Action:  channelPath(id) + "/rotate",
 		Confirm: "Rotate secret",
 		Cancel:  channelPath(id),
@@ -258,7 +258,7 @@ func (h *Handler) RotateChannelSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cn, err := h.Store.RotateChannelSecret(c.Request().Context(), id, h.rotation)
+	cn, err := h.Store.RotateChannelSecret(c.Request().Context(), id, h.Rotation)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.RedirectWithFlash(c, channelPath(id), "error", "Only webhook channels have a signing secret.")

@@ -234,7 +234,7 @@ func (h *Handler) redirectAfterSave(c echo.Context, path, msg, rawURL string) er
 	h.Flash(c, "success", msg)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
-	if w := h.egress.Warning(ctx, rawURL); w != "" {
+	if w := h.Egress.Warning(ctx, rawURL); w != "" {
 		return h.RedirectWithFlash(c, path, "warning", w)
 	}
 	h.SaveSessionAfterChange(c)

@@ -1,50 +1,21 @@
 package admin
 
 import (
-	"time"
-
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
-	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
 
-// Options configure a Handler.
-type Options struct {
-	// Base is the session, store and rendering every audience shares.
-	Base *serve.Base
-	// Notifier sends test notifications; nil disables "Send test".
-	Notifier *notify.Engine
-	// Egress is the delivery egress policy, for warnings in forms.
-	Egress notify.Policy
-	// RotationWindow is how long a rotated-out signing secret keeps
-	// signing; 0 means models.DefaultRotationWindow.
-	RotationWindow time.Duration
-}
-
 // Handler serves the admin's screens.
 type Handler struct {
 	*serve.Base
-	limiter  *loginLimiter
-	notifier *notify.Engine
-	egress   notify.Policy
-	rotation time.Duration
+	limiter *loginLimiter
 }
 
-// New builds a Handler.
-func New(o Options) *Handler {
-	rotation := o.RotationWindow
-	if rotation == 0 {
-		rotation = models.DefaultRotationWindow
-	}
-	return &Handler{
-		Base:     o.Base,
-		limiter:  newLoginLimiter(o.Base.Now),
-		notifier: o.Notifier,
-		egress:   o.Egress,
-		rotation: rotation,
-	}
+// New builds a Handler on base.
+func New(base *serve.Base) *Handler {
+	return &Handler{Base: base, limiter: newLoginLimiter(base.Now)}
 }
 
 // adminChrome is the layout data of signed-in screens.

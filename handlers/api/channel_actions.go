@@ -27,7 +27,7 @@ func (h *Handler) APIRotateChannelSecret(c echo.Context) error {
 	if _, err := h.pageChannel(c, id); err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	cn, err := h.Store.RotateChannelSecret(c.Request().Context(), id, h.rotation)
+	cn, err := h.Store.RotateChannelSecret(c.Request().Context(), id, h.Rotation)
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -72,10 +72,10 @@ func (h *Handler) APISendChannelTest(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
-	if h.notifier == nil {
+	if h.Notifier == nil {
 		return serve.JSONError(c, http.StatusServiceUnavailable, "unavailable", "Test sends are not available on this server.", "")
 	}
-	res, err := h.notifier.SendTest(ctx, cn, models.EventType(body.Event.Value))
+	res, err := h.Notifier.SendTest(ctx, cn, models.EventType(body.Event.Value))
 	var ve *models.ValidationError
 	if errors.As(err, &ve) && ve.Fields["event"] != "" {
 		ve.Fields["event"] = "Use one of: " + eventTypeNames() + "."

@@ -101,7 +101,7 @@ func (h *Handler) egressWarnings(c echo.Context, rawURL string) []string {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
-	if w := h.egress.Warning(ctx, rawURL); w != "" {
+	if w := h.Egress.Warning(ctx, rawURL); w != "" {
 		return []string{w}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/static"
 	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
@@ -29,17 +30,31 @@ type Options struct {
 	// Markdown renders and sanitises admin-written Markdown; nil builds
 	// one.
 	Markdown *markdown.Renderer
+	// Notifier sends test notifications; nil disables test sends.
+	Notifier *notify.Engine
+	// Egress is the delivery egress policy, for warnings when a channel's
+	// URL is saved.
+	Egress notify.Policy
+	// RotationWindow is how long a rotated-out signing secret keeps
+	// signing; 0 means models.DefaultRotationWindow.
+	RotationWindow time.Duration
 }
 
 // Base is what the handlers of every audience stand on: the store, the
-// cookie session, the assets and the Markdown renderer. Each audience's
-// Handler embeds one; web builds it once and hands it to all of them.
+// cookie session, the assets, the Markdown renderer, and the delivery
+// engine's settings the admin and the API manage channels with. Each
+// audience's Handler embeds one; web builds it once and hands it to all
+// of them.
 type Base struct {
 	Store    *models.Store
 	Assets   *static.Assets
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Markdown *markdown.Renderer
+	Notifier *notify.Engine
+	Egress   notify.Policy
+	// Rotation is how long a rotated-out signing secret keeps signing.
+	Rotation time.Duration
 
 	cookies    sessions.Store
 	sessionTTL time.Duration
@@ -60,12 +75,19 @@ func New(o Options) *Base {
 	if ttl == 0 {
 		ttl = 7 * 24 * time.Hour
 	}
+	rotation := o.RotationWindow
+	if rotation == 0 {
+		rotation = models.DefaultRotationWindow
+	}
 	return &Base{
 		Store:      o.Store,
 		Assets:     o.Assets,
 		Logger:     o.Logger,
 		Now:        now,
 		Markdown:   md,
+		Notifier:   o.Notifier,
+		Egress:     o.Egress,
+		Rotation:   rotation,
 		cookies:    o.Cookies,
 		sessionTTL: ttl,
 		secure:     o.SecureCookies,

@@ -5,6 +5,6 @@
 // (statuses, the banner, incidents and maintenance windows).
 //
 // handlers/admin, handlers/api and handlers/site import it; it imports
-// none of them, nor web. Like them it may import models, markdown,
+// none of them, nor web. Like them it may import models, notify, markdown,
 // static and views/layout, never an audience's views.
 package serve
