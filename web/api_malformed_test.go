@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/handlers/api"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
 	"github.com/heraldstatus/herald/web/webtest"
@@ -76,7 +76,7 @@ func TestAPIEveryWriteEndpointRefusesMalformedBodies(t *testing.T) {
 			{"lone UTF-16 surrogate", "application/json", `{"name": "\ud800"}`},
 		}
 		n := 0
-		for _, op := range handlers.APIOperations() {
+		for _, op := range api.APIOperations() {
 			method, path, _ := strings.Cut(op, " ")
 			if method == http.MethodGet {
 				continue

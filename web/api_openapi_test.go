@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/handlers/api"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/web/webtest"
 )
@@ -26,7 +26,7 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 		}
 		routes = append(routes, r)
 	}
-	documented := handlers.APIOperations()
+	documented := api.APIOperations()
 	slices.Sort(routes)
 	slices.Sort(documented)
 	for _, r := range routes {

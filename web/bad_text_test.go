@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/handlers/api"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
 	"github.com/heraldstatus/herald/web/webtest"
@@ -266,7 +266,7 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 			t.Fatalf("openapi.json: %v", err)
 		}
 		n := 0
-		for _, op := range handlers.APIOperations() {
+		for _, op := range api.APIOperations() {
 			method, path, _ := strings.Cut(op, " ")
 			if method == http.MethodGet {
 				continue

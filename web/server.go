@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
-	"github.com/heraldstatus/herald/handlers"
+	"github.com/heraldstatus/herald/handlers/admin"
+	"github.com/heraldstatus/herald/handlers/api"
+	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/handlers/site"
 	"github.com/heraldstatus/herald/markdown"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/notify"
@@ -50,7 +53,7 @@ func New(d Deps) (*Server, error) {
 		DeriveKey(d.Config.SecretKey, "cookie-auth"),
 		DeriveKey(d.Config.SecretKey, "cookie-encrypt"),
 	)
-	h := handlers.New(handlers.Options{
+	base := serve.New(serve.Options{
 		Store:          d.Store,
 		Cookies:        cookies,
 		Assets:         assets,
@@ -62,6 +65,11 @@ func New(d Deps) (*Server, error) {
 		Notifier:       d.Notifier,
 		Egress:         d.Config.Egress(),
 		RotationWindow: d.Config.RotationWindow,
+	})
+	adminHandler := admin.New(base)
+	apiHandler := api.New(base)
+	siteHandler := site.New(site.Options{
+		Base:           base,
 		PublicMaxAge:   d.Config.PublicMaxAge,
 		RequestTimeout: requestTimeout(d.Config),
 	})
@@ -72,11 +80,11 @@ func New(d Deps) (*Server, error) {
 	// Trust the TCP peer, not X-Forwarded-For: a client must not pick the
 	// address the login limits count against.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.HTTPErrorHandler = errorHandler(h, d.Logger)
+	e.HTTPErrorHandler = errorHandler(base, d.Logger)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	// Outside the request logger, which turns errors into responses, so
 	// the metrics see the status the client got.
-	m := newMetrics(d.Store, d.Notifier, h.Public())
+	m := newMetrics(d.Store, d.Notifier, siteHandler.Public())
 	e.Use(m.middleware)
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.BodyLimit(bodyLimit(d.Config.MaxBodyBytes)))
@@ -86,8 +94,8 @@ func New(d Deps) (*Server, error) {
 		"/api/v1/channels/:id/test": d.Config.WebhookTimeout,
 	}))
 	e.Use(securityHeaders)
-	registerRoutes(e, h, assets, m)
-	return &Server{Echo: e, Public: h.Public()}, nil
+	registerRoutes(e, siteHandler, adminHandler, apiHandler, health{store: d.Store, logger: d.Logger}, assets, m)
+	return &Server{Echo: e, Public: siteHandler.Public()}, nil
 }
 
 func bodyLimit(n int64) string {
@@ -175,7 +183,7 @@ func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 // errorHandler turns errors into friendly pages: not found → 404, a
 // database that does not answer → 503, HTTP errors keep their code and
 // message, anything else is a logged 500.
-func errorHandler(h *handlers.Handler, logger *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(base *serve.Base, logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
@@ -190,7 +198,7 @@ func errorHandler(h *handlers.Handler, logger *slog.Logger) echo.HTTPErrorHandle
 		case models.IsUnavailable(err):
 			// An outage, not a bug: the client may retry, and nothing of
 			// the request was kept (each change is one transaction).
-			code, heading, msg = http.StatusServiceUnavailable, "Database unavailable", handlers.UnavailableMessage
+			code, heading, msg = http.StatusServiceUnavailable, "Database unavailable", serve.UnavailableMessage
 			c.Response().Header().Set("Retry-After", "60")
 			logger.Warn("database unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
 		case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
@@ -210,7 +218,7 @@ func errorHandler(h *handlers.Handler, logger *slog.Logger) echo.HTTPErrorHandle
 			c.NoContent(code)
 			return
 		}
-		if err := h.RenderError(c, code, heading, msg); err != nil {
+		if err := base.RenderError(c, code, heading, msg); err != nil {
 			logger.Error("render error page", "error", err)
 		}
 	}

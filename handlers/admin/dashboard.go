@@ -1,0 +1,47 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/models"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/labstack/echo/v4"
+)
+
+// ShowDashboard is the admin home: overall status and what needs attention.
+func (h *Handler) ShowDashboard(c echo.Context) error {
+	ch, err := h.adminChrome(c, "Dashboard", "dashboard")
+	if err != nil {
+		return err
+	}
+	comps, err := h.Store.Components(c.Request().Context(), models.DefaultPageID)
+	if err != nil {
+		return err
+	}
+	counts := map[models.ComponentStatus]int{}
+	var visible []models.ComponentStatus
+	v := views.DashboardView{Chrome: ch, Components: len(comps)}
+	for _, comp := range comps {
+		counts[comp.Status]++
+		if comp.Visible {
+			visible = append(visible, comp.Status)
+		}
+		if comp.Status != models.StatusOperational {
+			v.Attention = append(v.Attention, views.AdminComponentItem{ID: comp.ID, Name: comp.Name, Visible: comp.Visible, Status: serve.StatusView(comp.Status)})
+		}
+	}
+	for _, s := range models.ComponentStatuses {
+		v.Counts = append(v.Counts, views.StatusCount{Status: serve.StatusView(s), Count: counts[s]})
+	}
+	v.Banner = serve.Banner(models.WorstStatus(visible...))
+	if err := h.addDashboardActivity(c.Request().Context(), &v); err != nil {
+		return err
+	}
+	health, err := h.channelHealth(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	v.Channels, v.ChannelNotices, v.SkippedNotices = health.rows, health.notices, health.skipped
+	return serve.Render(c, http.StatusOK, views.DashboardPage(v))
+}

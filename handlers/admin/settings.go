@@ -1,0 +1,53 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/models"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
+	"github.com/labstack/echo/v4"
+)
+
+// ShowSettings shows the status page settings form.
+func (h *Handler) ShowSettings(c echo.Context) error {
+	p, err := h.Store.Page(c.Request().Context(), models.DefaultPageID)
+	if err != nil {
+		return err
+	}
+	return h.renderSettings(c, http.StatusOK, views.SettingsView{Name: p.Name, Description: p.Description,
+		LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone})
+}
+
+// SaveSettings saves the status page settings; the public page shows them
+// at once.
+func (h *Handler) SaveSettings(c echo.Context) error {
+	v := views.SettingsView{Name: c.FormValue("name"), Description: c.FormValue("description"),
+		LogoURL: c.FormValue("logo_url"), AccentColor: c.FormValue("accent_color"), TimeZone: c.FormValue("time_zone")}
+	_, err := h.Store.UpdatePage(c.Request().Context(), models.DefaultPageID, models.PageInput{Name: v.Name,
+		Description: v.Description, LogoURL: v.LogoURL, AccentColor: v.AccentColor, TimeZone: v.TimeZone})
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		v.Errors = ve.Fields
+		return h.renderSettings(c, http.StatusUnprocessableEntity, v)
+	}
+	if err != nil {
+		return err
+	}
+	return h.RedirectWithFlash(c, "/admin/settings", "success", "Settings saved.")
+}
+
+func (h *Handler) renderSettings(c echo.Context, status int, v views.SettingsView) error {
+	ch, err := h.adminChrome(c, "Status page settings", "settings")
+	if err != nil {
+		return err
+	}
+	v.Chrome = ch
+	for _, a := range models.Accents {
+		v.Accents = append(v.Accents, layout.Option{Value: a, Label: strings.ToUpper(a[:1]) + a[1:]})
+	}
+	return serve.Render(c, status, views.SettingsPage(v))
+}

@@ -1,0 +1,209 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/models"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/heraldstatus/herald/views/layout"
+	"github.com/labstack/echo/v4"
+)
+
+// keyNewToken holds "id|plaintext" of a token just created, in the
+// encrypted session, from the create POST until the page that shows it
+// once reads and forgets it.
+const keyNewToken = "new_token"
+
+// scopeHelp says what each scope allows, beside its checkbox.
+var scopeHelp = map[models.Scope]string{
+	models.ScopeRead:             "read components, incidents, maintenance and channels",
+	models.ScopeComponentsWrite:  "create, change and delete components and groups",
+	models.ScopeIncidentsWrite:   "open, update, resolve and delete incidents",
+	models.ScopeMaintenanceWrite: "schedule, change and cancel maintenance",
+	models.ScopeChannelsWrite:    "manage notification channels and replay deliveries",
+}
+
+func tokenPath(id int64) string { return "/admin/tokens/" + strconv.FormatInt(id, 10) }
+
+func scopeStrings(t *models.Token) []string {
+	var out []string
+	for _, s := range t.ScopeList() {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+func tokenStateView(s models.TokenState) layout.Status {
+	label := string(s)
+	return layout.Status{Slug: label, Label: strings.ToUpper(label[:1]) + label[1:]}
+}
+
+// ListTokens shows the page's API tokens.
+func (h *Handler) ListTokens(c echo.Context) error {
+	ch, err := h.adminChrome(c, "API tokens", "tokens")
+	if err != nil {
+		return err
+	}
+	tokens, err := h.Store.Tokens(c.Request().Context(), models.DefaultPageID)
+	if err != nil {
+		return err
+	}
+	now := h.Now()
+	v := views.AdminTokensView{Chrome: ch}
+	for i := range tokens {
+		t := &tokens[i]
+		row := views.TokenRow{ID: t.ID, Name: t.Name, Display: t.Display(), Scopes: scopeStrings(t),
+			Expires: serve.TimePtr(t.ExpiresAt), LastUsed: serve.TimePtr(t.LastUsedAt), Created: layout.Time{At: t.CreatedAt},
+			State: tokenStateView(t.State(now))}
+		if t.LastUsedAt != nil {
+			row.LastUsedAgo = relativeTime(now, *t.LastUsedAt)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return serve.Render(c, http.StatusOK, views.AdminTokensPage(v))
+}
+
+// NewToken shows the new-token form; read is ticked to start with.
+func (h *Handler) NewToken(c echo.Context) error {
+	return h.renderTokenForm(c, http.StatusOK, views.TokenFormView{}, []models.Scope{models.ScopeRead})
+}
+
+func (h *Handler) renderTokenForm(c echo.Context, status int, v views.TokenFormView, picked []models.Scope) error {
+	ch, err := h.adminChrome(c, "New API token", "tokens")
+	if err != nil {
+		return err
+	}
+	v.Chrome = ch
+	v.Scopes = nil
+	for _, s := range models.Scopes {
+		v.Scopes = append(v.Scopes, views.ScopeChoice{Value: string(s), Help: scopeHelp[s], Checked: slices.Contains(picked, s)})
+	}
+	return serve.Render(c, status, views.TokenFormPage(v))
+}
+
+// CreateToken saves a new token and sends the admin to the page that
+// shows it, once.
+func (h *Handler) CreateToken(c echo.Context) error {
+	v := views.TokenFormView{Name: c.FormValue("name"), ExpiresAt: strings.TrimSpace(c.FormValue("expires_at"))}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	var picked []models.Scope
+	for _, s := range form["scopes"] {
+		picked = append(picked, models.Scope(s))
+	}
+	in := models.TokenInput{Name: v.Name, Scopes: picked}
+	if v.ExpiresAt != "" {
+		day, err := time.Parse(time.DateOnly, v.ExpiresAt)
+		if err != nil {
+			v.Errors = layout.FormErrors{"expires_at": "Enter a date such as 2026-12-31, or leave it empty."}
+			return h.renderTokenForm(c, http.StatusUnprocessableEntity, v, picked)
+		}
+		in.ExpiresAt = &day
+	}
+	var userID int64
+	if u := serve.CurrentUser(c); u != nil {
+		userID = u.ID
+	}
+	tok, plain, err := h.Store.CreateToken(c.Request().Context(), models.DefaultPageID, in, userID)
+	if err != nil {
+		var ve *models.ValidationError
+		if errors.As(err, &ve) {
+			v.Errors = ve.Fields
+			return h.renderTokenForm(c, http.StatusUnprocessableEntity, v, picked)
+		}
+		return err
+	}
+	sess := h.Session(c)
+	sess.Values[keyNewToken] = strconv.FormatInt(tok.ID, 10) + "|" + plain
+	// Should the cookie fail, the token exists all the same; its page then
+	// says to revoke it and create another.
+	h.SaveSessionAfterChange(c)
+	return serve.SeeOther(c, tokenPath(tok.ID)+"/created")
+}
+
+// ShowCreatedToken shows a new token's plaintext the first time it is
+// asked for; afterwards the plaintext is gone for good.
+func (h *Handler) ShowCreatedToken(c echo.Context) error {
+	id, err := serve.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	sess := h.Session(c)
+	held, _ := sess.Values[keyNewToken].(string)
+	heldID, plain, _ := strings.Cut(held, "|")
+	if heldID != strconv.FormatInt(id, 10) || plain == "" {
+		return h.RedirectWithFlash(c, "/admin/tokens", "warning",
+			"A token is shown only once, right after it is created. If you did not copy it, revoke it and create another.")
+	}
+	delete(sess.Values, keyNewToken)
+	tok, err := h.Store.Token(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	ch, err := h.adminChrome(c, "Token created", "tokens") // saves the session: the plaintext leaves the cookie
+	if err != nil {
+		return err
+	}
+	ch.Script = h.Assets.URL("js/copy.js")
+	base := h.Store.BaseURL()
+	if base == "" {
+		base = c.Scheme() + "://" + c.Request().Host
+	}
+	return serve.Render(c, http.StatusOK, views.TokenCreatedPage(views.TokenCreatedView{
+		Chrome:  ch,
+		Name:    tok.Name,
+		Token:   plain,
+		Scopes:  scopeStrings(tok),
+		Expires: serve.TimePtr(tok.ExpiresAt),
+		Example: fmt.Sprintf("curl -H \"Authorization: Bearer %s\" %s/api/v1/components", plain, base),
+	}))
+}
+
+// ConfirmRevokeToken asks before revoking.
+func (h *Handler) ConfirmRevokeToken(c echo.Context) error {
+	id, err := serve.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	tok, err := h.Store.Token(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	ch, err := h.adminChrome(c, "Revoke "+tok.Name, "tokens")
+	if err != nil {
+		return err
+	}
+	return serve.Render(c, http.StatusOK, views.ConfirmPage(views.ConfirmView{
+		Chrome:   ch,
+		Question: fmt.Sprintf("Revoke “%s”?", tok.Name),
+		Detail:   fmt.Sprintf("Requests with %s are refused from now on. Whatever uses it stops working. This cannot be undone.", tok.Display()),
+		Action:   tokenPath(id) + "/revoke",
+		Confirm:  "Revoke token",
+		Cancel:   "/admin/tokens",
+	}))
+}
+
+// RevokeToken revokes after confirmation.
+func (h *Handler) RevokeToken(c echo.Context) error {
+	id, err := serve.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	tok, err := h.Store.Token(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := h.Store.RevokeToken(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return h.RedirectWithFlash(c, "/admin/tokens", "success", fmt.Sprintf("Token “%s” revoked.", tok.Name))
+}

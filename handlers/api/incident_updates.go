@@ -1,0 +1,163 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/models"
+	"github.com/labstack/echo/v4"
+)
+
+// incidentUpdateBody is the body of POST /api/v1/incidents/:id/updates.
+// Left out, status stays as it is, impact too, and no component changes.
+type incidentUpdateBody struct {
+	Status         optional[string]            `json:"status"`
+	Body           optional[string]            `json:"body"`
+	ImpactOverride optional[string]            `json:"impact_override"`
+	Components     optional[map[string]string] `json:"components"`
+}
+
+// incidentPatchBody is the body of PATCH /api/v1/incidents/:id, wrapped
+// in "incident" or bare. Only the postmortem is edited in place; the other
+// fields of an incident are known here so that sending one is a 422 that
+// says where it changes, not an "unknown field".
+type incidentPatchBody struct {
+	PostmortemBody       optional[string] `json:"postmortem_body"`
+	Name                 json.RawMessage  `json:"name"`
+	Status               json.RawMessage  `json:"status"`
+	ImpactOverride       json.RawMessage  `json:"impact_override"`
+	Body                 json.RawMessage  `json:"body"`
+	Components           json.RawMessage  `json:"components"`
+	DeliverNotifications json.RawMessage  `json:"deliver_notifications"`
+	Backfilled           json.RawMessage  `json:"backfilled"`
+	BackfillDate         json.RawMessage  `json:"backfill_date"`
+	ResolvedDate         json.RawMessage  `json:"resolved_date"`
+}
+
+// refused names each field sent that PATCH does not change.
+func (b *incidentPatchBody) refused(id int64) error {
+	var v models.Validator
+	viaUpdate := fmt.Sprintf("changes with an update: POST %s/incidents/%d/updates.", apiPrefix, id)
+	v.Check(b.Name == nil, "name", "An incident's name cannot be changed.")
+	for field, raw := range map[string]json.RawMessage{"status": b.Status, "impact_override": b.ImpactOverride,
+		"body": b.Body, "components": b.Components} {
+		v.Check(raw == nil, field, fmt.Sprintf("“%s” %s", field, viaUpdate))
+	}
+	for field, raw := range map[string]json.RawMessage{"deliver_notifications": b.DeliverNotifications,
+		"backfilled": b.Backfilled, "backfill_date": b.BackfillDate, "resolved_date": b.ResolvedDate} {
+		v.Check(raw == nil, field, fmt.Sprintf("“%s” is set when the incident is created and cannot change.", field))
+	}
+	return v.Err()
+}
+
+// APIPostIncidentUpdate is POST /api/v1/incidents/:id/updates: a new
+// entry of the timeline, through the same models call as the admin's
+// update form. Posting status resolved resolves the incident.
+func (h *Handler) APIPostIncidentUpdate(c echo.Context) error {
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
+	}
+	var body incidentUpdateBody
+	if err := decodeJSON(c, &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	inc, err := h.pageIncident(c, id)
+	if err != nil {
+		return h.apiFail(c, err, incidentGone)
+	}
+	set, err := componentStatusMap(body.Components.Value)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	in := models.IncidentUpdateInput{Status: inc.Status, Impact: models.Impact(body.ImpactOverride.Value),
+		Message: body.Body.Value, Components: set}
+	if body.Status.Set {
+		in.Status = models.IncidentStatus(body.Status.Value)
+	}
+	u, err := h.Store.PostIncidentUpdate(c.Request().Context(), id, in)
+	if err != nil {
+		return h.apiFail(c, rewriteValidation(err,
+			fieldRewrite{from: "message", to: "body"},
+			fieldRewrite{from: "status", to: "status", message: useOneOf(models.IncidentStatuses)},
+			fieldRewrite{from: "impact", to: "impact_override", message: useOneOf(models.Impacts)},
+			componentsRewrite(set)), incidentGone)
+	}
+	return c.JSON(http.StatusCreated, incidentUpdateJSON(u))
+}
+
+// APIResolveIncident is POST /api/v1/incidents/:id/resolve with an
+// optional {"body"}: the admin's Resolve button. The affected components
+// go back to operational.
+func (h *Handler) APIResolveIncident(c echo.Context) error {
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
+	}
+	var body struct {
+		Body optional[string] `json:"body"`
+	}
+	if err := decodeOptionalJSON(c, &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	inc, err := h.pageIncident(c, id)
+	if err != nil {
+		return h.apiFail(c, err, incidentGone)
+	}
+	if inc.Status == models.IncidentResolved {
+		return serve.JSONError(c, http.StatusConflict, "conflict",
+			"This incident is already resolved. To add to its timeline, post an update.", "")
+	}
+	if _, err := h.Store.ResolveIncident(c.Request().Context(), id, body.Body.Value); err != nil {
+		return h.apiFail(c, rewriteValidation(err, fieldRewrite{from: "message", to: "body"}), incidentGone)
+	}
+	return h.incidentAnswer(c, http.StatusOK, id)
+}
+
+// APIUpdateIncident is PATCH /api/v1/incidents/:id: it publishes, edits
+// or (with "") removes the postmortem. Everything else about an incident
+// changes by posting an update.
+func (h *Handler) APIUpdateIncident(c echo.Context) error {
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
+	}
+	var body incidentPatchBody
+	if err := decodeWrapped(c, "incident", &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	if _, err := h.pageIncident(c, id); err != nil {
+		return h.apiFail(c, err, incidentGone)
+	}
+	if err := body.refused(id); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	if body.PostmortemBody.Set {
+		if err := h.Store.SetPostmortem(c.Request().Context(), id, body.PostmortemBody.Value); err != nil {
+			return h.apiFail(c, rewriteValidation(err, fieldRewrite{from: "postmortem", to: "postmortem_body"}), incidentGone)
+		}
+	}
+	return h.incidentAnswer(c, http.StatusOK, id)
+}
+
+// APIDeleteIncident is DELETE /api/v1/incidents/:id: the incident and its
+// timeline go; component statuses stay.
+func (h *Handler) APIDeleteIncident(c echo.Context) error {
+	// It takes no body; a malformed one is refused, not ignored.
+	if err := decodeNoFields(c); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
+	}
+	if _, err := h.pageIncident(c, id); err != nil {
+		return h.apiFail(c, err, incidentGone)
+	}
+	if err := h.Store.DeleteIncident(c.Request().Context(), id); err != nil {
+		return h.apiFail(c, err, incidentGone)
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,55 @@
+package site
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/public"
+	"github.com/heraldstatus/herald/views/layout"
+)
+
+// Options configure a Handler.
+type Options struct {
+	// Base is the store, assets and rendering every audience shares.
+	Base *serve.Base
+	// PublicMaxAge is the Cache-Control max-age of public responses.
+	PublicMaxAge time.Duration
+	// RequestTimeout is the deadline of a request's database calls; the
+	// public snapshot's rebuilds get the same.
+	RequestTimeout time.Duration
+}
+
+// Handler serves what visitors see.
+type Handler struct {
+	*serve.Base
+	public *public.Manager
+	// publicCacheControl is the Cache-Control of public responses.
+	publicCacheControl string
+}
+
+// New builds a Handler.
+func New(o Options) *Handler {
+	h := &Handler{
+		Base: o.Base,
+	}
+	maxAge := o.PublicMaxAge
+	if maxAge == 0 {
+		maxAge = 10 * time.Second
+	}
+	h.publicCacheControl = fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds()))
+	h.public = public.NewManager(public.Options{Store: o.Base.Store, PageID: models.DefaultPageID,
+		Markdown: o.Base.Markdown, HTML: h.renderPublicPage, Logger: o.Base.Logger, BuildTimeout: o.RequestTimeout})
+	return h
+}
+
+// publicChrome is the layout data of public pages: no session, no cookie.
+func (h *Handler) publicChrome(title, siteName string) layout.Chrome {
+	return layout.Chrome{
+		Title:    title,
+		SiteName: siteName,
+		CSS:      h.Assets.URL("css/herald.css"),
+		Script:   h.Assets.URL("js/localtime.js"),
+	}
+}

@@ -1,0 +1,73 @@
+package layout
+
+import "time"
+
+// Chrome is what every page's layout needs.
+type Chrome struct {
+	Title     string
+	SiteName  string
+	CSS       string
+	Script    string
+	CSRF      string
+	UserEmail string
+	Nav       string
+	Flashes   []Flash
+	// LogoURL, when set, replaces the site name in the public header (the
+	// name becomes its alt text). Accent is the public page's accent
+	// class, such as "accent-purple"; empty keeps the default.
+	LogoURL string
+	Accent  string
+}
+
+// Flash is a one-time message shown after an action.
+type Flash struct {
+	Kind string // "success" or "error"
+	Text string
+}
+
+// Status describes a component status for display.
+type Status struct {
+	Slug  string
+	Label string
+}
+
+// Icon is the shape that goes with the status, so colour is never the only
+// signal.
+func (s Status) Icon() string {
+	switch s.Slug {
+	case "operational":
+		return "✓"
+	case "degraded_performance":
+		return "▲"
+	case "partial_outage":
+		return "◆"
+	case "major_outage":
+		return "✕"
+	case "under_maintenance":
+		return "●"
+	}
+	return "?"
+}
+
+// Option is one choice of a select or radio group.
+type Option struct {
+	Value string
+	Label string
+}
+
+// FormErrors maps field names to messages.
+type FormErrors map[string]string
+
+// Field returns the error for name, or "".
+func (e FormErrors) Field(name string) string { return e[name] }
+
+// Time formats a time for display in UTC with a machine-readable value.
+type Time struct {
+	At time.Time
+}
+
+// ISO is the datetime attribute value.
+func (t Time) ISO() string { return t.At.UTC().Format(time.RFC3339) }
+
+// Human is the UTC text shown before the script localises it.
+func (t Time) Human() string { return t.At.UTC().Format("Jan 2, 15:04 UTC") }
