@@ -164,7 +164,13 @@ func TestDatabaseStallAnswers503AndThePublicPageStaysUp(t *testing.T) {
 				}
 			}
 			want503(t, "admin page", got["admin page"], deadline, false)
-			want503(t, "history page", got["history page"], deadline, false)
+			if engine == models.Postgres {
+				want503(t, "history page", got["history page"], deadline, false)
+			} else if a := got["history page"]; a.status != http.StatusOK || a.took > deadline/2 {
+				// Rendered per request, from SQLite's readers: a held
+				// writer does not stop it.
+				t.Errorf("history page while a write holds SQLite: %d after %s, want 200 at once", a.status, a.took)
+			}
 			want503(t, "sign-in page", got["sign-in page"], deadline, false)
 			want503(t, "API read", got["API read"], deadline, true)
 			want503(t, "API write", got["API write"], deadline, true)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,6 +44,9 @@ func eventsAfter(t *testing.T, s *webtest.Server, n int) []models.EventType {
 	t.Helper()
 	evs, err := s.Store.Events(t.Context(), models.EventFilter{})
 	modelstest.Fatal(t, err, "events")
+	// By time, not id: ids made in the same millisecond need not sort in
+	// the order they were made.
+	slices.SortStableFunc(evs, func(a, b models.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
 	var out []models.EventType
 	for _, e := range evs[n:] {
 		out = append(out, e.Type)

@@ -85,11 +85,12 @@ func TestWebhookTokensNeverShow(t *testing.T) {
 				"url": {rc.URL + "/hooks/" + mattermost}}))
 			ids = append(ids, createChannel(t, c, url.Values{"type": {"webhook"}, "name": {"Google Chat"}, "enabled": {"1"},
 				"url": {"http://bot:" + password + "@" + strings.TrimPrefix(rc.URL, "http://") + "/v1/spaces/AAAAbcDEf12/messages?key=" + chatKey + "&token=" + chatToken}}))
-			for name, u := range map[string]string{
-				"Teams":       rc.URL + "/webhookb2/" + teamsGUID + "@" + teamsGUID2 + "/IncomingWebhook/" + teamsKey + "/" + teamsGUID3,
-				"Rocket.Chat": rc.URL + "/redirect/hooks/" + rocketID + "/" + rocketTok,
+			// In this order: ids[2] is the Teams channel, whose URL changes below.
+			for _, ch := range []struct{ name, url string }{
+				{"Teams", rc.URL + "/webhookb2/" + teamsGUID + "@" + teamsGUID2 + "/IncomingWebhook/" + teamsKey + "/" + teamsGUID3},
+				{"Rocket.Chat", rc.URL + "/redirect/hooks/" + rocketID + "/" + rocketTok},
 			} {
-				body, _ := json.Marshal(map[string]string{"type": "webhook", "name": name, "url": u})
+				body, _ := json.Marshal(map[string]string{"type": "webhook", "name": ch.name, "url": ch.url})
 				res := apiCall(t, s, token, "POST", "/api/v1/channels", string(body))
 				wantSecretsAbsent(t, "POST /api/v1/channels", res.Body, secrets)
 				ids = append(ids, apiIDOf(t, decodeAPI[channelJSON](t, res, http.StatusCreated).ID))

@@ -18,7 +18,7 @@ const historyPerPage = 20
 // same span, grouped by month. It is rendered per request, not kept in the
 // snapshot: visitors rarely page through it.
 func (h *Handler) ShowHistory(c echo.Context) error {
-	ctx := c.Request().Context()
+	ctx := models.ReadOnly(c.Request().Context()) // on SQLite, beside the writer
 	page, err := h.Store.Page(ctx, models.DefaultPageID)
 	if err != nil {
 		return err

@@ -4,13 +4,14 @@ import (
 	"net/http"
 
 	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/site"
 	"github.com/labstack/echo/v4"
 )
 
 // ShowIncidentPermalink is the public page of one incident.
 func (h *Handler) ShowIncidentPermalink(c echo.Context) error {
-	ctx := c.Request().Context()
+	ctx := models.ReadOnly(c.Request().Context()) // on SQLite, beside the writer
 	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
@@ -31,7 +32,7 @@ func (h *Handler) ShowIncidentPermalink(c echo.Context) error {
 
 // ShowMaintenancePermalink is the public page of one maintenance window.
 func (h *Handler) ShowMaintenancePermalink(c echo.Context) error {
-	ctx := c.Request().Context()
+	ctx := models.ReadOnly(c.Request().Context()) // on SQLite, beside the writer
 	id, err := serve.PathID(c, "id")
 	if err != nil {
 		return err
