@@ -46,6 +46,9 @@ type Config struct {
 	RotationWindow      time.Duration
 	// PublicMaxAge is the Cache-Control max-age of public responses.
 	PublicMaxAge time.Duration
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// empty leaves /metrics public.
+	MetricsToken string
 }
 
 // Notify is the delivery engine's configuration.
@@ -127,6 +130,7 @@ func settings() []setting {
 		{"channel-disable-after", "HERALD_CHANNEL_DISABLE_AFTER", "10", "disable a channel after this many consecutive failed events (over at least 24 h)", count(func(c *Config) *int { return &c.ChannelDisableAfter })},
 		{"public-max-age", "HERALD_PUBLIC_MAX_AGE", "10s", "how long browsers and proxies may cache the public page, JSON, feeds and badges", dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
 		{"secret-rotation-window", "HERALD_SECRET_ROTATION_WINDOW", "24h", "how long a rotated-out webhook signing secret keeps signing", dur(func(c *Config) *time.Duration { return &c.RotationWindow })},
+		{"metrics-token", "HERALD_METRICS_TOKEN", "", "bearer token that GET /metrics requires, at least 16 characters (default: /metrics is public)", str(func(c *Config) *string { return &c.MetricsToken })},
 	}
 }
 
@@ -206,6 +210,9 @@ func (c *Config) validate() error {
 	c.BaseURL = strings.TrimRight(base, "/")
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return fail("HERALD_SECRET_KEY", "secret-key", "must be at least 32 characters (try: openssl rand -hex 32)")
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsFunc(c.MetricsToken, func(r rune) bool { return r <= ' ' || r >= 0x7f })) {
+		return fail("HERALD_METRICS_TOKEN", "metrics-token", "want at least 16 printable ASCII characters without spaces (try: openssl rand -hex 32)")
 	}
 	switch c.LogFormat {
 	case "text", "json":

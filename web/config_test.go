@@ -232,6 +232,8 @@ func TestLoadConfigErrorsNameTheSetting(t *testing.T) {
 		{name: "allow CIDRs not ranges", env: map[string]string{"HERALD_WEBHOOK_ALLOW_CIDRS": "localhost"}, env2: "HERALD_WEBHOOK_ALLOW_CIDRS", flg: "webhook-allow-cidrs"},
 		{name: "deny CIDR bad mask", env: map[string]string{"HERALD_WEBHOOK_DENY_CIDRS": "10.0.0.0/33"}, env2: "HERALD_WEBHOOK_DENY_CIDRS", flg: "webhook-deny-cidrs"},
 		{name: "workers zero", env: map[string]string{"HERALD_DELIVERY_WORKERS": "0"}, env2: "HERALD_DELIVERY_WORKERS", flg: "delivery-workers"},
+		{name: "metrics token of 15 characters", env: map[string]string{"HERALD_METRICS_TOKEN": strings.Repeat("m", 15)}, env2: "HERALD_METRICS_TOKEN", flg: "metrics-token"},
+		{name: "metrics token with a space", env: map[string]string{"HERALD_METRICS_TOKEN": "abcdefgh ijklmnopq"}, env2: "HERALD_METRICS_TOKEN", flg: "metrics-token"},
 		{name: "disable after words", env: map[string]string{"HERALD_CHANNEL_DISABLE_AFTER": "ten"}, env2: "HERALD_CHANNEL_DISABLE_AFTER", flg: "channel-disable-after"},
 	}
 	for _, tc := range tests {

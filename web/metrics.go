@@ -1,47 +1,51 @@
 package web
 
 import (
-	"fmt"
+	"crypto/subtle"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/public"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // buckets are the upper bounds, in seconds, of the request histogram.
 var buckets = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
-type histKey struct {
-	method, route, code string
-}
-
-type histogram struct {
-	counts []uint64 // per bucket, not cumulative
-	sum    float64
-	total  uint64
-}
-
 // metrics serves GET /metrics in the Prometheus text format (SPEC §2):
-// request durations, delivery attempts by outcome, the delivery queue and
-// the public snapshot.
+// request durations, delivery attempts by outcome, the delivery queue, the
+// public snapshot, and the standard go_* and process_* families, through
+// the Prometheus client library. Each server has its own registry, so two
+// servers in one process (as in the tests) do not share series.
 type metrics struct {
-	store  *models.Store
-	engine *notify.Engine // nil when this process sends nothing
-	public *public.Manager
-
-	mu   sync.Mutex
-	hist map[histKey]*histogram
+	store    *models.Store
+	engine   *notify.Engine // nil when this process sends nothing
+	public   *public.Manager
+	token    string // bearer token the scrape must carry; empty: public
+	reg      *prometheus.Registry
+	requests *prometheus.HistogramVec
 }
 
-func newMetrics(store *models.Store, engine *notify.Engine, pub *public.Manager) *metrics {
-	return &metrics{store: store, engine: engine, public: pub, hist: map[histKey]*histogram{}}
+func newMetrics(store *models.Store, engine *notify.Engine, pub *public.Manager, token string) *metrics {
+	m := &metrics{store: store, engine: engine, public: pub, token: token, reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "herald_http_request_duration_seconds",
+		Help:    "Time to answer HTTP requests, by method, route and status.",
+		Buckets: buckets,
+	}, []string{"method", "route", "code"})
+	m.reg.MustRegister(
+		m.requests,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
 }
 
 // middleware times every request by route pattern, so ids in paths do not
@@ -58,81 +62,83 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if he, ok := err.(*echo.HTTPError); ok && !c.Response().Committed {
 			status = he.Code
 		}
-		m.observe(histKey{c.Request().Method, route, strconv.Itoa(status)}, time.Since(start).Seconds())
+		m.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
 		return err
 	}
 }
 
-func (m *metrics) observe(k histKey, seconds float64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h := m.hist[k]
-	if h == nil {
-		h = &histogram{counts: make([]uint64, len(buckets)+1)}
-		m.hist[k] = h
+// authorized tells whether the scrape may read the metrics: always when
+// no token is configured, else only with "Authorization: Bearer <token>".
+func (m *metrics) authorized(r *http.Request) bool {
+	if m.token == "" {
+		return true
 	}
-	i, _ := slices.BinarySearch(buckets, seconds)
-	h.counts[i]++
-	h.sum += seconds
-	h.total++
+	scheme, given, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(given)), []byte(m.token)) == 1
 }
 
 func (m *metrics) handler(c echo.Context) error {
-	var b strings.Builder
-	m.writeRequests(&b)
-	if m.engine != nil {
-		a := m.engine.Attempts()
-		b.WriteString("# HELP herald_delivery_attempts_total Notification attempts recorded by this process, by outcome.\n")
-		b.WriteString("# TYPE herald_delivery_attempts_total counter\n")
-		fmt.Fprintf(&b, "herald_delivery_attempts_total{outcome=\"delivered\"} %d\n", a.Delivered)
-		fmt.Fprintf(&b, "herald_delivery_attempts_total{outcome=\"retrying\"} %d\n", a.Retrying)
-		fmt.Fprintf(&b, "herald_delivery_attempts_total{outcome=\"failed\"} %d\n", a.Failed)
-		fmt.Fprintf(&b, "herald_delivery_attempts_total{outcome=\"rate_limited\"} %d\n", a.RateLimited)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if !m.authorized(c.Request()) {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+		return c.String(http.StatusUnauthorized, "401 Unauthorized: /metrics needs \"Authorization: Bearer\" with HERALD_METRICS_TOKEN.\n")
 	}
+	// The queue is read here, with the request's deadline, rather than in
+	// a collector, which has no context: a database outage answers 503.
 	q, err := m.store.DeliveryQueue(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	b.WriteString("# HELP herald_delivery_queue_depth Deliveries due now, across all replicas.\n")
-	b.WriteString("# TYPE herald_delivery_queue_depth gauge\n")
-	fmt.Fprintf(&b, "herald_delivery_queue_depth %d\n", q.Due)
-	b.WriteString("# HELP herald_delivery_oldest_due_seconds How long the oldest due delivery has waited.\n")
-	b.WriteString("# TYPE herald_delivery_oldest_due_seconds gauge\n")
-	fmt.Fprintf(&b, "herald_delivery_oldest_due_seconds %g\n", q.OldestDue.Seconds())
-	b.WriteString("# HELP herald_public_snapshot_builds_total Rebuilds of the public snapshot by this process.\n")
-	b.WriteString("# TYPE herald_public_snapshot_builds_total counter\n")
-	fmt.Fprintf(&b, "herald_public_snapshot_builds_total %d\n", m.public.Builds())
-	if snap := m.public.Peek(); snap != nil {
-		b.WriteString("# HELP herald_public_snapshot_build_seconds How long the latest rebuild took.\n")
-		b.WriteString("# TYPE herald_public_snapshot_build_seconds gauge\n")
-		fmt.Fprintf(&b, "herald_public_snapshot_build_seconds %g\n", snap.Took.Seconds())
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
+	state := prometheus.NewRegistry()
+	state.MustRegister(&stateCollector{engine: m.engine, public: m.public, queue: q})
+	h := promhttp.HandlerFor(prometheus.Gatherers{m.reg, state}, promhttp.HandlerOpts{})
+	h.ServeHTTP(c.Response(), c.Request())
+	return nil
 }
 
-func (m *metrics) writeRequests(b *strings.Builder) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	keys := make([]histKey, 0, len(m.hist))
-	for k := range m.hist {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b histKey) int {
-		return strings.Compare(a.route+" "+a.method+" "+a.code, b.route+" "+b.method+" "+b.code)
-	})
-	b.WriteString("# HELP herald_http_request_duration_seconds Time to answer HTTP requests, by method, route and status.\n")
-	b.WriteString("# TYPE herald_http_request_duration_seconds histogram\n")
-	for _, k := range keys {
-		h := m.hist[k]
-		labels := fmt.Sprintf("method=%q,route=%q,code=%q", k.method, k.route, k.code)
-		var cum uint64
-		for i, le := range buckets {
-			cum += h.counts[i]
-			fmt.Fprintf(b, "herald_http_request_duration_seconds_bucket{%s,le=\"%g\"} %d\n", labels, le, cum)
+var (
+	attemptsDesc = prometheus.NewDesc("herald_delivery_attempts_total",
+		"Notification attempts recorded by this process, by outcome.", []string{"outcome"}, nil)
+	queueDesc = prometheus.NewDesc("herald_delivery_queue_depth",
+		"Deliveries due now, across all replicas.", nil, nil)
+	oldestDesc = prometheus.NewDesc("herald_delivery_oldest_due_seconds",
+		"How long the oldest due delivery has waited.", nil, nil)
+	buildsDesc = prometheus.NewDesc("herald_public_snapshot_builds_total",
+		"Rebuilds of the public snapshot by this process.", nil, nil)
+	buildSecondsDesc = prometheus.NewDesc("herald_public_snapshot_build_seconds",
+		"How long the latest rebuild took.", nil, nil)
+)
+
+// stateCollector reports values Herald already keeps elsewhere (the
+// engine's counters, the queue read for this scrape, the snapshot) as
+// they are at the scrape.
+type stateCollector struct {
+	engine *notify.Engine
+	public *public.Manager
+	queue  models.QueueStats
+}
+
+func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	prometheus.DescribeByCollect(s, ch)
+}
+
+func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	if s.engine != nil {
+		a := s.engine.Attempts()
+		for _, o := range []struct {
+			outcome string
+			n       int64
+		}{{"delivered", a.Delivered}, {"retrying", a.Retrying}, {"failed", a.Failed}, {"rate_limited", a.RateLimited}} {
+			ch <- prometheus.MustNewConstMetric(attemptsDesc, prometheus.CounterValue, float64(o.n), o.outcome)
 		}
-		fmt.Fprintf(b, "herald_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %d\n", labels, h.total)
-		fmt.Fprintf(b, "herald_http_request_duration_seconds_sum{%s} %g\n", labels, h.sum)
-		fmt.Fprintf(b, "herald_http_request_duration_seconds_count{%s} %d\n", labels, h.total)
+	}
+	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(s.queue.Due))
+	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, s.queue.OldestDue.Seconds())
+	ch <- prometheus.MustNewConstMetric(buildsDesc, prometheus.CounterValue, float64(s.public.Builds()))
+	if snap := s.public.Peek(); snap != nil {
+		ch <- prometheus.MustNewConstMetric(buildSecondsDesc, prometheus.GaugeValue, snap.Took.Seconds())
 	}
 }

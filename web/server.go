@@ -84,7 +84,7 @@ func New(d Deps) (*Server, error) {
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	// Outside the request logger, which turns errors into responses, so
 	// the metrics see the status the client got.
-	m := newMetrics(d.Store, d.Notifier, siteHandler.Public())
+	m := newMetrics(d.Store, d.Notifier, siteHandler.Public(), d.Config.MetricsToken)
 	e.Use(m.middleware)
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.BodyLimit(bodyLimit(d.Config.MaxBodyBytes)))
