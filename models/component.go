@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,9 +36,16 @@ type ComponentInput struct {
 	GroupID     *int64
 	Visible     bool
 	Status      ComponentStatus
+	// Position, when set, is the component's place within its group, 1
+	// for the first. Nil leaves it where it is, or puts it last when it
+	// is new or changes group.
+	Position *int
 }
 
-func (s *Store) validateComponent(tx *gorm.DB, pageID int64, in *ComponentInput) error {
+// validateComponent checks in for a component of pageID; selfID is the
+// component being changed (0 for a new one), which does not count
+// against the places of its group.
+func (s *Store) validateComponent(tx *gorm.DB, pageID, selfID int64, in *ComponentInput) error {
 	var v Validator
 	checkInput(&v, in)
 	in.Name = strings.TrimSpace(in.Name)
@@ -52,7 +61,98 @@ func (s *Store) validateComponent(tx *gorm.DB, pageID int64, in *ComponentInput)
 		}
 		v.Check(n == 1, "group_id", "That group does not exist any more. Choose another.")
 	}
+	if in.Position != nil && v.Err() == nil {
+		ids, err := componentOrder(tx, pageID, in.GroupID)
+		if err != nil {
+			return err
+		}
+		places := len(ids) + 1
+		if slices.Contains(ids, selfID) {
+			places--
+		}
+		checkPosition(&v, *in.Position, places)
+	}
 	return v.Err()
+}
+
+// checkPosition refuses a place outside 1..places.
+func checkPosition(v *Validator, position, places int) {
+	v.Check(position >= 1 && position <= places, "position",
+		fmt.Sprintf("Use a position from 1 to %d.", places))
+}
+
+// componentOrder lists the ids of a group's components (groupID nil: the
+// ungrouped ones) in display order.
+func componentOrder(tx *gorm.DB, pageID int64, groupID *int64) ([]int64, error) {
+	q := tx.Model(&Component{}).Where("page_id = ?", pageID)
+	if groupID == nil {
+		q = q.Where("group_id IS NULL")
+	} else {
+		q = q.Where("group_id = ?", *groupID)
+	}
+	var ids []int64
+	err := q.Order("position, id").Pluck("id", &ids).Error
+	return ids, err
+}
+
+// placeAt moves id to place position (1-based) in ordered ids and
+// rewrites the positions 1..n. It returns the place id had.
+func placeAt(tx *gorm.DB, model any, ids []int64, id int64, position int) (int, error) {
+	from := slices.Index(ids, id)
+	if from < 0 {
+		return 0, ErrNotFound
+	}
+	ids = slices.Delete(ids, from, from+1)
+	ids = slices.Insert(ids, position-1, id)
+	for i, v := range ids {
+		if err := tx.Model(model).Where("id = ?", v).Update("position", i+1).Error; err != nil {
+			return 0, err
+		}
+	}
+	return from + 1, nil
+}
+
+// renumberComponents closes the gaps a component leaves in its group's
+// positions when it moves to another group or is deleted.
+func renumberComponents(tx *gorm.DB, pageID int64, groupID *int64) error {
+	ids, err := componentOrder(tx, pageID, groupID)
+	if err != nil {
+		return err
+	}
+	return renumber(tx, &Component{}, ids)
+}
+
+// renumber writes the positions 1..n of ordered ids where they differ.
+func renumber(tx *gorm.DB, model any, ids []int64) error {
+	for i, v := range ids {
+		if err := tx.Model(model).Where("id = ? AND position <> ?", v, i+1).Update("position", i+1).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeComponent puts c at in.Position within its group when it is set,
+// with an audit entry when the place changed.
+func placeComponent(ctx context.Context, tx *gorm.DB, c *Component, position *int) error {
+	if position == nil {
+		return nil
+	}
+	ids, err := componentOrder(tx, c.PageID, c.GroupID)
+	if err != nil {
+		return err
+	}
+	from, err := placeAt(tx, &Component{}, ids, c.ID, *position)
+	if err != nil {
+		return err
+	}
+	c.Position = *position
+	if from == *position {
+		return nil
+	}
+	return audit(ctx, tx, change{PageID: c.PageID, Action: "component.move", ObjectType: AuditComponent,
+		ObjectID: idString(c.ID), Summary: fmt.Sprintf("Moved component “%s” to position %d.", c.Name, *position),
+		Before: auditPosition{from}, After: auditPosition{*position}})
 }
 
 // Components lists a page's components, ungrouped first, then by group and
@@ -99,7 +199,7 @@ func nextComponentPosition(tx *gorm.DB, pageID int64, groupID *int64) (int, erro
 func (s *Store) CreateComponent(ctx context.Context, pageID int64, in ComponentInput) (*Component, error) {
 	var c *Component
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		if err := s.validateComponent(tx, pageID, &in); err != nil {
+		if err := s.validateComponent(tx, pageID, 0, &in); err != nil {
 			return err
 		}
 		pos, err := nextComponentPosition(tx, pageID, in.GroupID)
@@ -118,9 +218,12 @@ func (s *Store) CreateComponent(ctx context.Context, pageID int64, in ComponentI
 			NewStatus: string(c.Status), UptimePercent: 100}, c.CreatedAt); err != nil {
 			return err
 		}
-		return audit(ctx, tx, change{PageID: pageID, Action: "component.create", ObjectType: AuditComponent,
+		if err := audit(ctx, tx, change{PageID: pageID, Action: "component.create", ObjectType: AuditComponent,
 			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Created component “%s” (%s).", c.Name, c.Status.Label()),
-			After: componentSnapshot(c)})
+			After: componentSnapshot(c)}); err != nil {
+			return err
+		}
+		return placeComponent(ctx, tx, c, in.Position)
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, "create component")
@@ -136,11 +239,12 @@ func (s *Store) UpdateComponent(ctx context.Context, id int64, in ComponentInput
 		if err := tx.First(&c, id).Error; err != nil {
 			return notFound(err)
 		}
-		if err := s.validateComponent(tx, c.PageID, &in); err != nil {
+		if err := s.validateComponent(tx, c.PageID, c.ID, &in); err != nil {
 			return err
 		}
 		before := componentSnapshot(&c)
-		if !sameGroup(c.GroupID, in.GroupID) {
+		oldGroup, moved := c.GroupID, !sameGroup(c.GroupID, in.GroupID)
+		if moved {
 			pos, err := nextComponentPosition(tx, c.PageID, in.GroupID)
 			if err != nil {
 				return err
@@ -152,12 +256,22 @@ func (s *Store) UpdateComponent(ctx context.Context, id int64, in ComponentInput
 		if err := tx.Select("name", "description", "group_id", "visible", "position", "updated_at").Save(&c).Error; err != nil {
 			return err
 		}
+		if moved {
+			if err := renumberComponents(tx, c.PageID, oldGroup); err != nil {
+				return err
+			}
+		}
 		if _, err := s.setComponentStatus(tx, &c, in.Status, SourceManual, nil); err != nil {
 			return err
 		}
-		return audit(ctx, tx, change{PageID: c.PageID, Action: "component.update", ObjectType: AuditComponent,
-			ObjectID: idString(c.ID), Summary: fmt.Sprintf("Updated component “%s”.", c.Name),
-			Before: before, After: componentSnapshot(&c)})
+		if after := componentSnapshot(&c); !reflect.DeepEqual(after, before) || in.Position == nil {
+			if err := audit(ctx, tx, change{PageID: c.PageID, Action: "component.update", ObjectType: AuditComponent,
+				ObjectID: idString(c.ID), Summary: fmt.Sprintf("Updated component “%s”.", c.Name),
+				Before: before, After: after}); err != nil {
+				return err
+			}
+		}
+		return placeComponent(ctx, tx, &c, in.Position)
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, fmt.Sprintf("update component %d", id))
@@ -243,6 +357,9 @@ func (s *Store) DeleteComponent(ctx context.Context, id int64) error {
 		}
 		if res.RowsAffected == 0 {
 			return ErrNotFound
+		}
+		if err := renumberComponents(tx, c.PageID, c.GroupID); err != nil {
+			return err
 		}
 		if err := addEvent(tx, c.PageID, EventComponentDeleted, ComponentData{ID: c.ID, Name: c.Name,
 			PreviousStatus: string(c.Status), UptimePercent: uptime}, now); err != nil {

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ func (Group) TableName() string { return "component_groups" }
 type GroupInput struct {
 	Name      string
 	Collapsed bool
+	// Position, when set, is the group's place on the page, 1 for the
+	// first; nil leaves it where it is (a new group goes last).
+	Position *int
 }
 
 func (in *GroupInput) validate() error {
@@ -70,6 +74,9 @@ func (s *Store) CreateGroup(ctx context.Context, pageID int64, in GroupInput) (*
 	}
 	g := &Group{PageID: pageID, Name: in.Name, Collapsed: in.Collapsed}
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := checkGroupPosition(tx, pageID, 0, in.Position); err != nil {
+			return err
+		}
 		var maxPos int
 		if err := tx.Model(&Group{}).Where("page_id = ?", pageID).Select("COALESCE(MAX(position), 0)").Scan(&maxPos).Error; err != nil {
 			return err
@@ -78,11 +85,14 @@ func (s *Store) CreateGroup(ctx context.Context, pageID int64, in GroupInput) (*
 		if err := tx.Create(g).Error; err != nil {
 			return err
 		}
-		return audit(ctx, tx, change{PageID: pageID, Action: "group.create", ObjectType: AuditGroup,
-			ObjectID: idString(g.ID), Summary: fmt.Sprintf("Created group “%s”.", g.Name), After: groupSnapshot(g)})
+		if err := audit(ctx, tx, change{PageID: pageID, Action: "group.create", ObjectType: AuditGroup,
+			ObjectID: idString(g.ID), Summary: fmt.Sprintf("Created group “%s”.", g.Name), After: groupSnapshot(g)}); err != nil {
+			return err
+		}
+		return placeGroup(ctx, tx, g, in.Position)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create group: %w", err)
+		return nil, wrapUnlessValidation(err, "create group")
 	}
 	return g, nil
 }
@@ -97,17 +107,25 @@ func (s *Store) UpdateGroup(ctx context.Context, id int64, in GroupInput) (*Grou
 		if err := tx.First(&g, id).Error; err != nil {
 			return notFound(err)
 		}
+		if err := checkGroupPosition(tx, g.PageID, g.ID, in.Position); err != nil {
+			return err
+		}
 		before := groupSnapshot(&g)
 		g.Name, g.Collapsed, g.UpdatedAt = in.Name, in.Collapsed, s.Now()
 		if err := tx.Select("name", "collapsed", "updated_at").Save(&g).Error; err != nil {
 			return err
 		}
-		return audit(ctx, tx, change{PageID: g.PageID, Action: "group.update", ObjectType: AuditGroup,
-			ObjectID: idString(g.ID), Summary: fmt.Sprintf("Updated group “%s”.", g.Name),
-			Before: before, After: groupSnapshot(&g)})
+		if after := groupSnapshot(&g); after != before || in.Position == nil {
+			if err := audit(ctx, tx, change{PageID: g.PageID, Action: "group.update", ObjectType: AuditGroup,
+				ObjectID: idString(g.ID), Summary: fmt.Sprintf("Updated group “%s”.", g.Name),
+				Before: before, After: after}); err != nil {
+				return err
+			}
+		}
+		return placeGroup(ctx, tx, &g, in.Position)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("update group %d: %w", id, err)
+		return nil, wrapUnlessValidation(err, fmt.Sprintf("update group %d", id))
 	}
 	return &g, nil
 }
@@ -126,6 +144,18 @@ func (s *Store) DeleteGroup(ctx context.Context, id int64) error {
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
+		// Its components join the ungrouped ones, and the groups after
+		// it move up: close the gaps.
+		if err := renumberComponents(tx, g.PageID, nil); err != nil {
+			return err
+		}
+		groups, err := groupOrder(tx, g.PageID)
+		if err != nil {
+			return err
+		}
+		if err := renumber(tx, &Group{}, groups); err != nil {
+			return err
+		}
 		return audit(ctx, tx, change{PageID: g.PageID, Action: "group.delete", ObjectType: AuditGroup,
 			ObjectID: idString(g.ID), Summary: fmt.Sprintf("Deleted group “%s”; its components are now ungrouped.", g.Name),
 			Before: groupSnapshot(&g)})
@@ -134,6 +164,55 @@ func (s *Store) DeleteGroup(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete group %d: %w", id, err)
 	}
 	return nil
+}
+
+// groupOrder lists the ids of a page's groups in display order.
+func groupOrder(tx *gorm.DB, pageID int64) ([]int64, error) {
+	var ids []int64
+	err := tx.Model(&Group{}).Where("page_id = ?", pageID).Order("position, id").Pluck("id", &ids).Error
+	return ids, err
+}
+
+// checkGroupPosition refuses a place outside the page's groups; selfID
+// is the group being changed (0 for a new one).
+func checkGroupPosition(tx *gorm.DB, pageID, selfID int64, position *int) error {
+	if position == nil {
+		return nil
+	}
+	ids, err := groupOrder(tx, pageID)
+	if err != nil {
+		return err
+	}
+	places := len(ids) + 1
+	if slices.Contains(ids, selfID) {
+		places--
+	}
+	var v Validator
+	checkPosition(&v, *position, places)
+	return v.Err()
+}
+
+// placeGroup puts g at position on its page when it is set, with an
+// audit entry when the place changed.
+func placeGroup(ctx context.Context, tx *gorm.DB, g *Group, position *int) error {
+	if position == nil {
+		return nil
+	}
+	ids, err := groupOrder(tx, g.PageID)
+	if err != nil {
+		return err
+	}
+	from, err := placeAt(tx, &Group{}, ids, g.ID, *position)
+	if err != nil {
+		return err
+	}
+	g.Position = *position
+	if from == *position {
+		return nil
+	}
+	return audit(ctx, tx, change{PageID: g.PageID, Action: "group.move", ObjectType: AuditGroup,
+		ObjectID: idString(g.ID), Summary: fmt.Sprintf("Moved group “%s” to position %d.", g.Name, *position),
+		Before: auditPosition{from}, After: auditPosition{*position}})
 }
 
 // MoveGroup moves a group one place up (delta < 0) or down (delta > 0).

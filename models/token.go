@@ -25,10 +25,11 @@ const (
 	ScopeIncidentsWrite   Scope = "incidents:write"
 	ScopeMaintenanceWrite Scope = "maintenance:write"
 	ScopeChannelsWrite    Scope = "channels:write"
+	ScopePageWrite        Scope = "page:write"
 )
 
 // Scopes lists every scope in the order admins pick them.
-var Scopes = []Scope{ScopeRead, ScopeComponentsWrite, ScopeIncidentsWrite, ScopeMaintenanceWrite, ScopeChannelsWrite}
+var Scopes = []Scope{ScopeRead, ScopeComponentsWrite, ScopeIncidentsWrite, ScopeMaintenanceWrite, ScopeChannelsWrite, ScopePageWrite}
 
 // Valid reports whether s is a known scope.
 func (s Scope) Valid() bool { return slices.Contains(Scopes, s) }

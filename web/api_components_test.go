@@ -221,7 +221,7 @@ func TestAPIComponentsRefuseBadInput(t *testing.T) {
 			field       string
 		}{
 			{"unknown field", "POST", "/api/v1/components", "application/json", strings.NewReader(`{"name":"x","colour":"red"}`), 400, "unknown_field", "colour"},
-			{"read-only field", "PATCH", item, "application/json", strings.NewReader(`{"position":3}`), 400, "unknown_field", "position"},
+			{"read-only field", "PATCH", item, "application/json", strings.NewReader(`{"id":"3"}`), 400, "unknown_field", "id"},
 			{"name is a number", "POST", "/api/v1/components", "application/json", strings.NewReader(`{"name":5}`), 400, "invalid_type", "name"},
 			{"visible is a string", "PATCH", item, "application/json", strings.NewReader(`{"visible":"yes"}`), 400, "invalid_type", "visible"},
 			{"name is null", "PATCH", item, "application/json", strings.NewReader(`{"name":null}`), 400, "invalid_type", "name"},

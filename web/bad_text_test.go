@@ -250,6 +250,8 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 			"POST /incidents/:id/resolve": `{"body": "Fixed."}`,
 			"POST /maintenance":           maintenance,
 			"PATCH /maintenance/:id":      maintenance,
+			"PATCH /page": `{"name": "Acme", "description": "All of it.", "logo_url": "https://cdn.example.com/l.svg",
+				"accent_color": "teal", "time_zone": "UTC"}`,
 		}
 
 		var doc struct {

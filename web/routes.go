@@ -161,6 +161,9 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	v1.PATCH("/maintenance/:id", api.APIUpdateMaintenance, writeMaintenance)
 	v1.POST("/maintenance/:id/cancel", api.APICancelMaintenance, writeMaintenance, api.Idempotent)
 	v1.POST("/maintenance/:id/complete", api.APICompleteMaintenance, writeMaintenance, api.Idempotent)
+	writePage := api.RequireToken(models.ScopePageWrite)
+	v1.GET("/page", api.APIShowPage, read)
+	v1.PATCH("/page", api.APIUpdatePage, writePage)
 	v1.GET("/openapi.json", api.OpenAPI) // the API's description needs no token
 	v1.Any("/*", api.APINoRoute)
 }

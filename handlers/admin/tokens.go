@@ -23,11 +23,12 @@ const keyNewToken = "new_token"
 
 // scopeHelp says what each scope allows, beside its checkbox.
 var scopeHelp = map[models.Scope]string{
-	models.ScopeRead:             "read components, incidents, maintenance and channels",
+	models.ScopeRead:             "read components, incidents, maintenance, channels and the page settings",
 	models.ScopeComponentsWrite:  "create, change and delete components and groups",
 	models.ScopeIncidentsWrite:   "open, update, resolve and delete incidents",
 	models.ScopeMaintenanceWrite: "schedule, change and cancel maintenance",
 	models.ScopeChannelsWrite:    "manage notification channels and replay deliveries",
+	models.ScopePageWrite:        "change the status page settings (name, description, logo, accent, time zone)",
 }
 
 func tokenPath(id int64) string { return "/admin/tokens/" + strconv.FormatInt(id, 10) }

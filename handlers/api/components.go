@@ -38,15 +38,18 @@ func componentJSON(c *models.Component) apiComponent {
 	return out
 }
 
-// componentBody is the body of POST and PATCH /api/v1/components. Fields
-// left out keep their value (PATCH) or take the default (POST: status
-// operational, visible, no group).
+// componentBody is the body of POST and PATCH /api/v1/components, bare or
+// inside Statuspage's wrapper, {"component": {…}}. Fields left out keep
+// their value (PATCH) or take the default (POST: status operational,
+// visible, no group, last in its group). position is the place within
+// the group, 1 for the first.
 type componentBody struct {
 	Name        optional[string] `json:"name"`
 	Description optional[string] `json:"description"`
 	Status      optional[string] `json:"status"`
 	GroupID     nullableID       `json:"group_id"`
 	Visible     optional[bool]   `json:"visible"`
+	Position    optional[int]    `json:"position"`
 }
 
 // apply sets the fields present in b on in.
@@ -65,6 +68,10 @@ func (b *componentBody) apply(in *models.ComponentInput) {
 	}
 	if b.Visible.Set {
 		in.Visible = b.Visible.Value
+	}
+	if b.Position.Set {
+		p := b.Position.Value
+		in.Position = &p
 	}
 }
 
@@ -125,7 +132,7 @@ func (h *Handler) APIShowComponent(c echo.Context) error {
 // APICreateComponent is POST /api/v1/components.
 func (h *Handler) APICreateComponent(c echo.Context) error {
 	var body componentBody
-	if err := decodeJSON(c, &body); err != nil {
+	if err := decodeWrapped(c, "component", &body); err != nil {
 		return h.apiFail(c, err, "")
 	}
 	in := models.ComponentInput{Status: models.StatusOperational, Visible: true}
@@ -146,7 +153,7 @@ func (h *Handler) APIUpdateComponent(c echo.Context) error {
 		return serve.JSONError(c, http.StatusNotFound, "not_found", componentGone, "")
 	}
 	var body componentBody
-	if err := decodeJSON(c, &body); err != nil {
+	if err := decodeWrapped(c, "component", &body); err != nil {
 		return h.apiFail(c, err, "")
 	}
 	ctx := c.Request().Context()
@@ -154,11 +161,11 @@ func (h *Handler) APIUpdateComponent(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, componentGone)
 	}
-	statusOnly := body.Status.Set && !body.Name.Set && !body.Description.Set && !body.GroupID.Set && !body.Visible.Set
+	others := body.Name.Set || body.Description.Set || body.GroupID.Set || body.Visible.Set || body.Position.Set
 	switch {
-	case statusOnly:
+	case body.Status.Set && !others:
 		_, err = h.Store.SetComponentStatus(ctx, id, models.ComponentStatus(body.Status.Value), models.SourceManual, nil)
-	case body.Status.Set || body.Name.Set || body.Description.Set || body.GroupID.Set || body.Visible.Set:
+	case body.Status.Set || others:
 		in := models.ComponentInput{Name: comp.Name, Description: comp.Description, GroupID: comp.GroupID,
 			Visible: comp.Visible, Status: comp.Status}
 		body.apply(&in)

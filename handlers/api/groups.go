@@ -34,10 +34,13 @@ func groupJSON(g *models.Group, comps []models.Component) apiGroup {
 	return out
 }
 
-// groupBody is the body of POST and PATCH /api/v1/groups.
+// groupBody is the body of POST and PATCH /api/v1/groups, bare or inside
+// Statuspage's wrapper, {"group": {…}}. position is the group's place on
+// the page, 1 for the first (a new group goes last).
 type groupBody struct {
 	Name      optional[string] `json:"name"`
 	Collapsed optional[bool]   `json:"collapsed"`
+	Position  optional[int]    `json:"position"`
 }
 
 func (b *groupBody) apply(in *models.GroupInput) {
@@ -46,6 +49,10 @@ func (b *groupBody) apply(in *models.GroupInput) {
 	}
 	if b.Collapsed.Set {
 		in.Collapsed = b.Collapsed.Value
+	}
+	if b.Position.Set {
+		p := b.Position.Value
+		in.Position = &p
 	}
 }
 
@@ -105,7 +112,7 @@ func (h *Handler) APIShowGroup(c echo.Context) error {
 // APICreateGroup is POST /api/v1/groups.
 func (h *Handler) APICreateGroup(c echo.Context) error {
 	var body groupBody
-	if err := decodeJSON(c, &body); err != nil {
+	if err := decodeWrapped(c, "group", &body); err != nil {
 		return h.apiFail(c, err, "")
 	}
 	var in models.GroupInput
@@ -125,14 +132,14 @@ func (h *Handler) APIUpdateGroup(c echo.Context) error {
 		return serve.JSONError(c, http.StatusNotFound, "not_found", groupGone, "")
 	}
 	var body groupBody
-	if err := decodeJSON(c, &body); err != nil {
+	if err := decodeWrapped(c, "group", &body); err != nil {
 		return h.apiFail(c, err, "")
 	}
 	g, err := h.pageGroup(c, id)
 	if err != nil {
 		return h.apiFail(c, err, groupGone)
 	}
-	if body.Name.Set || body.Collapsed.Set {
+	if body.Name.Set || body.Collapsed.Set || body.Position.Set {
 		in := models.GroupInput{Name: g.Name, Collapsed: g.Collapsed}
 		body.apply(&in)
 		if g, err = h.Store.UpdateGroup(c.Request().Context(), id, in); err != nil {

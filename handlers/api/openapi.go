@@ -29,14 +29,14 @@ type apiOperation struct {
 // apiOperations is every /api/v1 endpoint.
 var apiOperations = []apiOperation{
 	{Method: "GET", Path: "/components", Summary: "List components", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: []apiComponent{}},
-	{Method: "POST", Path: "/components", Summary: "Create a component", Scope: models.ScopeComponentsWrite, Tag: "components", Request: componentBody{}, Status: 201, Response: apiComponent{}},
+	{Method: "POST", Path: "/components", Summary: "Create a component; the fields may come inside {\"component\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: componentBody{}, Status: 201, Response: apiComponent{}},
 	{Method: "GET", Path: "/components/:id", Summary: "Get a component", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: apiComponent{}},
-	{Method: "PATCH", Path: "/components/:id", Summary: "Update a component, its status included", Scope: models.ScopeComponentsWrite, Tag: "components", Request: componentBody{}, Status: 200, Response: apiComponent{}},
+	{Method: "PATCH", Path: "/components/:id", Summary: "Update a component, its status and position included; the fields may come inside {\"component\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: componentBody{}, Status: 200, Response: apiComponent{}},
 	{Method: "DELETE", Path: "/components/:id", Summary: "Delete a component", Scope: models.ScopeComponentsWrite, Tag: "components", Status: 204},
 	{Method: "GET", Path: "/groups", Summary: "List component groups", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: []apiGroup{}},
-	{Method: "POST", Path: "/groups", Summary: "Create a group", Scope: models.ScopeComponentsWrite, Tag: "components", Request: groupBody{}, Status: 201, Response: apiGroup{}},
+	{Method: "POST", Path: "/groups", Summary: "Create a group; the fields may come inside {\"group\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: groupBody{}, Status: 201, Response: apiGroup{}},
 	{Method: "GET", Path: "/groups/:id", Summary: "Get a group", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: apiGroup{}},
-	{Method: "PATCH", Path: "/groups/:id", Summary: "Update a group", Scope: models.ScopeComponentsWrite, Tag: "components", Request: groupBody{}, Status: 200, Response: apiGroup{}},
+	{Method: "PATCH", Path: "/groups/:id", Summary: "Update a group, its position included; the fields may come inside {\"group\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: groupBody{}, Status: 200, Response: apiGroup{}},
 	{Method: "DELETE", Path: "/groups/:id", Summary: "Delete a group; its components become ungrouped", Scope: models.ScopeComponentsWrite, Tag: "components", Status: 204},
 	{Method: "GET", Path: "/channels", Summary: "List notification channels, credentials masked", Scope: models.ScopeRead, Tag: "channels", Status: 200, Response: []apiChannel{}},
 	{Method: "POST", Path: "/channels", Summary: "Create a channel; a webhook's answer carries its signing_secret, shown this once", Scope: models.ScopeChannelsWrite, Tag: "channels", Request: channelBody{}, Status: 201, Response: apiChannel{}},
@@ -66,6 +66,8 @@ var apiOperations = []apiOperation{
 	{Method: "PATCH", Path: "/maintenance/:id", Summary: "Edit a window that has not started (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 200, Response: apiMaintenance{}},
 	{Method: "POST", Path: "/maintenance/:id/cancel", Summary: "Cancel a window that has not started (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
 	{Method: "POST", Path: "/maintenance/:id/complete", Summary: "End a window in progress now (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
+	{Method: "GET", Path: "/page", Summary: "Get the status page settings", Scope: models.ScopeRead, Tag: "page", Status: 200, Response: apiPage{}},
+	{Method: "PATCH", Path: "/page", Summary: "Change the status page settings; the fields may come inside {\"page\": …}", Scope: models.ScopePageWrite, Tag: "page", Request: pageBody{}, Status: 200, Response: apiPage{}},
 }
 
 // openAPIDocument builds the OpenAPI 3.1 description of apiOperations.
@@ -134,7 +136,7 @@ func openAPIDocument(baseURL string) map[string]any {
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Herald admin API", "version": "1",
-			"description": "Manage a Herald status page: components, incidents, maintenance and notification channels. " +
+			"description": "Manage a Herald status page: components, incidents, maintenance, notification channels and the page settings. " +
 				"Authenticate with `Authorization: Bearer hrd_…` (create tokens under Admin → API tokens). " +
 				"Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."},
 		"servers":  []any{map[string]any{"url": strings.TrimRight(baseURL, "/") + "/api/v1"}},
