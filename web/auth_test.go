@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
@@ -133,14 +134,15 @@ func TestLoginLogoutAndRateLimits(t *testing.T) {
 			t.Fatalf("/admin after logout: %d %q", res.Status, res.Location)
 		}
 
-		// Per account: five failures lock the account even from a fresh client.
-		attacker := s.NewClient(t)
+		// Per (account, address): five failures lock this address out of
+		// this account, even with the right password.
+		attacker := s.NewClientFrom(t, "127.0.0.2")
 		for i := 0; i < 5; i++ {
 			attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {"guess"}})
 		}
-		res = s.NewClient(t).Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
+		res = attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
 		if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || !strings.Contains(res.Body, "Too many sign-in attempts") {
-			t.Fatalf("sixth attempt: %d Retry-After=%q, want the 429 page", res.Status, res.Header.Get("Retry-After"))
+			t.Fatalf("sixth attempt from the guessing address: %d Retry-After=%q, want the 429 page", res.Status, res.Header.Get("Retry-After"))
 		}
 		// Per address: many accounts from one client.
 		for i := 0; i < 20; i++ {
@@ -149,6 +151,61 @@ func TestLoginLogoutAndRateLimits(t *testing.T) {
 		res = attacker.Submit("/login", "/login", url.Values{"email": {"other@example.com"}, "password": {"guess"}})
 		if res.Status != http.StatusTooManyRequests {
 			t.Fatalf("after 20 failures from one address: %d, want 429", res.Status)
+		}
+	})
+}
+
+// TestLoginLockIsPerAddress: someone who knows the admin's e-mail cannot
+// keep them out. Failures from one address lock that address only; the
+// account is slowed down for other addresses, and the right password still
+// gets in from them.
+func TestLoginLockIsPerAddress(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		s.SetUp(t)
+		attacker := s.NewClientFrom(t, "127.0.0.3")
+		for i := 0; i < 5; i++ {
+			if res := attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {"guess"}}); res.Status != http.StatusUnauthorized {
+				t.Fatalf("guess %d: %d, want 401", i+1, res.Status)
+			}
+		}
+		if res := attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {"guess"}}); res.Status != http.StatusTooManyRequests {
+			t.Fatalf("sixth guess from the same address: %d, want 429", res.Status)
+		}
+
+		// Another address: a wrong password is slowed down, not refused.
+		other := s.NewClientFrom(t, "127.0.0.4")
+		start := time.Now()
+		res := other.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {"another guess"}})
+		if res.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong password from another address: %d, want 401 (slowed, not locked)", res.Status)
+		}
+		if took := time.Since(start); took < time.Second {
+			t.Fatalf("wrong password from another address answered in %v, want a slow-down of at least 1s", took)
+		}
+
+		// The admin, from their own address: slowed down, then signed in.
+		admin := s.NewClientFrom(t, "127.0.0.5")
+		start = time.Now()
+		res = admin.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
+		if res.Status != http.StatusSeeOther || res.Location != "/admin" {
+			t.Fatalf("right password from another address: %d → %q, want 303 to /admin", res.Status, res.Location)
+		}
+		if took := time.Since(start); took < time.Second {
+			t.Fatalf("sign-in during an attack answered in %v, want the slow-down", took)
+		}
+		if res := admin.Get("/admin"); res.Status != http.StatusOK {
+			t.Fatalf("/admin after sign-in: %d", res.Status)
+		}
+		// The good sign-in ends the slow-down but not the guesser's lock.
+		start = time.Now()
+		if res := s.NewClientFrom(t, "127.0.0.6").Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}}); res.Status != http.StatusSeeOther {
+			t.Fatalf("sign-in after the slow-down: %d", res.Status)
+		}
+		if took := time.Since(start); took >= time.Second {
+			t.Fatalf("sign-in after a good one still slowed: %v", took)
+		}
+		if res := attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}}); res.Status != http.StatusTooManyRequests {
+			t.Fatalf("the guessing address after the admin signed in: %d, want still 429", res.Status)
 		}
 	})
 }
