@@ -37,6 +37,12 @@ func TestSetupValidatesAndThenDisappears(t *testing.T) {
 			{"long page name", url.Values{"page_name": {strings.Repeat("n", 101)}, "email": {"a@example.com"}, "password": {"long enough pw"}}, "at most 100", `value="a@example.com"`},
 			{"bad email", url.Values{"page_name": {"Acme"}, "email": {"not-an-address"}, "password": {"long enough pw"}}, "valid e-mail", `value="Acme"`},
 			{"short password", url.Values{"page_name": {"Acme"}, "email": {"a@example.com"}, "password": {"short"}}, "at least 10", `value="Acme"`},
+			// Long enough but easy to guess: refused, with the reason.
+			{"common digits", url.Values{"page_name": {"Acme"}, "email": {"a@example.com"}, "password": {"1234567890"}}, "most common passwords", `value="Acme"`},
+			{"common password", url.Values{"page_name": {"Acme"}, "email": {"a@example.com"}, "password": {"password12"}}, "most common passwords", `value="Acme"`},
+			{"the e-mail", url.Values{"page_name": {"Acme"}, "email": {"ops.team@example.com"}, "password": {"ops.team@example.com"}}, "your e-mail address or the page", `value="Acme"`},
+			{"the page name", url.Values{"page_name": {"Zyxwine Cloud"}, "email": {"a@example.com"}, "password": {"zyxwinecloud"}}, "your e-mail address or the page", `value="Zyxwine Cloud"`},
+			{"keyboard walk", url.Values{"page_name": {"Acme"}, "email": {"a@example.com"}, "password": {"qazwsxedcrfv"}}, "too easy to guess", `value="Acme"`},
 			{"xss in name", url.Values{"page_name": {`<script>alert(1)</script>`}, "email": {"bad"}, "password": {"long enough pw"}}, "valid e-mail", `value="&lt;script&gt;alert(1)&lt;/script&gt;"`},
 		}
 		for _, tc := range cases {

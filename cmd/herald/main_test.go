@@ -473,6 +473,27 @@ func TestBinaryAdminCreate(t *testing.T) {
 	}
 }
 
+// TestBinaryAdminCreateRefusesWeakPasswords: herald admin create applies
+// the same strength rule as setup, says why, and creates nobody.
+func TestBinaryAdminCreateRefusesWeakPasswords(t *testing.T) {
+	for _, engine := range modelstest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			env := databaseEnv(t, engine, t.TempDir())
+			for _, pw := range []string{"1234567890", "password12", "ops@example.com"} {
+				r := runHerald(t, env, pw+"\n", "admin", "create", "--email", "ops@example.com", "--password-stdin")
+				if r.code != 1 || !strings.Contains(r.stderr, "too easy to guess") {
+					t.Fatalf("admin create with %q: exit %d, stderr %q; want 1 and the reason", pw, r.code, r.stderr)
+				}
+			}
+			r := runHerald(t, env, "correct horse battery staple\n", "admin", "create", "--email", "ops@example.com", "--password-stdin")
+			if r.code != 0 {
+				t.Fatalf("admin create with a strong password after the weak ones: exit %d\n%s", r.code, r.stderr)
+			}
+		})
+	}
+}
+
 func TestBinaryAdminCreateRefusesBadInput(t *testing.T) {
 	tests := []struct {
 		name  string
