@@ -215,13 +215,13 @@ func gormLogger(l *slog.Logger) logger.Interface {
 	if l == nil {
 		return logger.Discard
 	}
-	return logger.NewSlogLogger(l, logger.Config{
+	return quietLogger{l: l, Interface: logger.NewSlogLogger(l, logger.Config{
 		SlowThreshold:             500 * time.Millisecond,
 		IgnoreRecordNotFoundError: true,
 		// Never print bound values: they include password hashes and session ids.
 		ParameterizedQueries: true,
 		LogLevel:             logger.Warn,
-	})
+	})}
 }
 
 // write runs fn in a transaction and, once it has committed, wakes the

@@ -42,7 +42,9 @@ func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
-func validateCredentials(v *Validator, email, password string) {
+// validateCredentials checks an e-mail and password; inputs are further
+// words the password must not be built from, such as the page's name.
+func validateCredentials(v *Validator, email, password string, inputs ...string) {
 	switch {
 	case email == "":
 		v.Add("email", "Enter an e-mail address.")
@@ -59,6 +61,10 @@ func validateCredentials(v *Validator, email, password string) {
 		v.Add("password", fmt.Sprintf("Use at least %d characters.", MinPasswordLength))
 	case len(password) > MaxPasswordBytes:
 		v.Add("password", fmt.Sprintf("Use at most %d bytes.", MaxPasswordBytes))
+	default:
+		if why := weakPassword(password, append(inputs, email)...); why != "" {
+			v.Add("password", why)
+		}
 	}
 }
 
@@ -98,7 +104,7 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error)
 	in.Email = NormalizeEmail(in.Email)
 	v.Check(in.PageName != "", "page_name", "Give your status page a name.")
 	v.Check(len([]rune(in.PageName)) <= MaxPageNameLength, "page_name", fmt.Sprintf("Use at most %d characters.", MaxPageNameLength))
-	validateCredentials(&v, in.Email, in.Password)
+	validateCredentials(&v, in.Email, in.Password, in.PageName)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
@@ -36,6 +37,12 @@ func TestSetupValidatesAndThenDisappears(t *testing.T) {
 			{"long page name", url.Values{"page_name": {strings.Repeat("n", 101)}, "email": {"a@example.com"}, "password": {"long enough pw"}}, "at most 100", `value="a@example.com"`},
 			{"bad email", url.Values{"page_name": {"Acme"}, "email": {"not-an-address"}, "password": {"long enough pw"}}, "valid e-mail", `value="Acme"`},
 			{"short password", url.Values{"page_name": {"Acme"}, "email": {"a@example.com"}, "password": {"short"}}, "at least 10", `value="Acme"`},
+			// Long enough but easy to guess: refused, with the reason.
+			{"common digits", url.Values{"page_name": {"Acme"}, "email": {"a@example.com"}, "password": {"1234567890"}}, "most common passwords", `value="Acme"`},
+			{"common password", url.Values{"page_name": {"Acme"}, "email": {"a@example.com"}, "password": {"password12"}}, "most common passwords", `value="Acme"`},
+			{"the e-mail", url.Values{"page_name": {"Acme"}, "email": {"ops.team@example.com"}, "password": {"ops.team@example.com"}}, "your e-mail address or the page", `value="Acme"`},
+			{"the page name", url.Values{"page_name": {"Zyxwine Cloud"}, "email": {"a@example.com"}, "password": {"zyxwinecloud"}}, "your e-mail address or the page", `value="Zyxwine Cloud"`},
+			{"keyboard walk", url.Values{"page_name": {"Acme"}, "email": {"a@example.com"}, "password": {"qazwsxedcrfv"}}, "too easy to guess", `value="Acme"`},
 			{"xss in name", url.Values{"page_name": {`<script>alert(1)</script>`}, "email": {"bad"}, "password": {"long enough pw"}}, "valid e-mail", `value="&lt;script&gt;alert(1)&lt;/script&gt;"`},
 		}
 		for _, tc := range cases {
@@ -133,14 +140,15 @@ func TestLoginLogoutAndRateLimits(t *testing.T) {
 			t.Fatalf("/admin after logout: %d %q", res.Status, res.Location)
 		}
 
-		// Per account: five failures lock the account even from a fresh client.
-		attacker := s.NewClient(t)
+		// Per (account, address): five failures lock this address out of
+		// this account, even with the right password.
+		attacker := s.NewClientFrom(t, "127.0.0.2")
 		for i := 0; i < 5; i++ {
 			attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {"guess"}})
 		}
-		res = s.NewClient(t).Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
+		res = attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
 		if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || !strings.Contains(res.Body, "Too many sign-in attempts") {
-			t.Fatalf("sixth attempt: %d Retry-After=%q, want the 429 page", res.Status, res.Header.Get("Retry-After"))
+			t.Fatalf("sixth attempt from the guessing address: %d Retry-After=%q, want the 429 page", res.Status, res.Header.Get("Retry-After"))
 		}
 		// Per address: many accounts from one client.
 		for i := 0; i < 20; i++ {
@@ -149,6 +157,61 @@ func TestLoginLogoutAndRateLimits(t *testing.T) {
 		res = attacker.Submit("/login", "/login", url.Values{"email": {"other@example.com"}, "password": {"guess"}})
 		if res.Status != http.StatusTooManyRequests {
 			t.Fatalf("after 20 failures from one address: %d, want 429", res.Status)
+		}
+	})
+}
+
+// TestLoginLockIsPerAddress: someone who knows the admin's e-mail cannot
+// keep them out. Failures from one address lock that address only; the
+// account is slowed down for other addresses, and the right password still
+// gets in from them.
+func TestLoginLockIsPerAddress(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		s.SetUp(t)
+		attacker := s.NewClientFrom(t, "127.0.0.3")
+		for i := 0; i < 5; i++ {
+			if res := attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {"guess"}}); res.Status != http.StatusUnauthorized {
+				t.Fatalf("guess %d: %d, want 401", i+1, res.Status)
+			}
+		}
+		if res := attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {"guess"}}); res.Status != http.StatusTooManyRequests {
+			t.Fatalf("sixth guess from the same address: %d, want 429", res.Status)
+		}
+
+		// Another address: a wrong password is slowed down, not refused.
+		other := s.NewClientFrom(t, "127.0.0.4")
+		start := time.Now()
+		res := other.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {"another guess"}})
+		if res.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong password from another address: %d, want 401 (slowed, not locked)", res.Status)
+		}
+		if took := time.Since(start); took < time.Second {
+			t.Fatalf("wrong password from another address answered in %v, want a slow-down of at least 1s", took)
+		}
+
+		// The admin, from their own address: slowed down, then signed in.
+		admin := s.NewClientFrom(t, "127.0.0.5")
+		start = time.Now()
+		res = admin.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
+		if res.Status != http.StatusSeeOther || res.Location != "/admin" {
+			t.Fatalf("right password from another address: %d → %q, want 303 to /admin", res.Status, res.Location)
+		}
+		if took := time.Since(start); took < time.Second {
+			t.Fatalf("sign-in during an attack answered in %v, want the slow-down", took)
+		}
+		if res := admin.Get("/admin"); res.Status != http.StatusOK {
+			t.Fatalf("/admin after sign-in: %d", res.Status)
+		}
+		// The good sign-in ends the slow-down but not the guesser's lock.
+		start = time.Now()
+		if res := s.NewClientFrom(t, "127.0.0.6").Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}}); res.Status != http.StatusSeeOther {
+			t.Fatalf("sign-in after the slow-down: %d", res.Status)
+		}
+		if took := time.Since(start); took >= time.Second {
+			t.Fatalf("sign-in after a good one still slowed: %v", took)
+		}
+		if res := attacker.Submit("/login", "/login", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}}); res.Status != http.StatusTooManyRequests {
+			t.Fatalf("the guessing address after the admin signed in: %d, want still 429", res.Status)
 		}
 	})
 }

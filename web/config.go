@@ -76,6 +76,24 @@ type setting struct {
 	apply                 func(c *Config, v string) error
 }
 
+// kind is what a setting takes, as -h shows it.
+func (s setting) kind() string {
+	switch {
+	case strings.HasSuffix(s.flag, "-cidrs"):
+		return "list"
+	case s.def != "" && s.def[0] >= '0' && s.def[0] <= '9' && strings.IndexFunc(s.def, func(r rune) bool { return r < '0' || r > '9' }) < 0:
+		return "int"
+	case s.def != "" && isDuration(s.def):
+		return "duration"
+	}
+	return "string"
+}
+
+func isDuration(v string) bool {
+	_, err := time.ParseDuration(v)
+	return err == nil && strings.IndexAny(v, "hms") >= 0
+}
+
 func settings() []setting {
 	str := func(dst func(*Config) *string) func(*Config, string) error {
 		return func(c *Config, v string) error { *dst(c) = v; return nil }
@@ -160,6 +178,7 @@ func LoadConfig(name string, args []string, getenv func(string) string) (Config,
 // parsed its arguments. Subcommands add their own flags to the same set.
 func ConfigFlags(fs *flag.FlagSet, getenv func(string) string) func() (Config, error) {
 	values := map[string]*string{}
+	kinds := map[string]string{}
 	all := settings()
 	for _, s := range all {
 		def := s.def
@@ -167,7 +186,9 @@ func ConfigFlags(fs *flag.FlagSet, getenv func(string) string) func() (Config, e
 			def = v
 		}
 		values[s.flag] = fs.String(s.flag, def, s.usage+" ["+s.env+"]")
+		kinds[s.flag] = s.kind()
 	}
+	fs.Usage = func() { printUsage(fs, kinds) }
 	return func() (Config, error) {
 		cfg := Config{MaxBodyBytes: 1 << 20}
 		for _, s := range all {
@@ -179,6 +200,32 @@ func ConfigFlags(fs *flag.FlagSet, getenv func(string) string) func() (Config, e
 	}
 }
 
+// printUsage is flag.PrintDefaults with each setting's kind (duration,
+// int, list, string) in place of the string every setting is parsed from.
+func printUsage(fs *flag.FlagSet, kinds map[string]string) {
+	w := fs.Output()
+	fmt.Fprintf(w, "Usage of %s:\n", fs.Name())
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		if k, ok := kinds[f.Name]; ok {
+			kind = k
+		}
+		line := "  -" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		if f.DefValue != "" && f.DefValue != "false" {
+			if kind == "string" {
+				line += fmt.Sprintf(" (default %q)", f.DefValue)
+			} else {
+				line += " (default " + f.DefValue + ")"
+			}
+		}
+		fmt.Fprintln(w, line)
+	})
+}
+
 func (c *Config) validate() error {
 	fail := func(env, flag, format string, args ...any) error {
 		return &ConfigError{Env: env, Flag: flag, Err: fmt.Errorf(format, args...)}
@@ -186,6 +233,9 @@ func (c *Config) validate() error {
 	host, port, err := net.SplitHostPort(c.Addr)
 	if err != nil || port == "" {
 		return fail("HERALD_ADDR", "addr", "want host:port or :port, got %q", c.Addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fail("HERALD_ADDR", "addr", "want a port number from 0 to 65535, got %q", port)
 	}
 	if c.DataDir == "" {
 		return fail("HERALD_DATA_DIR", "data-dir", "must not be empty")

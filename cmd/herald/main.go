@@ -58,6 +58,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	cmd := "serve"
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		cmd = "help"
+	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "-v") {
+		cmd = "version"
 	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
@@ -79,8 +81,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintln(stderr, "herald:", err)
+	fmt.Fprintln(stderr, "herald:", oneLine(err.Error()))
 	return 1
+}
+
+// oneLine joins a multi-line error (pgx lists every address it tried on
+// its own indented line) into one line, so each error is one log line.
+func oneLine(msg string) string {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return lines[0] + " " + strings.Join(lines[1:], "; ")
 }
 
 func newLogger(cfg web.Config, w io.Writer) *slog.Logger {
@@ -98,13 +113,27 @@ func newLogger(cfg web.Config, w io.Writer) *slog.Logger {
 // keyed loads (or generates) the secret key first, so the store can seal
 // channel credentials; only serve needs it.
 func setup(ctx context.Context, name string, args []string, stderr io.Writer, getenv func(string) string, keyed bool) (web.Config, *slog.Logger, *models.Store, error) {
-	cfg, fs, err := web.LoadConfig(name, args, getenv)
+	cfg, err := loadConfig(name, args, getenv)
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, nil, nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	return setupWith(ctx, cfg, stderr, keyed)
+}
+
+// loadConfig parses and checks the configuration, touching nothing.
+func loadConfig(name string, args []string, getenv func(string) string) (web.Config, error) {
+	cfg, fs, err := web.LoadConfig(name, args, getenv)
+	if err != nil {
+		return cfg, err
 	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return cfg, nil
+}
+
+// setupWith opens what a checked configuration names.
+func setupWith(ctx context.Context, cfg web.Config, stderr io.Writer, keyed bool) (web.Config, *slog.Logger, *models.Store, error) {
 	if !keyed {
 		return open(ctx, cfg, stderr, nil)
 	}
@@ -146,7 +175,18 @@ func open(ctx context.Context, cfg web.Config, stderr io.Writer, sealer models.S
 func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, logger, store, err := setup(ctx, "herald serve", args, stderr, getenv, true)
+	cfg, err := loadConfig("herald serve", args, getenv)
+	if err != nil {
+		return err
+	}
+	// Take the address before touching the disk or the database, so a
+	// port in use or not allowed fails without side effects.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	cfg, logger, store, err := setupWith(ctx, cfg, stderr, true)
 	if err != nil {
 		return err
 	}
@@ -156,10 +196,6 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	e, err := web.New(web.Deps{Config: cfg, Store: store, Logger: logger, Notifier: engine})
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
 		Handler:           e,

@@ -473,6 +473,27 @@ func TestBinaryAdminCreate(t *testing.T) {
 	}
 }
 
+// TestBinaryAdminCreateRefusesWeakPasswords: herald admin create applies
+// the same strength rule as setup, says why, and creates nobody.
+func TestBinaryAdminCreateRefusesWeakPasswords(t *testing.T) {
+	for _, engine := range modelstest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			env := databaseEnv(t, engine, t.TempDir())
+			for _, pw := range []string{"1234567890", "password12", "ops@example.com"} {
+				r := runHerald(t, env, pw+"\n", "admin", "create", "--email", "ops@example.com", "--password-stdin")
+				if r.code != 1 || !strings.Contains(r.stderr, "too easy to guess") {
+					t.Fatalf("admin create with %q: exit %d, stderr %q; want 1 and the reason", pw, r.code, r.stderr)
+				}
+			}
+			r := runHerald(t, env, "correct horse battery staple\n", "admin", "create", "--email", "ops@example.com", "--password-stdin")
+			if r.code != 0 {
+				t.Fatalf("admin create with a strong password after the weak ones: exit %d\n%s", r.code, r.stderr)
+			}
+		})
+	}
+}
+
 func TestBinaryAdminCreateRefusesBadInput(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -495,6 +516,93 @@ func TestBinaryAdminCreateRefusesBadInput(t *testing.T) {
 			}
 			if !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("stderr = %q, want it to contain %q", r.stderr, tc.want)
+			}
+		})
+	}
+}
+
+// TestBinaryCommandLineIsTerse: --version prints the version only; -h shows
+// each setting's kind; a bad address or a taken port fails before the data
+// directory is created; an unreachable database and a duplicate admin give
+// one line each, from Herald, with no SQL and no gorm format strings.
+func TestBinaryCommandLineIsTerse(t *testing.T) {
+	oneLine := func(t *testing.T, r result, want string) {
+		t.Helper()
+		if r.code != 1 {
+			t.Fatalf("exit code %d, want 1\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+		if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "herald: ") || !strings.Contains(lines[0], want) {
+			t.Fatalf("stderr = %q, want one line \"herald: …%s…\"", r.stderr, want)
+		}
+	}
+	t.Run("version", func(t *testing.T) {
+		for _, arg := range []string{"--version", "-version", "version"} {
+			r := runHerald(t, nil, "", arg)
+			if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "herald ") || strings.Count(r.stdout, "\n") != 1 {
+				t.Fatalf("herald %s: exit %d, stdout %q, stderr %q; want one line and nothing else", arg, r.code, r.stdout, r.stderr)
+			}
+		}
+	})
+	t.Run("help shows kinds", func(t *testing.T) {
+		r := runHerald(t, nil, "", "serve", "-h")
+		if r.code != 0 {
+			t.Fatalf("serve -h: exit %d", r.code)
+		}
+		for _, want := range []string{"-delivery-poll duration", "-session-ttl duration", "-delivery-workers int",
+			"-channel-disable-after int", "-webhook-allow-cidrs list", "-addr string", "(default 5s)", `(default ":8080")`} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("serve -h lacks %q:\n%s", want, r.stderr)
+			}
+		}
+		if strings.Contains(r.stderr, "-delivery-poll string") {
+			t.Errorf("a duration shown as string:\n%s", r.stderr)
+		}
+	})
+	t.Run("bad port touches nothing", func(t *testing.T) {
+		dataDir := filepath.Join(t.TempDir(), "data")
+		r := runHerald(t, []string{"HERALD_DATA_DIR=" + dataDir, "HERALD_ADDR=127.0.0.1:99999"}, "")
+		oneLine(t, r, "HERALD_ADDR")
+		if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+			t.Fatalf("data directory exists after a bad HERALD_ADDR: %v", err)
+		}
+	})
+	t.Run("taken port touches nothing", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		dataDir := filepath.Join(t.TempDir(), "data")
+		r := runHerald(t, []string{"HERALD_DATA_DIR=" + dataDir, "HERALD_ADDR=" + ln.Addr().String()}, "")
+		oneLine(t, r, "listen on")
+		if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+			t.Fatalf("data directory exists after a taken port: %v", err)
+		}
+	})
+	t.Run("unreachable database", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // nothing listens there now
+		r := runHerald(t, []string{"HERALD_DATA_DIR=" + t.TempDir(), "HERALD_DATABASE_URL=postgres://postgres@" + addr + "/x?sslmode=disable"}, "", "migrate")
+		oneLine(t, r, "open postgres")
+		if strings.Contains(r.stderr, "failed to initialize database") || strings.Contains(r.stderr, "%v") {
+			t.Fatalf("gorm's own line reached the output: %q", r.stderr)
+		}
+	})
+	for _, engine := range modelstest.Engines {
+		t.Run("duplicate admin/"+string(engine), func(t *testing.T) {
+			env := databaseEnv(t, engine, t.TempDir())
+			args := []string{"admin", "create", "--email", "a@example.com", "--password-stdin"}
+			if r := runHerald(t, env, "correct horse battery staple\n", args...); r.code != 0 {
+				t.Fatalf("first admin create: %d\n%s", r.code, r.stderr)
+			}
+			r := runHerald(t, env, "correct horse battery staple\n", args...)
+			oneLine(t, r, "already exists")
+			if strings.Contains(r.stderr, "INSERT") || strings.Contains(r.stderr, "level=ERROR") {
+				t.Fatalf("duplicate admin logged SQL or an ERROR: %q", r.stderr)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
@@ -94,12 +95,30 @@ func (h *Handler) Login(c echo.Context) error {
 	password := c.FormValue("password")
 	next := c.FormValue("next")
 	ip := c.RealIP()
-	if blocked, wait := h.limiter.blocked(ip, email); blocked {
+	blocked, wait, delay := h.limiter.check(ip, email)
+	if blocked {
 		minutes := int(math.Ceil(wait.Minutes()))
 		c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
 		h.Logger.Warn("login rate limited", "ip", ip)
 		return echo.NewHTTPError(http.StatusTooManyRequests,
 			fmt.Sprintf("Too many sign-in attempts. For your account's safety, wait %d minute(s) and try again.", minutes))
+	}
+	if delay > 0 {
+		// The account is under attack from elsewhere: slow every attempt
+		// on it down, but let the right password in.
+		// Half the request's remaining time at most, so the answer is
+		// never the deadline's 503.
+		if dl, ok := c.Request().Context().Deadline(); ok && delay > time.Until(dl)/2 {
+			delay = time.Until(dl) / 2
+		}
+		h.Logger.Warn("login slowed down", "ip", ip, "delay", delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-c.Request().Context().Done():
+			t.Stop()
+			return c.Request().Context().Err()
+		}
 	}
 	u, err := h.Store.Authenticate(c.Request().Context(), email, password)
 	if errors.Is(err, models.ErrBadCredentials) {
@@ -110,7 +129,7 @@ func (h *Handler) Login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.limiter.succeed(email)
+	h.limiter.succeed(ip, email)
 	if err := h.StartSession(c, u); err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func SetupPage(v SetupView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Password", Name: "password", Type: "password", Help: "At least 10 characters.", Error: v.Errors.Field("password"), Required: true, Autocomplete: "new-password"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Password", Name: "password", Type: "password", Help: "At least 10 characters, hard to guess: a few unrelated words work well.", Error: v.Errors.Field("password"), Required: true, Autocomplete: "new-password"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -133,6 +134,16 @@ func (s *Server) NewClient(t testing.TB) *Client {
 			return http.ErrUseLastResponse
 		},
 	}}
+}
+
+// NewClientFrom returns a client for s whose connections come from the
+// loopback address ip (such as "127.0.0.2"), so the server sees another
+// client address.
+func (s *Server) NewClientFrom(t testing.TB, ip string) *Client {
+	c := s.NewClient(t)
+	d := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c.http.Transport = &http.Transport{DialContext: d.DialContext}
+	return c
 }
 
 // Response is a fully read answer.
