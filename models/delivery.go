@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oklog/ulid/v2"
 	"gorm.io/gorm"
 )
 
@@ -115,7 +114,7 @@ type DeliveryAttempt struct {
 
 // NewDeliveryID returns "dlv_" and a ULID.
 func NewDeliveryID(at time.Time) string {
-	return "dlv_" + ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String()
+	return "dlv_" + ids.next(at).String()
 }
 
 func newLeaseToken() string {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/oklog/ulid/v2"
 	"gorm.io/gorm"
 )
 
@@ -80,7 +79,7 @@ type ComponentData struct {
 
 // NewEventID returns "evt_" and a ULID: unique and sortable by time.
 func NewEventID(at time.Time) string {
-	return "evt_" + ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String()
+	return "evt_" + ids.next(at).String()
 }
 
 // addEvent writes an event inside tx, the transaction of the change itself:
