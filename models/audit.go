@@ -106,6 +106,7 @@ var AuditActions = []string{
 	"component.create", "component.update", "component.status", "component.move", "component.delete",
 	"group.create", "group.update", "group.move", "group.delete",
 	"incident.create", "incident.backfill", "incident.update", "incident.resolve", "incident.postmortem", "incident.delete",
+	"incident.edit", "incident.edit_update",
 	"maintenance.schedule", "maintenance.update", "maintenance.cancel", "maintenance.end", "maintenance.start", "maintenance.complete",
 	"channel.create", "channel.update", "channel.enable", "channel.disable", "channel.rotate_secret", "channel.delete",
 	"channel.test", "channel.replay", "channel.send_skipped",

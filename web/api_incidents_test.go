@@ -637,7 +637,7 @@ func TestAPIIncidentPostmortem(t *testing.T) {
 		theirs := openIncident(t, s, otherPage(t, s), "Not yours", nil)
 		wantRefused(t, s, []refusedCall{
 			{"status", writer, "PATCH", path, `{"status":"resolved"}`, "", 422, "validation_failed", "status"},
-			{"name", writer, "PATCH", path, `{"incident":{"name":"Renamed"}}`, "", 422, "validation_failed", "name"},
+			{"deliver_notifications without a name", writer, "PATCH", path, `{"incident":{"deliver_notifications":true}}`, "", 422, "validation_failed", "deliver_notifications"},
 			{"components", writer, "PATCH", path, `{"components":{}}`, "", 422, "validation_failed", "components"},
 			{"backfilled", writer, "PATCH", path, `{"postmortem_body":"x","backfilled":true}`, "", 422, "validation_failed", "backfilled"},
 			{"read-only field", writer, "PATCH", path, `{"created_at":"2024-01-01T00:00:00Z"}`, "", 400, "unknown_field", "created_at"},

@@ -52,11 +52,14 @@ var apiOperations = []apiOperation{
 	{Method: "GET", Path: "/incidents", Summary: "List incidents, newest first; status is unresolved, resolved, investigating, identified or monitoring", Scope: models.ScopeRead, Tag: "incidents", Status: 200, Response: []apiIncident{}, Paged: true, Query: []string{"status"}},
 	{Method: "POST", Path: "/incidents", Summary: "Open an incident with its first update, or back-fill a past one; the fields may come inside {\"incident\": …}", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: incidentBody{}, Status: 201, Response: apiIncident{}},
 	{Method: "GET", Path: "/incidents/:id", Summary: "Get an incident with its updates, newest first", Scope: models.ScopeRead, Tag: "incidents", Status: 200, Response: apiIncident{}},
-	{Method: "PATCH", Path: "/incidents/:id", Summary: "Publish, edit or (with \"\") remove the postmortem; other fields change with an update", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: struct {
-		PostmortemBody optional[string] `json:"postmortem_body"`
+	{Method: "PATCH", Path: "/incidents/:id", Summary: "Correct the name (marked edited; channels hear of it only with deliver_notifications: true) and publish, edit or (with \"\") remove the postmortem; other fields change with an update", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: struct {
+		Name                 optional[string] `json:"name"`
+		DeliverNotifications optional[bool]   `json:"deliver_notifications"`
+		PostmortemBody       optional[string] `json:"postmortem_body"`
 	}{}, Status: 200, Response: apiIncident{}},
 	{Method: "DELETE", Path: "/incidents/:id", Summary: "Delete an incident and its timeline; component statuses stay", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Status: 204},
 	{Method: "POST", Path: "/incidents/:id/updates", Summary: "Post an update: status, message, impact and component statuses", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: incidentUpdateBody{}, Status: 201, Response: apiIncidentUpdate{}},
+	{Method: "PATCH", Path: "/incidents/:id/updates/:update_id", Summary: "Correct an update's body (marked edited; channels hear of it only with deliver_notifications: true); the fields may come inside {\"incident_update\": …}", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: updatePatchBody{}, Status: 200, Response: apiIncidentUpdate{}},
 	{Method: "POST", Path: "/incidents/:id/resolve", Summary: "Resolve an incident; its components go back to operational", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: struct {
 		Body optional[string] `json:"body"`
 	}{}, Status: 200, Response: apiIncident{}},
