@@ -108,6 +108,7 @@ var AuditActions = []string{
 	"incident.create", "incident.backfill", "incident.update", "incident.resolve", "incident.postmortem", "incident.delete",
 	"incident.edit", "incident.edit_update",
 	"maintenance.schedule", "maintenance.update", "maintenance.cancel", "maintenance.end", "maintenance.start", "maintenance.complete",
+	"maintenance.post_update", "maintenance.extend",
 	"channel.create", "channel.update", "channel.enable", "channel.disable", "channel.rotate_secret", "channel.delete",
 	"channel.test", "channel.replay", "channel.send_skipped",
 	"page.update",

@@ -231,6 +231,17 @@ var auditCases = []auditCase{
 			return w.maintenance.ID
 		},
 		want: []wantRow{{"maintenance.start", "scheduler"}}},
+	{name: "post a maintenance update", objectType: models.AuditMaintenance,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.PostMaintenanceUpdate(ctx, w.maintenance.ID, models.MaintenanceUpdateInput{Message: "Halfway.", Notify: true}))(t).ID
+		},
+		want: user("maintenance.post_update")},
+	{name: "extend maintenance in progress", objectType: models.AuditMaintenance,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			end := t0.Add(4 * time.Hour)
+			return ok(s.PostMaintenanceUpdate(ctx, w.maintenance.ID, models.MaintenanceUpdateInput{WindowEnd: &end}))(t).ID
+		},
+		want: user("maintenance.extend")},
 	{name: "end maintenance now", objectType: models.AuditMaintenance,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			modelstest.Fatal(t, s.EndMaintenanceNow(ctx, w.maintenance.ID), "end")

@@ -191,6 +191,19 @@ func inputCases() map[string]inputCase {
 				}},
 			},
 		},
+		"MaintenanceUpdateInput": {
+			valid: func(*testing.T, *models.Store) any {
+				return models.MaintenanceUpdateInput{Message: "Halfway.\nAll fine.", Notify: true}
+			},
+			calls: []inputCall{{"PostMaintenanceUpdate", func(ctx context.Context, s *models.Store, in any) error {
+				m, err := s.ScheduleMaintenance(ctx, models.DefaultPageID, models.MaintenanceInput{Title: "Old", WindowStart: future, WindowEnd: future.Add(time.Hour)})
+				if err != nil {
+					return err
+				}
+				_, err = s.PostMaintenanceUpdate(ctx, m.ID, in.(models.MaintenanceUpdateInput))
+				return err
+			}}},
+		},
 		"PageInput": {
 			valid: func(*testing.T, *models.Store) any {
 				return models.PageInput{Name: "Acme Status", Description: "Our services.", LogoURL: "https://example.com/logo.svg",

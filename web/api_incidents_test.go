@@ -54,7 +54,7 @@ type incidentUpdateAPIJSON struct {
 // writeTables are the tables a write to incidents or maintenance can
 // touch, the outbox and the audit log included.
 var writeTables = []string{"incidents", "incident_updates", "incident_update_components", "incident_components",
-	"maintenances", "maintenance_components", "component_status_changes", "events", "deliveries", "audit_log"}
+	"maintenances", "maintenance_components", "maintenance_updates", "component_status_changes", "events", "deliveries", "audit_log"}
 
 // tableRows counts the rows of writeTables.
 func tableRows(t *testing.T, s *webtest.Server) map[string]int {

@@ -256,6 +256,7 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 			"PATCH /incidents/:id/updates/:update_id": `{"body": "Looking hard.", "deliver_notifications": true}`,
 			"POST /maintenance":                       maintenance,
 			"PATCH /maintenance/:id":                  maintenance,
+			"POST /maintenance/:id/updates":           `{"body": "Halfway.", "deliver_notifications": true}`,
 		}
 
 		var doc struct {

@@ -63,6 +63,8 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.GET("/maintenance/:id/cancel", admin.ConfirmCancelMaintenance)
 	screens.POST("/maintenance/:id/cancel", admin.CancelMaintenance)
 	screens.POST("/maintenance/:id/end", admin.EndMaintenanceNow)
+	screens.GET("/maintenance/:id/update", admin.NewMaintenanceUpdate)
+	screens.POST("/maintenance/:id/update", admin.PostMaintenanceUpdate)
 
 	// Components and groups
 	screens.GET("/components", admin.ListComponents)
@@ -166,6 +168,7 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	v1.PATCH("/maintenance/:id", api.APIUpdateMaintenance, writeMaintenance)
 	v1.POST("/maintenance/:id/cancel", api.APICancelMaintenance, writeMaintenance, api.Idempotent)
 	v1.POST("/maintenance/:id/complete", api.APICompleteMaintenance, writeMaintenance, api.Idempotent)
+	v1.POST("/maintenance/:id/updates", api.APIPostMaintenanceUpdate, writeMaintenance, api.Idempotent)
 	v1.GET("/openapi.json", api.OpenAPI) // the API's description needs no token
 	v1.Any("/*", api.APINoRoute)
 }

@@ -66,8 +66,9 @@ var apiOperations = []apiOperation{
 	{Method: "GET", Path: "/maintenance", Summary: "List maintenance windows; status is scheduled, in_progress, completed or cancelled", Scope: models.ScopeRead, Tag: "maintenance", Status: 200, Response: []apiMaintenance{}, Paged: true, Query: []string{"status"}},
 	{Method: "POST", Path: "/maintenance", Summary: "Schedule maintenance; the fields may come inside {\"scheduled_maintenance\": …}", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 201, Response: apiMaintenance{}},
 	{Method: "GET", Path: "/maintenance/:id", Summary: "Get a maintenance window", Scope: models.ScopeRead, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
-	{Method: "PATCH", Path: "/maintenance/:id", Summary: "Edit a window that has not started (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 200, Response: apiMaintenance{}},
+	{Method: "PATCH", Path: "/maintenance/:id", Summary: "Edit a window that has not started; of a window in progress only scheduled_until changes (extend it; deliver_notifications: true sends maintenance.updated); 409 otherwise", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 200, Response: apiMaintenance{}},
 	{Method: "POST", Path: "/maintenance/:id/cancel", Summary: "Cancel a window that has not started (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
+	{Method: "POST", Path: "/maintenance/:id/updates", Summary: "Post an update to a scheduled or in-progress window; with scheduled_until, give a window in progress a new end; deliver_notifications: true sends maintenance.updated; the fields may come inside {\"incident_update\": …}", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceUpdateBody{}, Status: 201, Response: apiMaintenance{}},
 	{Method: "POST", Path: "/maintenance/:id/complete", Summary: "End a window in progress now (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
 }
 

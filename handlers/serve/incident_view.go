@@ -73,5 +73,9 @@ func (b *Base) MaintenanceView(m *models.Maintenance, public bool) layout.Mainte
 		}
 		v.Components = append(v.Components, c.Name)
 	}
+	for _, u := range m.Updates {
+		v.Updates = append(v.Updates, layout.UpdateView{ID: u.ID, Status: MaintenanceStatusView(u.Status),
+			MessageHTML: b.Markdown.Render(u.Message), At: layout.Time{At: u.CreatedAt}})
+	}
 	return v
 }

@@ -68,6 +68,8 @@ type MaintenanceView struct {
 	MessageHTML string
 	// SetMaintenance: components go under maintenance during the window.
 	SetMaintenance bool
+	// Updates posted to the window, newest first.
+	Updates []UpdateView
 }
 
 // JoinNames lists names, comma-separated.
