@@ -171,6 +171,22 @@ var auditCases = []auditCase{
 			return w.incident.ID
 		},
 		want: user("incident.postmortem")},
+	{name: "correct incident title", objectType: models.AuditIncident,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.EditIncidentTitle(ctx, w.incident.ID, models.IncidentTitleInput{Title: "API is down"}))(t).ID
+		},
+		want: user("incident.edit")},
+	{name: "correct an update's message", objectType: models.AuditIncident,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			inc := ok(s.Incident(ctx, w.incident.ID))(t)
+			ok(s.EditIncidentUpdate(ctx, inc.ID, inc.Updates[len(inc.Updates)-1].ID, models.UpdateMessageInput{Message: "Looking into it", Notify: true}))(t)
+			return inc.ID
+		},
+		want: user("incident.edit_update")},
+	{name: "the same title again writes nothing", objectType: models.AuditIncident,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.EditIncidentTitle(ctx, w.incident.ID, models.IncidentTitleInput{Title: "API is down"}))(t).ID
+		}},
 	{name: "back-fill incident", objectType: models.AuditIncident,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			return ok(s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Last week", Message: "It happened", Backfill: true,
@@ -215,6 +231,17 @@ var auditCases = []auditCase{
 			return w.maintenance.ID
 		},
 		want: []wantRow{{"maintenance.start", "scheduler"}}},
+	{name: "post a maintenance update", objectType: models.AuditMaintenance,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.PostMaintenanceUpdate(ctx, w.maintenance.ID, models.MaintenanceUpdateInput{Message: "Halfway.", Notify: true}))(t).ID
+		},
+		want: user("maintenance.post_update")},
+	{name: "extend maintenance in progress", objectType: models.AuditMaintenance,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			end := t0.Add(4 * time.Hour)
+			return ok(s.PostMaintenanceUpdate(ctx, w.maintenance.ID, models.MaintenanceUpdateInput{WindowEnd: &end}))(t).ID
+		},
+		want: user("maintenance.extend")},
 	{name: "end maintenance now", objectType: models.AuditMaintenance,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			modelstest.Fatal(t, s.EndMaintenanceNow(ctx, w.maintenance.ID), "end")

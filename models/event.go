@@ -14,12 +14,15 @@ type EventType string
 
 // The event types.
 const (
-	EventIncidentCreated        EventType = "incident.created"
-	EventIncidentUpdated        EventType = "incident.updated"
-	EventIncidentResolved       EventType = "incident.resolved"
-	EventMaintenanceScheduled   EventType = "maintenance.scheduled"
-	EventMaintenanceStarted     EventType = "maintenance.started"
-	EventMaintenanceCompleted   EventType = "maintenance.completed"
+	EventIncidentCreated      EventType = "incident.created"
+	EventIncidentUpdated      EventType = "incident.updated"
+	EventIncidentResolved     EventType = "incident.resolved"
+	EventMaintenanceScheduled EventType = "maintenance.scheduled"
+	EventMaintenanceStarted   EventType = "maintenance.started"
+	EventMaintenanceCompleted EventType = "maintenance.completed"
+	// EventMaintenanceUpdated: an update was posted to a window, or an
+	// in-progress window was extended, and the admin chose to notify.
+	EventMaintenanceUpdated     EventType = "maintenance.updated"
 	EventComponentStatusChanged EventType = "component.status_changed"
 	EventComponentCreated       EventType = "component.created"
 	EventComponentDeleted       EventType = "component.deleted"
@@ -28,7 +31,7 @@ const (
 // EventTypes lists every event type.
 var EventTypes = []EventType{
 	EventIncidentCreated, EventIncidentUpdated, EventIncidentResolved,
-	EventMaintenanceScheduled, EventMaintenanceStarted, EventMaintenanceCompleted,
+	EventMaintenanceScheduled, EventMaintenanceStarted, EventMaintenanceUpdated, EventMaintenanceCompleted,
 	EventComponentStatusChanged, EventComponentCreated, EventComponentDeleted,
 }
 

@@ -108,11 +108,13 @@ type Incident struct {
 	Backfilled   bool
 	Postmortem   string
 	PostmortemAt *time.Time
-	StartedAt    time.Time
-	MonitoringAt *time.Time
-	ResolvedAt   *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// TitleEditedAt is when the title was last corrected; nil: never.
+	TitleEditedAt *time.Time
+	StartedAt     time.Time
+	MonitoringAt  *time.Time
+	ResolvedAt    *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 
 	// Updates, newest first, and the affected components, by position.
 	Updates    []IncidentUpdate `gorm:"-"`
@@ -126,6 +128,8 @@ type IncidentUpdate struct {
 	Status     IncidentStatus
 	Message    string
 	CreatedAt  time.Time
+	// EditedAt is when the message was last corrected; nil: never.
+	EditedAt   *time.Time
 	Components []UpdateComponent `gorm:"foreignKey:UpdateID"`
 }
 
@@ -480,14 +484,19 @@ func (s *Store) DeleteIncident(ctx context.Context, id int64) error {
 }
 
 func (s *Store) incidentEvent(tx *gorm.DB, inc *Incident, typ EventType, at time.Time) error {
+	var latest IncidentUpdate
+	if err := tx.Where("incident_id = ?", inc.ID).Order("created_at DESC, id DESC").First(&latest).Error; err != nil {
+		return err
+	}
+	return s.incidentEventWith(tx, inc, typ, latest.Message, at)
+}
+
+// incidentEventWith writes an incident event whose message is message.
+func (s *Store) incidentEventWith(tx *gorm.DB, inc *Incident, typ EventType, message string, at time.Time) error {
 	var names []string
 	if err := tx.Model(&Component{}).
 		Joins("JOIN incident_components ic ON ic.component_id = components.id").
 		Where("ic.incident_id = ?", inc.ID).Order("components.name").Pluck("components.name", &names).Error; err != nil {
-		return err
-	}
-	var latest IncidentUpdate
-	if err := tx.Where("incident_id = ?", inc.ID).Order("created_at DESC, id DESC").First(&latest).Error; err != nil {
 		return err
 	}
 	if names == nil {
@@ -495,7 +504,7 @@ func (s *Store) incidentEvent(tx *gorm.DB, inc *Incident, typ EventType, at time
 	}
 	return addEvent(tx, inc.PageID, typ, IncidentData{
 		ID: inc.ID, Title: inc.Title, Status: string(inc.Status), Severity: string(inc.Impact),
-		Message: latest.Message, Components: names, StartedAt: inc.StartedAt, ResolvedAt: inc.ResolvedAt,
+		Message: message, Components: names, StartedAt: inc.StartedAt, ResolvedAt: inc.ResolvedAt,
 		URL: fmt.Sprintf("%s/incidents/%d", s.baseURL, inc.ID),
 	}, at)
 }

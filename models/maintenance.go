@@ -56,6 +56,8 @@ type Maintenance struct {
 	UpdatedAt      time.Time
 
 	Components []Component `gorm:"-"`
+	// Updates posted to the window, newest first.
+	Updates []MaintenanceUpdate `gorm:"-"`
 }
 
 type maintenanceComponent struct {
@@ -333,6 +335,14 @@ func fillMaintenances(db *gorm.DB, list []Maintenance) error {
 	for _, r := range rows {
 		i := index[r.MaintenanceID]
 		list[i].Components = append(list[i].Components, r.Component)
+	}
+	var updates []MaintenanceUpdate
+	if err := db.Where("maintenance_id IN ?", ids).Order("created_at DESC, id DESC").Find(&updates).Error; err != nil {
+		return err
+	}
+	for _, u := range updates {
+		i := index[u.MaintenanceID]
+		list[i].Updates = append(list[i].Updates, u)
 	}
 	return nil
 }

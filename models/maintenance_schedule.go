@@ -105,7 +105,9 @@ func (s *Store) startMaintenance(ctx context.Context, m *Maintenance, now time.T
 func (s *Store) completeMaintenance(ctx context.Context, m *Maintenance, now time.Time) (bool, error) {
 	won := false
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ?", m.ID, MaintenanceInProgress).
+		// Conditional on the end too: an admin may have extended the
+		// window since it was found due.
+		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ? AND window_end <= ?", m.ID, MaintenanceInProgress, now).
 			Updates(map[string]any{"status": MaintenanceCompleted, "completed_at": now, "updated_at": now})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error

@@ -133,6 +133,35 @@ func inputCases() map[string]inputCase {
 				return err
 			}}},
 		},
+		"IncidentTitleInput": {
+			valid: func(*testing.T, *models.Store) any {
+				return models.IncidentTitleInput{Title: "Corrected", Notify: true}
+			},
+			calls: []inputCall{{"EditIncidentTitle", func(ctx context.Context, s *models.Store, in any) error {
+				inc, err := s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Old", Status: models.IncidentInvestigating, Message: "Old."})
+				if err != nil {
+					return err
+				}
+				_, err = s.EditIncidentTitle(ctx, inc.ID, in.(models.IncidentTitleInput))
+				return err
+			}}},
+		},
+		"UpdateMessageInput": {
+			valid: func(*testing.T, *models.Store) any {
+				return models.UpdateMessageInput{Message: "Corrected.\nSecond line."}
+			},
+			calls: []inputCall{{"EditIncidentUpdate", func(ctx context.Context, s *models.Store, in any) error {
+				inc, err := s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Old", Status: models.IncidentInvestigating, Message: "Old."})
+				if err != nil {
+					return err
+				}
+				if inc, err = s.Incident(ctx, inc.ID); err != nil {
+					return err
+				}
+				_, err = s.EditIncidentUpdate(ctx, inc.ID, inc.Updates[0].ID, in.(models.UpdateMessageInput))
+				return err
+			}}},
+		},
 		"PostmortemInput": {
 			valid: func(*testing.T, *models.Store) any { return models.PostmortemInput{Postmortem: "What happened."} },
 			calls: []inputCall{{"SetPostmortem", func(ctx context.Context, s *models.Store, in any) error {
@@ -161,6 +190,19 @@ func inputCases() map[string]inputCase {
 					return err
 				}},
 			},
+		},
+		"MaintenanceUpdateInput": {
+			valid: func(*testing.T, *models.Store) any {
+				return models.MaintenanceUpdateInput{Message: "Halfway.\nAll fine.", Notify: true}
+			},
+			calls: []inputCall{{"PostMaintenanceUpdate", func(ctx context.Context, s *models.Store, in any) error {
+				m, err := s.ScheduleMaintenance(ctx, models.DefaultPageID, models.MaintenanceInput{Title: "Old", WindowStart: future, WindowEnd: future.Add(time.Hour)})
+				if err != nil {
+					return err
+				}
+				_, err = s.PostMaintenanceUpdate(ctx, m.ID, in.(models.MaintenanceUpdateInput))
+				return err
+			}}},
 		},
 		"PageInput": {
 			valid: func(*testing.T, *models.Store) any {
@@ -357,7 +399,7 @@ func TestEveryInputRefusesBadText(t *testing.T) {
 						// Update calls create the row they update first.
 						after := rowCounts(t, s)
 						for table, n := range after {
-							if n != before[table] && !strings.HasPrefix(call.name, "Update") && !strings.HasPrefix(call.name, "Post") && !strings.HasPrefix(call.name, "SetPostmortem") {
+							if n != before[table] && !strings.HasPrefix(call.name, "Update") && !strings.HasPrefix(call.name, "Post") && !strings.HasPrefix(call.name, "Edit") && !strings.HasPrefix(call.name, "SetPostmortem") {
 								t.Errorf("%s with %s in %s: %s went from %d to %d rows", call.name, b.name, slot.field, table, before[table], n)
 							}
 						}

@@ -58,7 +58,7 @@ func NoticeFor(pageName string, typ models.EventType, data []byte, at time.Time,
 			n.Severity = string(models.ImpactNone)
 		}
 		n.Components, n.Message, n.URL = d.Components, d.Message, d.URL
-	case models.EventMaintenanceScheduled, models.EventMaintenanceStarted, models.EventMaintenanceCompleted:
+	case models.EventMaintenanceScheduled, models.EventMaintenanceStarted, models.EventMaintenanceUpdated, models.EventMaintenanceCompleted:
 		var d models.MaintenanceData
 		if err := json.Unmarshal(data, &d); err != nil {
 			return Notice{}, fmt.Errorf("notify: decode %s data: %w", typ, err)
@@ -66,6 +66,7 @@ func NoticeFor(pageName string, typ models.EventType, data []byte, at time.Time,
 		prefix := map[models.EventType]string{
 			models.EventMaintenanceScheduled: "Maintenance scheduled",
 			models.EventMaintenanceStarted:   "Maintenance started",
+			models.EventMaintenanceUpdated:   "Maintenance update",
 			models.EventMaintenanceCompleted: "Maintenance completed",
 		}[typ]
 		n.Headline = prefix + ": " + d.Title

@@ -22,13 +22,15 @@ func SampleData(typ models.EventType, now time.Time, baseURL string) any {
 			d.Message = "This is a **test notification** from Herald: the incident is resolved."
 		}
 		return d
-	case models.EventMaintenanceScheduled, models.EventMaintenanceStarted, models.EventMaintenanceCompleted:
+	case models.EventMaintenanceScheduled, models.EventMaintenanceStarted, models.EventMaintenanceUpdated, models.EventMaintenanceCompleted:
 		d := models.MaintenanceData{ID: 0, Title: "Test maintenance: database upgrade",
 			Message: "This is a **test notification** from Herald.", Components: []string{"Database"},
 			WindowStart: now.Add(time.Hour), WindowEnd: now.Add(2 * time.Hour), Status: "scheduled", URL: baseURL + "/"}
 		switch typ {
 		case models.EventMaintenanceStarted:
 			d.WindowStart, d.WindowEnd, d.Status = now, now.Add(time.Hour), "in_progress"
+		case models.EventMaintenanceUpdated:
+			d.WindowStart, d.WindowEnd, d.Status = now.Add(-time.Hour), now.Add(time.Hour), "in_progress"
 		case models.EventMaintenanceCompleted:
 			d.WindowStart, d.WindowEnd, d.Status = now.Add(-time.Hour), now, "completed"
 		}

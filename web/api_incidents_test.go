@@ -54,7 +54,7 @@ type incidentUpdateAPIJSON struct {
 // writeTables are the tables a write to incidents or maintenance can
 // touch, the outbox and the audit log included.
 var writeTables = []string{"incidents", "incident_updates", "incident_update_components", "incident_components",
-	"maintenances", "maintenance_components", "component_status_changes", "events", "deliveries", "audit_log"}
+	"maintenances", "maintenance_components", "maintenance_updates", "component_status_changes", "events", "deliveries", "audit_log"}
 
 // tableRows counts the rows of writeTables.
 func tableRows(t *testing.T, s *webtest.Server) map[string]int {
@@ -637,7 +637,7 @@ func TestAPIIncidentPostmortem(t *testing.T) {
 		theirs := openIncident(t, s, otherPage(t, s), "Not yours", nil)
 		wantRefused(t, s, []refusedCall{
 			{"status", writer, "PATCH", path, `{"status":"resolved"}`, "", 422, "validation_failed", "status"},
-			{"name", writer, "PATCH", path, `{"incident":{"name":"Renamed"}}`, "", 422, "validation_failed", "name"},
+			{"deliver_notifications without a name", writer, "PATCH", path, `{"incident":{"deliver_notifications":true}}`, "", 422, "validation_failed", "deliver_notifications"},
 			{"components", writer, "PATCH", path, `{"components":{}}`, "", 422, "validation_failed", "components"},
 			{"backfilled", writer, "PATCH", path, `{"postmortem_body":"x","backfilled":true}`, "", 422, "validation_failed", "backfilled"},
 			{"read-only field", writer, "PATCH", path, `{"created_at":"2024-01-01T00:00:00Z"}`, "", 400, "unknown_field", "created_at"},

@@ -153,6 +153,11 @@ func TestEveryAdminFormRefusesBadText(t *testing.T) {
 				fields: []string{"message"}, errorID: map[string]string{"message": "e-resolve_message"}},
 			{name: "postmortem", page: incPath, action: incPath + "/postmortem", valid: url.Values{"postmortem": {"What happened."}},
 				fields: []string{"postmortem"}},
+			{name: "correct title", page: incPath + "/edit", action: incPath, valid: url.Values{"title": {"Errors on the API"}, "notify": {"1"}},
+				fields: []string{"title"}},
+			{name: "correct update", page: fmt.Sprintf("%s/updates/%d/edit", incPath, firstUpdate(t, s, inc.ID)),
+				action: fmt.Sprintf("%s/updates/%d", incPath, firstUpdate(t, s, inc.ID)), valid: url.Values{"message": {"Looking hard."}, "notify": {"1"}},
+				fields: []string{"message"}},
 			{name: "new maintenance", page: "/admin/maintenance/new", action: "/admin/maintenance", valid: maintenance,
 				fields: []string{"title", "message", "window_start", "window_end", "component_ids"}, errorID: map[string]string{"component_ids": "e-components"}},
 			{name: "edit maintenance", page: fmt.Sprintf("/admin/maintenance/%d/edit", m.ID), action: fmt.Sprintf("/admin/maintenance/%d", m.ID), valid: maintenance,
@@ -245,11 +250,13 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 			"POST /channels/:id/test": `{"event": "incident.created"}`,
 			"POST /incidents": fmt.Sprintf(`{"name": "Slow", "status": "investigating", "impact_override": "minor", "body": "Looking.",
 				"components": {"%d": "degraded_performance"}, "deliver_notifications": true}`, comp.ID),
-			"PATCH /incidents/:id":        `{"postmortem_body": "What happened."}`,
-			"POST /incidents/:id/updates": fmt.Sprintf(`{"status": "identified", "body": "Found it.", "impact_override": "major", "components": {"%d": "partial_outage"}}`, comp.ID),
-			"POST /incidents/:id/resolve": `{"body": "Fixed."}`,
-			"POST /maintenance":           maintenance,
-			"PATCH /maintenance/:id":      maintenance,
+			"PATCH /incidents/:id":                    `{"postmortem_body": "What happened."}`,
+			"POST /incidents/:id/updates":             fmt.Sprintf(`{"status": "identified", "body": "Found it.", "impact_override": "major", "components": {"%d": "partial_outage"}}`, comp.ID),
+			"POST /incidents/:id/resolve":             `{"body": "Fixed."}`,
+			"PATCH /incidents/:id/updates/:update_id": `{"body": "Looking hard.", "deliver_notifications": true}`,
+			"POST /maintenance":                       maintenance,
+			"PATCH /maintenance/:id":                  maintenance,
+			"POST /maintenance/:id/updates":           `{"body": "Halfway.", "deliver_notifications": true}`,
 			"PATCH /page": `{"name": "Acme", "description": "All of it.", "logo_url": "https://cdn.example.com/l.svg",
 				"accent_color": "teal", "time_zone": "UTC"}`,
 		}
@@ -285,7 +292,7 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 				continue
 			}
 			resource := strings.Split(strings.TrimPrefix(rel, "/"), "/")[0]
-			target := "/api/v1" + strings.Replace(rel, ":id", ids[resource], 1)
+			target := "/api/v1" + strings.Replace(strings.Replace(rel, ":id", ids[resource], 1), ":update_id", fmt.Sprint(firstUpdate(t, s, inc.ID)), 1)
 			for field, prop := range schema.Properties {
 				if !prop.holdsText() {
 					continue
@@ -405,4 +412,12 @@ func spoilJSON(t *testing.T, base, field string, prop openAPISchema, escaped str
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// firstUpdate is the id of the first update of incident id.
+func firstUpdate(t *testing.T, s *webtest.Server, id int64) int64 {
+	t.Helper()
+	inc, err := s.Store.Incident(t.Context(), id)
+	modelstest.Fatal(t, err, "load incident %d", id)
+	return inc.Updates[len(inc.Updates)-1].ID
 }

@@ -25,6 +25,7 @@ var eventHelp = map[models.EventType]string{
 	models.EventIncidentResolved:       "an incident is resolved",
 	models.EventMaintenanceScheduled:   "maintenance is scheduled",
 	models.EventMaintenanceStarted:     "maintenance begins",
+	models.EventMaintenanceUpdated:     "maintenance gets an update or a new end",
 	models.EventMaintenanceCompleted:   "maintenance ends",
 	models.EventComponentStatusChanged: "a component changes status",
 	models.EventComponentCreated:       "a component is added",

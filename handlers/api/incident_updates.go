@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,17 +21,18 @@ type incidentUpdateBody struct {
 }
 
 // incidentPatchBody is the body of PATCH /api/v1/incidents/:id, wrapped
-// in "incident" or bare. Only the postmortem is edited in place; the other
-// fields of an incident are known here so that sending one is a 422 that
-// says where it changes, not an "unknown field".
+// in "incident" or bare. The name (a correction, announced only with
+// deliver_notifications: true) and the postmortem are edited in place;
+// the other fields of an incident are known here so that sending one is a
+// 422 that says where it changes, not an "unknown field".
 type incidentPatchBody struct {
 	PostmortemBody       optional[string] `json:"postmortem_body"`
-	Name                 json.RawMessage  `json:"name"`
+	Name                 optional[string] `json:"name"`
+	DeliverNotifications optional[bool]   `json:"deliver_notifications"`
 	Status               json.RawMessage  `json:"status"`
 	ImpactOverride       json.RawMessage  `json:"impact_override"`
 	Body                 json.RawMessage  `json:"body"`
 	Components           json.RawMessage  `json:"components"`
-	DeliverNotifications json.RawMessage  `json:"deliver_notifications"`
 	Backfilled           json.RawMessage  `json:"backfilled"`
 	BackfillDate         json.RawMessage  `json:"backfill_date"`
 	ResolvedDate         json.RawMessage  `json:"resolved_date"`
@@ -40,16 +42,26 @@ type incidentPatchBody struct {
 func (b *incidentPatchBody) refused(id int64) error {
 	var v models.Validator
 	viaUpdate := fmt.Sprintf("changes with an update: POST %s/incidents/%d/updates.", apiPrefix, id)
-	v.Check(b.Name == nil, "name", "An incident's name cannot be changed.")
 	for field, raw := range map[string]json.RawMessage{"status": b.Status, "impact_override": b.ImpactOverride,
 		"body": b.Body, "components": b.Components} {
 		v.Check(raw == nil, field, fmt.Sprintf("“%s” %s", field, viaUpdate))
 	}
-	for field, raw := range map[string]json.RawMessage{"deliver_notifications": b.DeliverNotifications,
-		"backfilled": b.Backfilled, "backfill_date": b.BackfillDate, "resolved_date": b.ResolvedDate} {
+	for field, raw := range map[string]json.RawMessage{"backfilled": b.Backfilled, "backfill_date": b.BackfillDate,
+		"resolved_date": b.ResolvedDate} {
 		v.Check(raw == nil, field, fmt.Sprintf("“%s” is set when the incident is created and cannot change.", field))
 	}
+	v.Check(!b.DeliverNotifications.Set || b.Name.Set, "deliver_notifications",
+		"“deliver_notifications” goes with a corrected “name”: it says whether channels hear of the correction.")
 	return v.Err()
+}
+
+// updatePatchBody is the body of PATCH
+// /api/v1/incidents/:id/updates/:update_id, wrapped in "incident_update"
+// or bare: a corrected message, announced to channels only with
+// deliver_notifications: true.
+type updatePatchBody struct {
+	Body                 optional[string] `json:"body"`
+	DeliverNotifications optional[bool]   `json:"deliver_notifications"`
 }
 
 // APIPostIncidentUpdate is POST /api/v1/incidents/:id/updates: a new
@@ -116,9 +128,9 @@ func (h *Handler) APIResolveIncident(c echo.Context) error {
 	return h.incidentAnswer(c, http.StatusOK, id)
 }
 
-// APIUpdateIncident is PATCH /api/v1/incidents/:id: it publishes, edits
-// or (with "") removes the postmortem. Everything else about an incident
-// changes by posting an update.
+// APIUpdateIncident is PATCH /api/v1/incidents/:id: it corrects the
+// name and publishes, edits or (with "") removes the postmortem.
+// Everything else about an incident changes by posting an update.
 func (h *Handler) APIUpdateIncident(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
 	if !ok {
@@ -134,10 +146,23 @@ func (h *Handler) APIUpdateIncident(c echo.Context) error {
 	if err := body.refused(id); err != nil {
 		return h.apiFail(c, err, "")
 	}
-	if body.PostmortemBody.Set {
-		if err := h.Store.SetPostmortem(c.Request().Context(), id, body.PostmortemBody.Value); err != nil {
-			return h.apiFail(c, rewriteValidation(err, fieldRewrite{from: "postmortem", to: "postmortem_body"}), incidentGone)
+	// Name and postmortem change together or not at all.
+	err := h.Store.InTransaction(c.Request().Context(), func(ctx context.Context) error {
+		if body.Name.Set {
+			_, err := h.Store.EditIncidentTitle(ctx, id,
+				models.IncidentTitleInput{Title: body.Name.Value, Notify: body.DeliverNotifications.Value})
+			if err != nil {
+				return err
+			}
 		}
+		if body.PostmortemBody.Set {
+			return h.Store.SetPostmortem(ctx, id, body.PostmortemBody.Value)
+		}
+		return nil
+	})
+	if err != nil {
+		return h.apiFail(c, rewriteValidation(err, fieldRewrite{from: "title", to: "name"},
+			fieldRewrite{from: "postmortem", to: "postmortem_body"}), incidentGone)
 	}
 	return h.incidentAnswer(c, http.StatusOK, id)
 }
@@ -161,3 +186,32 @@ func (h *Handler) APIDeleteIncident(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// APIEditIncidentUpdate is PATCH /api/v1/incidents/:id/updates/:update_id:
+// it corrects an update's message, which pages then mark as edited. Its
+// status, time and component statuses stay.
+func (h *Handler) APIEditIncidentUpdate(c echo.Context) error {
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return serve.JSONError(c, http.StatusNotFound, "not_found", incidentGone, "")
+	}
+	updateID, ok := apiPathID(c, "update_id")
+	if !ok {
+		return serve.JSONError(c, http.StatusNotFound, "not_found", updateGone, "")
+	}
+	var body updatePatchBody
+	if err := decodeWrapped(c, "incident_update", &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	if _, err := h.pageIncident(c, id); err != nil {
+		return h.apiFail(c, err, incidentGone)
+	}
+	u, err := h.Store.EditIncidentUpdate(c.Request().Context(), id, updateID,
+		models.UpdateMessageInput{Message: body.Body.Value, Notify: body.DeliverNotifications.Value})
+	if err != nil {
+		return h.apiFail(c, rewriteValidation(err, fieldRewrite{from: "message", to: "body"}), updateGone)
+	}
+	return c.JSON(http.StatusOK, incidentUpdateJSON(u))
+}
+
+const updateGone = "That update does not exist on this incident."

@@ -18,6 +18,7 @@ type apiIncident struct {
 	ID                    string              `json:"id"`
 	PageID                string              `json:"page_id"`
 	Name                  string              `json:"name"`
+	NameEditedAt          *string             `json:"name_edited_at"` // last correction of the name; null: never
 	Status                string              `json:"status"`
 	Impact                string              `json:"impact"`
 	Backfilled            bool                `json:"backfilled"`
@@ -40,6 +41,8 @@ type apiIncidentUpdate struct {
 	Status     string `json:"status"`
 	Body       string `json:"body"`
 	CreatedAt  string `json:"created_at"`
+	// EditedAt is when the body was last corrected; null: never.
+	EditedAt *string `json:"edited_at"`
 	// AffectedComponents is null when the update set no component.
 	AffectedComponents []apiAffectedComponent `json:"affected_components"`
 }
@@ -59,6 +62,7 @@ func (h *Handler) incidentJSON(c echo.Context, inc *models.Incident) apiIncident
 		Components:            make([]string, len(inc.Components)),
 		IncidentUpdates:       make([]apiIncidentUpdate, len(inc.Updates)),
 		PostmortemPublishedAt: apiTimePtr(inc.PostmortemAt),
+		NameEditedAt:          apiTimePtr(inc.TitleEditedAt),
 		Shortlink:             h.publicURL(c, "/incidents/"+formatAPIID(inc.ID)),
 		StartedAt:             formatAPITime(inc.StartedAt),
 		MonitoringAt:          apiTimePtr(inc.MonitoringAt),
@@ -80,7 +84,7 @@ func (h *Handler) incidentJSON(c echo.Context, inc *models.Incident) apiIncident
 
 func incidentUpdateJSON(u *models.IncidentUpdate) apiIncidentUpdate {
 	out := apiIncidentUpdate{ID: formatAPIID(u.ID), IncidentID: formatAPIID(u.IncidentID), Status: string(u.Status),
-		Body: u.Message, CreatedAt: formatAPITime(u.CreatedAt)}
+		Body: u.Message, CreatedAt: formatAPITime(u.CreatedAt), EditedAt: apiTimePtr(u.EditedAt)}
 	for _, uc := range u.Components {
 		ac := apiAffectedComponent{Name: uc.ComponentName, OldStatus: string(uc.OldStatus), NewStatus: string(uc.NewStatus)}
 		if uc.ComponentID != nil {

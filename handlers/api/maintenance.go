@@ -32,11 +32,22 @@ type apiMaintenance struct {
 	// under_maintenance during the window.
 	AutoTransitionToMaintenanceState bool     `json:"auto_transition_to_maintenance_state"`
 	Components                       []string `json:"components"`
-	StartedAt                        *string  `json:"started_at"`
-	CompletedAt                      *string  `json:"completed_at"`
-	Shortlink                        string   `json:"shortlink"`
-	CreatedAt                        string   `json:"created_at"`
-	UpdatedAt                        string   `json:"updated_at"`
+	// IncidentUpdates are the updates posted to the window, newest
+	// first, under Statuspage's name for them.
+	IncidentUpdates []apiMaintenanceUpdate `json:"incident_updates"`
+	StartedAt       *string                `json:"started_at"`
+	CompletedAt     *string                `json:"completed_at"`
+	Shortlink       string                 `json:"shortlink"`
+	CreatedAt       string                 `json:"created_at"`
+	UpdatedAt       string                 `json:"updated_at"`
+}
+
+// apiMaintenanceUpdate is an update posted to a maintenance window.
+type apiMaintenanceUpdate struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Body      string `json:"body"`
+	CreatedAt string `json:"created_at"`
 }
 
 func (h *Handler) maintenanceJSON(c echo.Context, m *models.Maintenance) apiMaintenance {
@@ -48,6 +59,11 @@ func (h *Handler) maintenanceJSON(c echo.Context, m *models.Maintenance) apiMain
 		CreatedAt: formatAPITime(m.CreatedAt), UpdatedAt: formatAPITime(m.UpdatedAt)}
 	for i, comp := range m.Components {
 		out.Components[i] = formatAPIID(comp.ID)
+	}
+	out.IncidentUpdates = make([]apiMaintenanceUpdate, len(m.Updates))
+	for i, u := range m.Updates {
+		out.IncidentUpdates[i] = apiMaintenanceUpdate{ID: formatAPIID(u.ID), Status: string(u.Status), Body: u.Message,
+			CreatedAt: formatAPITime(u.CreatedAt)}
 	}
 	return out
 }
@@ -221,6 +237,11 @@ func (h *Handler) APIUpdateMaintenance(c echo.Context) error {
 	m, err := h.pageMaintenance(c, id)
 	if err != nil {
 		return h.apiFail(c, err, maintenanceGone)
+	}
+	if m.Status == models.MaintenanceInProgress && body.onlyEnd() {
+		// An overrunning window gets a new end, as on Statuspage.
+		return h.postMaintenanceUpdate(c, id, maintenanceUpdateBody{ScheduledUntil: body.ScheduledUntil,
+			DeliverNotifications: body.DeliverNotifications}, http.StatusOK)
 	}
 	if m.Status != models.MaintenanceScheduled {
 		return h.maintenanceStateConflict(c, id, "edited", "scheduled")

@@ -52,19 +52,23 @@ var apiOperations = []apiOperation{
 	{Method: "GET", Path: "/incidents", Summary: "List incidents, newest first; status is unresolved, resolved, investigating, identified or monitoring", Scope: models.ScopeRead, Tag: "incidents", Status: 200, Response: []apiIncident{}, Paged: true, Query: []string{"status"}},
 	{Method: "POST", Path: "/incidents", Summary: "Open an incident with its first update, or back-fill a past one; the fields may come inside {\"incident\": …}", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: incidentBody{}, Status: 201, Response: apiIncident{}},
 	{Method: "GET", Path: "/incidents/:id", Summary: "Get an incident with its updates, newest first", Scope: models.ScopeRead, Tag: "incidents", Status: 200, Response: apiIncident{}},
-	{Method: "PATCH", Path: "/incidents/:id", Summary: "Publish, edit or (with \"\") remove the postmortem; other fields change with an update", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: struct {
-		PostmortemBody optional[string] `json:"postmortem_body"`
+	{Method: "PATCH", Path: "/incidents/:id", Summary: "Correct the name (marked edited; channels hear of it only with deliver_notifications: true) and publish, edit or (with \"\") remove the postmortem; other fields change with an update", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: struct {
+		Name                 optional[string] `json:"name"`
+		DeliverNotifications optional[bool]   `json:"deliver_notifications"`
+		PostmortemBody       optional[string] `json:"postmortem_body"`
 	}{}, Status: 200, Response: apiIncident{}},
 	{Method: "DELETE", Path: "/incidents/:id", Summary: "Delete an incident and its timeline; component statuses stay", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Status: 204},
 	{Method: "POST", Path: "/incidents/:id/updates", Summary: "Post an update: status, message, impact and component statuses", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: incidentUpdateBody{}, Status: 201, Response: apiIncidentUpdate{}},
+	{Method: "PATCH", Path: "/incidents/:id/updates/:update_id", Summary: "Correct an update's body (marked edited; channels hear of it only with deliver_notifications: true); the fields may come inside {\"incident_update\": …}", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: updatePatchBody{}, Status: 200, Response: apiIncidentUpdate{}},
 	{Method: "POST", Path: "/incidents/:id/resolve", Summary: "Resolve an incident; its components go back to operational", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: struct {
 		Body optional[string] `json:"body"`
 	}{}, Status: 200, Response: apiIncident{}},
 	{Method: "GET", Path: "/maintenance", Summary: "List maintenance windows; status is scheduled, in_progress, completed or cancelled", Scope: models.ScopeRead, Tag: "maintenance", Status: 200, Response: []apiMaintenance{}, Paged: true, Query: []string{"status"}},
 	{Method: "POST", Path: "/maintenance", Summary: "Schedule maintenance; the fields may come inside {\"scheduled_maintenance\": …}", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 201, Response: apiMaintenance{}},
 	{Method: "GET", Path: "/maintenance/:id", Summary: "Get a maintenance window", Scope: models.ScopeRead, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
-	{Method: "PATCH", Path: "/maintenance/:id", Summary: "Edit a window that has not started (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 200, Response: apiMaintenance{}},
+	{Method: "PATCH", Path: "/maintenance/:id", Summary: "Edit a window that has not started; of a window in progress only scheduled_until changes (extend it; deliver_notifications: true sends maintenance.updated); 409 otherwise", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 200, Response: apiMaintenance{}},
 	{Method: "POST", Path: "/maintenance/:id/cancel", Summary: "Cancel a window that has not started (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
+	{Method: "POST", Path: "/maintenance/:id/updates", Summary: "Post an update to a scheduled or in-progress window; with scheduled_until, give a window in progress a new end; deliver_notifications: true sends maintenance.updated; the fields may come inside {\"incident_update\": …}", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceUpdateBody{}, Status: 201, Response: apiMaintenance{}},
 	{Method: "POST", Path: "/maintenance/:id/complete", Summary: "End a window in progress now (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
 	{Method: "GET", Path: "/page", Summary: "Get the status page settings", Scope: models.ScopeRead, Tag: "page", Status: 200, Response: apiPage{}},
 	{Method: "PATCH", Path: "/page", Summary: "Change the status page settings; the fields may come inside {\"page\": …}", Scope: models.ScopePageWrite, Tag: "page", Request: pageBody{}, Status: 200, Response: apiPage{}},

@@ -18,14 +18,15 @@ func MaintenancePermalink(id int64) string { return fmt.Sprintf("/maintenance/%d
 // here, once. Public pages leave out hidden components.
 func (b *Base) IncidentView(inc *models.Incident, public bool) layout.IncidentView {
 	v := layout.IncidentView{
-		ID:         inc.ID,
-		Title:      inc.Title,
-		URL:        IncidentPermalink(inc.ID),
-		Status:     IncidentStatusView(inc.Status),
-		Impact:     ImpactView(inc.Impact),
-		Started:    layout.Time{At: inc.StartedAt},
-		Resolved:   TimePtr(inc.ResolvedAt),
-		Backfilled: inc.Backfilled,
+		ID:          inc.ID,
+		Title:       inc.Title,
+		URL:         IncidentPermalink(inc.ID),
+		Status:      IncidentStatusView(inc.Status),
+		Impact:      ImpactView(inc.Impact),
+		Started:     layout.Time{At: inc.StartedAt},
+		Resolved:    TimePtr(inc.ResolvedAt),
+		Backfilled:  inc.Backfilled,
+		TitleEdited: inc.TitleEditedAt != nil,
 	}
 	hidden := map[int64]bool{}
 	for _, c := range inc.Components {
@@ -36,7 +37,8 @@ func (b *Base) IncidentView(inc *models.Incident, public bool) layout.IncidentVi
 		v.Components = append(v.Components, layout.ComponentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: StatusView(c.Status)})
 	}
 	for _, u := range inc.Updates {
-		uv := layout.UpdateView{Status: IncidentStatusView(u.Status), MessageHTML: b.Markdown.Render(u.Message), At: layout.Time{At: u.CreatedAt}}
+		uv := layout.UpdateView{ID: u.ID, Status: IncidentStatusView(u.Status), MessageHTML: b.Markdown.Render(u.Message),
+			At: layout.Time{At: u.CreatedAt}, Edited: TimePtr(u.EditedAt)}
 		for _, ch := range u.Components {
 			if public && (ch.ComponentID == nil || hidden[*ch.ComponentID]) {
 				continue
@@ -70,6 +72,10 @@ func (b *Base) MaintenanceView(m *models.Maintenance, public bool) layout.Mainte
 			continue
 		}
 		v.Components = append(v.Components, c.Name)
+	}
+	for _, u := range m.Updates {
+		v.Updates = append(v.Updates, layout.UpdateView{ID: u.ID, Status: MaintenanceStatusView(u.Status),
+			MessageHTML: b.Markdown.Render(u.Message), At: layout.Time{At: u.CreatedAt}})
 	}
 	return v
 }

@@ -30,7 +30,9 @@ type IncidentView struct {
 	Started    Time
 	Resolved   *Time
 	Backfilled bool
-	Updates    []UpdateView // newest first
+	// TitleEdited: the title was corrected after publication.
+	TitleEdited bool
+	Updates     []UpdateView // newest first
 	// Components are the affected components with their current status.
 	Components     []ComponentRow
 	PostmortemHTML string
@@ -39,7 +41,10 @@ type IncidentView struct {
 
 // UpdateView is one entry of an incident timeline.
 type UpdateView struct {
-	Status      Status
+	ID     int64
+	Status Status
+	// Edited is when the message was last corrected; nil: never.
+	Edited      *Time
 	MessageHTML string
 	At          Time
 	Changes     []ComponentChange
@@ -63,6 +68,8 @@ type MaintenanceView struct {
 	MessageHTML string
 	// SetMaintenance: components go under maintenance during the window.
 	SetMaintenance bool
+	// Updates posted to the window, newest first.
+	Updates []UpdateView
 }
 
 // JoinNames lists names, comma-separated.

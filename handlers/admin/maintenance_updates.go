@@ -1,0 +1,84 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/models"
+	views "github.com/heraldstatus/herald/views/admin"
+	"github.com/labstack/echo/v4"
+)
+
+// NewMaintenanceUpdate shows the form that posts an update to a scheduled
+// or in-progress window and moves the end of one in progress.
+func (h *Handler) NewMaintenanceUpdate(c echo.Context) error {
+	id, err := serve.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	m, err := h.Store.Maintenance(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if m.Status != models.MaintenanceScheduled && m.Status != models.MaintenanceInProgress {
+		return h.RedirectWithFlash(c, "/admin/maintenance", "error",
+			fmt.Sprintf("“%s” is %s; only scheduled or in-progress maintenance takes updates.", m.Title, serve.LowerLabel(m.Status)))
+	}
+	return h.renderMaintenanceUpdate(c, http.StatusOK, m, views.MaintenanceUpdateFormView{WindowEnd: formTime(m.WindowEnd)})
+}
+
+// PostMaintenanceUpdate posts the update and, when the end field of a
+// window in progress was changed, moves its end.
+func (h *Handler) PostMaintenanceUpdate(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := serve.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	m, err := h.Store.Maintenance(ctx, id)
+	if err != nil {
+		return err
+	}
+	form := views.MaintenanceUpdateFormView{Message: c.FormValue("message"), WindowEnd: c.FormValue("window_end"),
+		Notify: c.FormValue("notify") != ""}
+	in := models.MaintenanceUpdateInput{Message: form.Message, Notify: form.Notify}
+	var val models.Validator
+	if m.Status == models.MaintenanceInProgress && form.WindowEnd != formTime(m.WindowEnd) {
+		end := parseFormTime(&val, "window_end", form.WindowEnd)
+		in.WindowEnd = &end
+	}
+	err = val.Err()
+	if err == nil {
+		_, err = h.Store.PostMaintenanceUpdate(ctx, id, in)
+	}
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		form.Errors = ve.Fields
+		return h.renderMaintenanceUpdate(c, http.StatusUnprocessableEntity, m, form)
+	}
+	if errors.Is(err, models.ErrMaintenanceState) {
+		return h.RedirectWithFlash(c, "/admin/maintenance", "error",
+			fmt.Sprintf("“%s” ended or changed meanwhile; it can no longer be updated.", m.Title))
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Update posted to “%s”.", m.Title)
+	if in.WindowEnd != nil {
+		msg = fmt.Sprintf("“%s” now ends %s UTC.", m.Title, in.WindowEnd.UTC().Format("Jan 2, 15:04"))
+	}
+	return h.RedirectWithFlash(c, "/admin/maintenance", "success", msg+correctionNotice(form.Notify))
+}
+
+func (h *Handler) renderMaintenanceUpdate(c echo.Context, status int, m *models.Maintenance, v views.MaintenanceUpdateFormView) error {
+	ch, err := h.adminChrome(c, "Update "+m.Title, "maintenance")
+	if err != nil {
+		return err
+	}
+	v.Chrome = ch
+	v.Maintenance = h.MaintenanceView(m, false)
+	v.InProgress = m.Status == models.MaintenanceInProgress
+	return serve.Render(c, status, views.MaintenanceUpdatePage(v))
+}
