@@ -1,0 +1,78 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/models/modelstest"
+	"github.com/heraldstatus/herald/public"
+	"github.com/heraldstatus/herald/web/webtest"
+)
+
+// publicPaths lists every public GET endpoint of s: the page, each
+// /api/v2 document, the feeds, the badges, the history and the
+// permalinks of the given incident and maintenance window.
+func publicPaths(incidentID, maintenanceID int64, componentIDs ...int64) []string {
+	paths := []string{"/", "/history.atom", "/history.rss", "/badge.svg", "/history",
+		fmt.Sprintf("/incidents/%d", incidentID), fmt.Sprintf("/maintenance/%d", maintenanceID)}
+	for _, e := range public.StatuspageEndpoints {
+		paths = append(paths, "/api/v2/"+e)
+	}
+	for _, id := range componentIDs {
+		paths = append(paths, public.BadgeKey(id))
+	}
+	return paths
+}
+
+// seedPublic makes a visible and a hidden component, an incident and a
+// maintenance window touching both, and returns their ids.
+func seedPublic(t *testing.T, s *webtest.Server, hiddenName string) (visible, hidden, incident, maintenance int64) {
+	t.Helper()
+	ctx := context.Background()
+	visible, hidden = addVisible(t, s, "Website", true), addVisible(t, s, hiddenName, false)
+	inc, err := s.Store.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Slow pages", Status: models.IncidentInvestigating, Message: "Looking into it.",
+		Components: map[int64]models.ComponentStatus{visible: models.StatusDegradedPerformance, hidden: models.StatusMajorOutage}})
+	modelstest.Fatal(t, err, "create incident")
+	_, err = s.Store.PostIncidentUpdate(ctx, inc.ID, models.IncidentUpdateInput{Status: models.IncidentIdentified, Message: "Found it.",
+		Components: map[int64]models.ComponentStatus{hidden: models.StatusPartialOutage}})
+	modelstest.Fatal(t, err, "post update")
+	start := time.Now().Add(time.Hour)
+	m, err := s.Store.ScheduleMaintenance(ctx, models.DefaultPageID, models.MaintenanceInput{Title: "Upgrade", Message: "New disks.",
+		ComponentIDs: []int64{visible, hidden}, WindowStart: start, WindowEnd: start.Add(time.Hour)})
+	modelstest.Fatal(t, err, "schedule maintenance")
+	return visible, hidden, inc.ID, m.ID
+}
+
+// TestHiddenComponentOnNoPublicSurface: a hidden component affected by an
+// incident and a maintenance window appears on no public endpoint, the
+// feeds included.
+func TestHiddenComponentOnNoPublicSurface(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		s.SetUp(t)
+		const marker = "Zq7HiddenMarker"
+		visible, hidden, inc, m := seedPublic(t, s, marker)
+		c := s.NewClient(t)
+		for _, p := range publicPaths(inc, m, visible) {
+			res := c.Get(p)
+			if res.Status != http.StatusOK {
+				t.Fatalf("GET %s: %d", p, res.Status)
+			}
+			if strings.Contains(res.Body, marker) {
+				t.Errorf("GET %s shows the hidden component", p)
+			}
+			if p == "/history.atom" || p == "/history.rss" {
+				if !strings.Contains(res.Body, "Affected components: Website") {
+					t.Errorf("GET %s does not list the visible component", p)
+				}
+			}
+		}
+		if res := c.Get(public.BadgeKey(hidden)); res.Status != http.StatusNotFound || strings.Contains(res.Body, marker) {
+			t.Errorf("hidden component's badge: %d, shows name %v", res.Status, strings.Contains(res.Body, marker))
+		}
+	})
+}
