@@ -76,3 +76,49 @@ func TestHiddenComponentOnNoPublicSurface(t *testing.T) {
 		}
 	})
 }
+
+// TestEveryGetRouteAnswersHead: HEAD on any GET route gets the status and
+// headers GET gets, without a body: the page, feeds, badges, /api/v2/*,
+// /healthz and the admin screens alike.
+func TestEveryGetRouteAnswersHead(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		admin := s.SetUp(t)
+		visible, _, inc, m := seedPublic(t, s, "Hidden")
+		visitor := s.NewClient(t)
+		paths := append(publicPaths(inc, m, visible), "/healthz", "/readyz", "/metrics", "/login")
+		for _, p := range paths {
+			get, head := visitor.Get(p), visitor.Head(p)
+			if head.Status != http.StatusOK || get.Status != http.StatusOK {
+				t.Errorf("%s: HEAD %d, GET %d, want 200 for both", p, head.Status, get.Status)
+			}
+			if head.Body != "" {
+				t.Errorf("HEAD %s has a body", p)
+			}
+			if head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+				t.Errorf("HEAD %s: Content-Type %q, GET's %q", p, head.Header.Get("Content-Type"), get.Header.Get("Content-Type"))
+			}
+		}
+		// Every GET route, with its parameters filled in, answers HEAD as
+		// it answers GET (the admin's screens need the session).
+		ids := strings.NewReplacer(":id", fmt.Sprint(inc), ":did", "1", "*", "")
+		n := 0
+		for _, r := range s.Routes {
+			path, ok := strings.CutPrefix(r, "GET ")
+			if !ok {
+				continue
+			}
+			n++
+			path = ids.Replace(path)
+			if strings.HasPrefix(path, "/maintenance/") {
+				path = fmt.Sprintf("/maintenance/%d", m)
+			}
+			get, head := admin.Get(path), admin.Head(path)
+			if head.Status == http.StatusMethodNotAllowed || head.Status != get.Status || head.Body != "" {
+				t.Errorf("HEAD %s: %d with %d bytes, GET %d", path, head.Status, len(head.Body), get.Status)
+			}
+		}
+		if n < 40 {
+			t.Fatalf("only %d GET routes listed", n)
+		}
+	})
+}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+
 	"github.com/heraldstatus/herald/handlers/admin"
 	"github.com/heraldstatus/herald/handlers/api"
 	"github.com/heraldstatus/herald/handlers/site"
@@ -163,4 +165,29 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	v1.POST("/maintenance/:id/complete", api.APICompleteMaintenance, writeMaintenance, api.Idempotent)
 	v1.GET("/openapi.json", api.OpenAPI) // the API's description needs no token
 	v1.Any("/*", api.APINoRoute)
+
+	answerHead(e) // last: covers every GET route above
+}
+
+// answerHead makes every GET route answer HEAD too (uptime monitors use
+// it), with the GET handler and its middleware: the HEAD route looks up
+// the GET route of the same path. net/http sends the headers and drops
+// the body.
+func answerHead(e *echo.Echo) {
+	head := map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodHead {
+			head[r.Path] = true
+		}
+	}
+	asGet := func(c echo.Context) error {
+		e.Router().Find(http.MethodGet, echo.GetPath(c.Request()), c)
+		return c.Handler()(c)
+	}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet && !head[r.Path] {
+			head[r.Path] = true
+			e.HEAD(r.Path, asGet)
+		}
+	}
 }
