@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"strings"
 	"unicode"
 
 	"github.com/heraldstatus/herald/models"
@@ -39,14 +40,15 @@ func badgeLookFor(s models.ComponentStatus) badgeLook {
 // PageBadge is an SVG status badge in the shields.io flat style: a grey
 // label on the left ("status" for the page, the component's name for a
 // component) and the status on the right coloured by status (UI.md
-// colours). The page's status is its worst visible component's, shown as
-// maintenance while a window is in progress and nothing is worse.
+// colours). The page's status is Indicator's, as on the banner and in
+// /api/v2/status.json.
 func PageBadge(d *Data) []byte {
-	status := d.Worst()
-	if status == models.StatusOperational && len(d.Active) > 0 {
-		status = models.StatusUnderMaintenance
+	indicator, description := Indicator(d)
+	look := badgeLookFor(IndicatorStatus(indicator))
+	if indicator == "minor" && strings.Contains(description, "Outage") {
+		look.Message = "minor outage"
 	}
-	return renderBadge("status", badgeLookFor(status))
+	return renderBadge("status", look)
 }
 
 // ComponentBadge is PageBadge for one component. ok is false for an

@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +122,71 @@ func TestEveryGetRouteAnswersHead(t *testing.T) {
 		if n < 40 {
 			t.Fatalf("only %d GET routes listed", n)
 		}
+	})
+}
+
+// surfaceStatus reads the overall status from the banner, the page badge
+// and status.json.
+func surfaceStatus(t *testing.T, c *webtest.Client) (banner, badge, indicator, description string) {
+	t.Helper()
+	page := c.Get("/").Body
+	m := regexp.MustCompile(`<h2 id="banner-text">([^<]*)</h2>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no banner on the page")
+	}
+	svg := c.Get("/badge.svg").Body
+	b := regexp.MustCompile(`<title>status: ([^<]*)</title>`).FindStringSubmatch(svg)
+	if b == nil {
+		t.Fatalf("no title in the badge:\n%s", svg)
+	}
+	var st struct {
+		Status struct{ Indicator, Description string }
+	}
+	if err := json.Unmarshal([]byte(c.Get("/api/v2/status.json").Body), &st); err != nil {
+		t.Fatalf("status.json: %v", err)
+	}
+	return m[1], b[1], st.Status.Indicator, st.Status.Description
+}
+
+// TestOneStatusRuleOnEverySurface: the banner, the page badge and
+// status.json agree, for a maintenance window in progress that leaves its
+// components operational and for an open critical incident whose
+// components are operational.
+func TestOneStatusRuleOnEverySurface(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		s.SetUp(t)
+		ctx := context.Background()
+		c := s.NewClient(t)
+		web := addVisible(t, s, "Website", true)
+		addVisible(t, s, "API", true)
+		want := func(step, banner, badge, indicator string) {
+			t.Helper()
+			gotBanner, gotBadge, gotIndicator, gotDesc := surfaceStatus(t, c)
+			if gotBanner != banner || gotDesc != banner || gotBadge != badge || gotIndicator != indicator {
+				t.Errorf("%s: banner %q, badge %q, status.json %q %q; want %q, %q, %q", step,
+					gotBanner, gotBadge, gotIndicator, gotDesc, banner, badge, indicator)
+			}
+		}
+		want("all operational", "All Systems Operational", "operational", "none")
+
+		now := time.Now().UTC()
+		m, err := s.Store.ScheduleMaintenance(ctx, models.DefaultPageID, models.MaintenanceInput{Title: "Disks",
+			ComponentIDs: []int64{web}, WindowStart: now.Add(-time.Minute), WindowEnd: now.Add(time.Hour)})
+		modelstest.Fatal(t, err, "schedule")
+		_, err = s.Store.RunMaintenanceTransitions(ctx)
+		modelstest.Fatal(t, err, "start")
+		want("maintenance in progress, components operational", "Service Under Maintenance", "maintenance", "maintenance")
+
+		inc, err := s.Store.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Payments failing",
+			Status: models.IncidentInvestigating, Impact: models.ImpactCritical, Message: "Looking."})
+		modelstest.Fatal(t, err, "create incident")
+		want("critical incident during maintenance", "Major System Outage", "major outage", "critical")
+
+		modelstest.Fatal(t, s.Store.EndMaintenanceNow(ctx, m.ID), "end maintenance")
+		want("critical incident, components operational", "Major System Outage", "major outage", "critical")
+
+		_, err = s.Store.ResolveIncident(ctx, inc.ID, "Fixed.")
+		modelstest.Fatal(t, err, "resolve")
+		want("resolved", "All Systems Operational", "operational", "none")
 	})
 }

@@ -67,7 +67,9 @@ func (h *Handler) publicView(d *public.Data) views.PublicView {
 		v.Groups = append(v.Groups, views.GroupSection{Name: g.Name, Open: !g.Collapsed,
 			Status: serve.StatusView(worstByGroup[g.ID]), Components: rows})
 	}
-	v.Banner = serve.Banner(d.Worst())
+	// The page's status follows the one rule of the badge and status.json.
+	indicator, description := public.Indicator(d)
+	v.Banner = layout.Banner{Status: serve.StatusView(public.IndicatorStatus(indicator)), Sentence: description}
 	for i := range d.Unresolved {
 		v.Incidents = append(v.Incidents, h.IncidentView(&d.Unresolved[i], true))
 	}
