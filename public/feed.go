@@ -83,7 +83,7 @@ func RSSFeed(d *Data, md *markdown.Renderer) ([]byte, error) {
 			Title:       e.Title,
 			Link:        e.URL,
 			GUID:        rssGUID{IsPermaLink: "true", Value: e.URL},
-			PubDate:     rssTime(e.Updated),
+			PubDate:     rssTime(e.Published), // when it was published, not its latest activity
 			Category:    e.Category,
 			Description: e.HTML,
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -188,5 +189,90 @@ func TestOneStatusRuleOnEverySurface(t *testing.T) {
 		_, err = s.Store.ResolveIncident(ctx, inc.ID, "Fixed.")
 		modelstest.Fatal(t, err, "resolve")
 		want("resolved", "All Systems Operational", "operational", "none")
+	})
+}
+
+// rawRequest makes one request with a bare transport (no gzip added or
+// stripped) and returns the answer and its body.
+func rawRequest(t *testing.T, method, url string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	modelstest.Fatal(t, err, "request")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	modelstest.Fatal(t, err, "%s %s", method, url)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	modelstest.Fatal(t, err, "read %s", url)
+	return resp, body
+}
+
+// TestPublicHTTPDetails: gzip refused with q=0, one ETag per encoding,
+// CORS on preflights and feeds with ETag exposed, RSS pubDate the
+// publication time, and Content-Length on the plain page.
+func TestPublicHTTPDetails(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		s.SetUp(t)
+		ctx := context.Background()
+		addVisible(t, s, "Website", true)
+		started := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+		_, err := s.Store.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Old outage", Message: "Down.",
+			Backfill: true, StartedAt: started, ResolvedAt: started.Add(24 * time.Hour)})
+		modelstest.Fatal(t, err, "back-fill")
+
+		for _, ae := range []string{"gzip;q=0.0", "gzip; q=0", "identity, gzip;q=0.000", "br"} {
+			res, _ := rawRequest(t, "GET", s.URL+"/api/v2/status.json", map[string]string{"Accept-Encoding": ae})
+			if res.Header.Get("Content-Encoding") != "" {
+				t.Errorf("Accept-Encoding %q got Content-Encoding %q", ae, res.Header.Get("Content-Encoding"))
+			}
+		}
+		for _, ae := range []string{"gzip", "gzip;q=0.5", "deflate, gzip;q=0.001"} {
+			res, _ := rawRequest(t, "GET", s.URL+"/api/v2/status.json", map[string]string{"Accept-Encoding": ae})
+			if res.Header.Get("Content-Encoding") != "gzip" {
+				t.Errorf("Accept-Encoding %q got no gzip", ae)
+			}
+		}
+
+		for _, p := range []string{"/", "/api/v2/summary.json", "/history.atom", "/badge.svg"} {
+			plain, body := rawRequest(t, "GET", s.URL+p, map[string]string{"Accept-Encoding": "identity"})
+			gz, _ := rawRequest(t, "GET", s.URL+p, map[string]string{"Accept-Encoding": "gzip"})
+			if plain.Header.Get("ETag") == "" || plain.Header.Get("ETag") == gz.Header.Get("ETag") {
+				t.Errorf("%s: identity ETag %q, gzip ETag %q: want two different ones", p, plain.Header.Get("ETag"), gz.Header.Get("ETag"))
+			}
+			if plain.ContentLength != int64(len(body)) || len(plain.TransferEncoding) > 0 {
+				t.Errorf("%s: Content-Length %d, Transfer-Encoding %v for %d bytes", p, plain.ContentLength, plain.TransferEncoding, len(body))
+			}
+			if r, _ := rawRequest(t, "GET", s.URL+p, map[string]string{"Accept-Encoding": "gzip", "If-None-Match": gz.Header.Get("ETag")}); r.StatusCode != http.StatusNotModified {
+				t.Errorf("%s: gzip ETag revalidated as %d, want 304", p, r.StatusCode)
+			}
+			if r, _ := rawRequest(t, "GET", s.URL+p, map[string]string{"Accept-Encoding": "identity", "If-None-Match": gz.Header.Get("ETag")}); r.StatusCode != http.StatusOK {
+				t.Errorf("%s: identity request with the gzip ETag got %d, want 200", p, r.StatusCode)
+			}
+		}
+
+		for _, p := range []string{"/api/v2/status.json", "/history.atom", "/history.rss", "/badge.svg"} {
+			pre, _ := rawRequest(t, "OPTIONS", s.URL+p, map[string]string{"Origin": "https://example.org",
+				"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "if-none-match"})
+			if pre.StatusCode/100 != 2 || pre.Header.Get("Access-Control-Allow-Origin") != "*" ||
+				!strings.Contains(pre.Header.Get("Access-Control-Allow-Methods"), "GET") ||
+				!strings.Contains(strings.ToLower(pre.Header.Get("Access-Control-Allow-Headers")), "if-none-match") {
+				t.Errorf("preflight %s: %d %v", p, pre.StatusCode, pre.Header)
+			}
+			res, _ := rawRequest(t, "GET", s.URL+p, map[string]string{"Origin": "https://example.org"})
+			if res.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "ETag") {
+				t.Errorf("GET %s: Allow-Origin %q, Expose-Headers %q", p, res.Header.Get("Access-Control-Allow-Origin"), res.Header.Get("Access-Control-Expose-Headers"))
+			}
+		}
+
+		_, rss := rawRequest(t, "GET", s.URL+"/history.rss", nil)
+		m := regexp.MustCompile(`<pubDate>([^<]+)</pubDate>`).FindSubmatch(rss)
+		if m == nil {
+			t.Fatalf("no pubDate in the RSS feed:\n%s", rss)
+		}
+		if got, want := string(m[1]), started.Format(time.RFC1123Z); got != want {
+			t.Errorf("RSS pubDate %s, want the publication time %s", got, want)
+		}
 	})
 }

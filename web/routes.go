@@ -28,6 +28,9 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	e.GET("/history", site.ShowHistory)
 	e.GET("/incidents/:id", site.ShowIncidentPermalink)
 	e.GET("/maintenance/:id", site.ShowMaintenancePermalink)
+	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/badge.svg"} {
+		e.OPTIONS(path, site.Preflight) // CORS preflight: any origin may read these
+	}
 
 	// First run, sign in and out
 	forms := e.Group("", admin.VerifyCSRF)
