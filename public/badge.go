@@ -147,3 +147,27 @@ func badgeWide(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana) ||
 		(r >= 0x1F300 && r <= 0x1FAFF) || (r >= 0xFF01 && r <= 0xFF60)
 }
+
+// UnknownBadge is the grey "unknown" badge answered, with status 404, for
+// a component that does not exist or is hidden: an embedded image still
+// shows something.
+func UnknownBadge() []byte { return renderBadge("component", badgeLookFor("")) }
+
+// Favicon is the page's icon: a disc in the colour of the overall status
+// (Indicator), the same colour as the page badge.
+func Favicon(d *Data) []byte {
+	indicator, _ := Indicator(d)
+	look := badgeLookFor(IndicatorStatus(indicator))
+	return []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" fill="` +
+		look.Fill + `"/><circle cx="16" cy="16" r="6" fill="#fff"/></svg>`)
+}
+
+// StatusTitle is name followed by "status", unless name already ends in
+// it ("Acme Cloud Status" stays as it is).
+func StatusTitle(name string) string {
+	name = strings.TrimSpace(name)
+	if strings.HasSuffix(strings.ToLower(name), "status") {
+		return name
+	}
+	return name + " status"
+}

@@ -264,3 +264,12 @@ func TestBadgeWidthTableCoversPrintableASCII(t *testing.T) {
 		t.Error("empty text or combining mark takes room")
 	}
 }
+
+func TestStatusTitleDoesNotRepeatStatus(t *testing.T) {
+	for name, want := range map[string]string{"Acme": "Acme status", "Acme Cloud Status": "Acme Cloud Status",
+		"Status": "Status", " Acme status ": "Acme status", "Statuses": "Statuses status"} {
+		if got := StatusTitle(name); got != want {
+			t.Errorf("StatusTitle(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

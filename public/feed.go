@@ -102,7 +102,7 @@ func marshalFeed(v any, kind string) ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-func feedTitle(d *Data) string { return d.Page.Name + " status" }
+func feedTitle(d *Data) string { return StatusTitle(d.Page.Name) }
 
 // feedUpdated is when the feed last changed: its newest entry, else now.
 func feedUpdated(d *Data, entries []feedEntry) time.Time {

@@ -352,6 +352,9 @@ func (m *Manager) build(ctx context.Context) (*Snapshot, error) {
 	if err := add("/badge.svg", "image/svg+xml", PageBadge(d)); err != nil {
 		return nil, err
 	}
+	if err := add("/favicon.svg", "image/svg+xml", Favicon(d)); err != nil {
+		return nil, err
+	}
 	for _, c := range d.Components {
 		svg, ok := ComponentBadge(d, c.ID)
 		if !ok {

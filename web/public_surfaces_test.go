@@ -276,3 +276,69 @@ func TestPublicHTTPDetails(t *testing.T) {
 		}
 	})
 }
+
+// TestVisitorDetails: an unknown component's badge is an SVG with 404;
+// the favicon is an SVG in the overall status colour; a page named
+// "… Status" is not called "… Status status"; a date in another year
+// shows the year.
+func TestVisitorDetails(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		s.SetUp(t)
+		ctx := context.Background()
+		c := s.NewClient(t)
+		for _, q := range []string{"999", "abc", "-1"} {
+			res := c.Get("/badge.svg?component=" + q)
+			if res.Status != http.StatusNotFound || res.Header.Get("Content-Type") != "image/svg+xml" ||
+				!strings.Contains(res.Body, "<title>component: unknown</title>") {
+				t.Errorf("badge of component %s: %d %q\n%s", q, res.Status, res.Header.Get("Content-Type"), res.Body)
+			}
+		}
+
+		api := addVisible(t, s, "API", true)
+		if !strings.Contains(c.Get("/").Body, `<link rel="icon" href="/favicon.svg" type="image/svg+xml">`) {
+			t.Error("the page does not link its favicon")
+		}
+		if res := c.Get("/favicon.ico"); res.Status != http.StatusMovedPermanently || res.Location != "/favicon.svg" {
+			t.Errorf("/favicon.ico: %d to %q", res.Status, res.Location)
+		}
+		favicon := func(step, colour string) {
+			t.Helper()
+			res := c.Get("/favicon.svg")
+			if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(res.Body, `fill="`+colour+`"`) {
+				t.Errorf("%s: favicon %d %q, want %s:\n%s", step, res.Status, res.Header.Get("Content-Type"), colour, res.Body)
+			}
+		}
+		favicon("operational", "#1f883d")
+		_, err := s.Store.SetComponentStatus(ctx, api, models.StatusMajorOutage, models.SourceManual, nil)
+		modelstest.Fatal(t, err, "set status")
+		favicon("major outage", "#cf222e")
+
+		_, err = s.Store.UpdatePage(ctx, models.DefaultPageID, models.PageInput{Name: "Acme Cloud Status", AccentColor: "blue", TimeZone: "UTC"})
+		modelstest.Fatal(t, err, "rename page")
+		page, atom, rss := c.Get("/").Body, c.Get("/history.atom").Body, c.Get("/history.rss").Body
+		if !strings.Contains(page, `<h1 class="visually-hidden">Acme Cloud Status</h1>`) {
+			t.Error("page heading is not the page's name")
+		}
+		for name, body := range map[string]string{"page": page, "atom": atom, "rss": rss} {
+			if strings.Contains(strings.ToLower(body), "status status") {
+				t.Errorf("%s reads “Status status”", name)
+			}
+		}
+		if !strings.Contains(atom, "<title>Acme Cloud Status</title>") || !strings.Contains(rss, "<title>Acme Cloud Status</title>") {
+			t.Error("feed titles are not the page's name")
+		}
+
+		next := time.Now().UTC().AddDate(1, 0, 0)
+		start := time.Date(next.Year(), 3, 4, 10, 0, 0, 0, time.UTC)
+		_, err = s.Store.ScheduleMaintenance(ctx, models.DefaultPageID, models.MaintenanceInput{Title: "Next year's move",
+			WindowStart: start, WindowEnd: start.Add(time.Hour)})
+		modelstest.Fatal(t, err, "schedule")
+		page = c.Get("/").Body
+		if want := fmt.Sprintf(">Mar 4, %d, 10:00 UTC</time>", next.Year()); !strings.Contains(page, want) {
+			t.Errorf("the page does not show the window's year: want %q", want)
+		}
+		if want := time.Now().UTC().Format(">Jan 2, 15:04 UTC</time>"); !strings.Contains(page, "Last updated <time") || strings.Contains(page, time.Now().UTC().Format("Jan 2, 2006, 15:")) {
+			t.Errorf("a date of this year shows the year (want the form %q)", want)
+		}
+	})
+}

@@ -25,6 +25,8 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	e.GET("/history.atom", site.Feed)
 	e.GET("/history.rss", site.Feed)
 	e.GET("/badge.svg", site.Badge)
+	e.GET("/favicon.svg", site.Favicon)
+	e.GET("/favicon.ico", site.FaviconICO)
 	e.GET("/history", site.ShowHistory)
 	e.GET("/incidents/:id", site.ShowIncidentPermalink)
 	e.GET("/maintenance/:id", site.ShowMaintenancePermalink)

@@ -43,6 +43,7 @@ func (h *Handler) publicView(d *public.Data) views.PublicView {
 	v := views.PublicView{
 		Chrome:      h.pageChrome(d.Page.Name, &d.Page),
 		PageName:    d.Page.Name,
+		Heading:     public.StatusTitle(d.Page.Name),
 		Description: d.Page.Description,
 		UpdatedAt:   layout.Time{At: d.Now},
 	}

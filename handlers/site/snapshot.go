@@ -40,14 +40,15 @@ func (h *Handler) Feed(c echo.Context) error {
 }
 
 // Badge serves /badge.svg, or a component's with ?component={id}, to any
-// origin.
+// origin. An unknown or hidden component gets a grey "unknown" badge with
+// status 404, so an embedded image still shows something.
 func (h *Handler) Badge(c echo.Context) error {
 	allowAnyOrigin(c)
 	key := "/badge.svg"
 	if raw := c.QueryParam("component"); raw != "" {
 		id, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || id <= 0 {
-			return echo.NewHTTPError(http.StatusNotFound, "There is no such component.")
+			return unknownBadge(c)
 		}
 		key = public.BadgeKey(id)
 	}
@@ -57,9 +58,24 @@ func (h *Handler) Badge(c echo.Context) error {
 	}
 	r, ok := snap.Get(key)
 	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "There is nothing here.")
+		return unknownBadge(c)
 	}
 	return h.serveResource(c, r)
+}
+
+// unknownBadge answers the badge of a component that does not exist.
+func unknownBadge(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusNotFound, "image/svg+xml", public.UnknownBadge())
+}
+
+// Favicon serves /favicon.svg, in the overall status colour.
+func (h *Handler) Favicon(c echo.Context) error { return h.serveSnapshot(c, "/favicon.svg") }
+
+// FaviconICO sends browsers that ask for /favicon.ico on their own to
+// the SVG.
+func (h *Handler) FaviconICO(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, "/favicon.svg")
 }
 
 // Preflight answers a CORS preflight (OPTIONS) for the cross-origin
