@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"strings"
 	"unicode"
 
 	"github.com/heraldstatus/herald/models"
@@ -39,14 +40,15 @@ func badgeLookFor(s models.ComponentStatus) badgeLook {
 // PageBadge is an SVG status badge in the shields.io flat style: a grey
 // label on the left ("status" for the page, the component's name for a
 // component) and the status on the right coloured by status (UI.md
-// colours). The page's status is its worst visible component's, shown as
-// maintenance while a window is in progress and nothing is worse.
+// colours). The page's status is Indicator's, as on the banner and in
+// /api/v2/status.json.
 func PageBadge(d *Data) []byte {
-	status := d.Worst()
-	if status == models.StatusOperational && len(d.Active) > 0 {
-		status = models.StatusUnderMaintenance
+	indicator, description := Indicator(d)
+	look := badgeLookFor(IndicatorStatus(indicator))
+	if indicator == "minor" && strings.Contains(description, "Outage") {
+		look.Message = "minor outage"
 	}
-	return renderBadge("status", badgeLookFor(status))
+	return renderBadge("status", look)
 }
 
 // ComponentBadge is PageBadge for one component. ok is false for an
@@ -144,4 +146,28 @@ func badgeTextWidth(s string) int {
 func badgeWide(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana) ||
 		(r >= 0x1F300 && r <= 0x1FAFF) || (r >= 0xFF01 && r <= 0xFF60)
+}
+
+// UnknownBadge is the grey "unknown" badge answered, with status 404, for
+// a component that does not exist or is hidden: an embedded image still
+// shows something.
+func UnknownBadge() []byte { return renderBadge("component", badgeLookFor("")) }
+
+// Favicon is the page's icon: a disc in the colour of the overall status
+// (Indicator), the same colour as the page badge.
+func Favicon(d *Data) []byte {
+	indicator, _ := Indicator(d)
+	look := badgeLookFor(IndicatorStatus(indicator))
+	return []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" fill="` +
+		look.Fill + `"/><circle cx="16" cy="16" r="6" fill="#fff"/></svg>`)
+}
+
+// StatusTitle is name followed by "status", unless name already ends in
+// it ("Acme Cloud Status" stays as it is).
+func StatusTitle(name string) string {
+	name = strings.TrimSpace(name)
+	if strings.HasSuffix(strings.ToLower(name), "status") {
+		return name
+	}
+	return name + " status"
 }

@@ -141,7 +141,9 @@ func TestComponentBadgeColourByStatus(t *testing.T) {
 	}
 }
 
-func TestPageBadgeShowsTheWorstStatus(t *testing.T) {
+// TestPageBadgeFollowsIndicator: the page badge shows Indicator, the rule
+// of the banner and status.json.
+func TestPageBadgeFollowsIndicator(t *testing.T) {
 	inProgress := []models.Maintenance{{ID: 1, Status: models.MaintenanceInProgress}}
 	cases := []struct {
 		name     string
@@ -153,8 +155,10 @@ func TestPageBadgeShowsTheWorstStatus(t *testing.T) {
 		{"no components", nil, nil, "operational", "#1f883d"},
 		{"all operational", []models.ComponentStatus{models.StatusOperational, models.StatusOperational}, nil, "operational", "#1f883d"},
 		{"one degraded", []models.ComponentStatus{models.StatusOperational, models.StatusDegradedPerformance}, nil, "degraded", "#b08800"},
-		{"partial beats degraded", []models.ComponentStatus{models.StatusPartialOutage, models.StatusDegradedPerformance}, nil, "partial outage", "#d1570b"},
-		{"major beats all", []models.ComponentStatus{models.StatusPartialOutage, models.StatusMajorOutage, models.StatusUnderMaintenance}, nil, "major outage", "#cf222e"},
+		{"some partial outage is a minor outage", []models.ComponentStatus{models.StatusPartialOutage, models.StatusDegradedPerformance}, nil, "minor outage", "#b08800"},
+		{"every component partial", []models.ComponentStatus{models.StatusPartialOutage, models.StatusPartialOutage}, nil, "partial outage", "#d1570b"},
+		{"some major outage is partial", []models.ComponentStatus{models.StatusPartialOutage, models.StatusMajorOutage, models.StatusUnderMaintenance}, nil, "partial outage", "#d1570b"},
+		{"every component major", []models.ComponentStatus{models.StatusMajorOutage, models.StatusMajorOutage}, nil, "major outage", "#cf222e"},
 		{"component under maintenance", []models.ComponentStatus{models.StatusOperational, models.StatusUnderMaintenance}, nil, "maintenance", "#0969da"},
 		{"window in progress", []models.ComponentStatus{models.StatusOperational}, inProgress, "maintenance", "#0969da"},
 		{"outage during a window", []models.ComponentStatus{models.StatusMajorOutage}, inProgress, "major outage", "#cf222e"},
@@ -258,5 +262,14 @@ func TestBadgeWidthTableCoversPrintableASCII(t *testing.T) {
 	}
 	if badgeTextWidth("") != 0 || badgeTextWidth("e\u0301") != badgeTextWidth("e") {
 		t.Error("empty text or combining mark takes room")
+	}
+}
+
+func TestStatusTitleDoesNotRepeatStatus(t *testing.T) {
+	for name, want := range map[string]string{"Acme": "Acme status", "Acme Cloud Status": "Acme Cloud Status",
+		"Status": "Status", " Acme status ": "Acme status", "Statuses": "Statuses status"} {
+		if got := StatusTitle(name); got != want {
+			t.Errorf("StatusTitle(%q) = %q, want %q", name, got, want)
+		}
 	}
 }

@@ -99,3 +99,13 @@ func (d *Data) Worst() models.ComponentStatus {
 	}
 	return models.WorstStatus(statuses...)
 }
+
+// visible reports whether the page shows the component with id.
+func (d *Data) visible(id int64) bool {
+	for _, c := range d.Components {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}

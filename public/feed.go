@@ -83,7 +83,7 @@ func RSSFeed(d *Data, md *markdown.Renderer) ([]byte, error) {
 			Title:       e.Title,
 			Link:        e.URL,
 			GUID:        rssGUID{IsPermaLink: "true", Value: e.URL},
-			PubDate:     rssTime(e.Updated),
+			PubDate:     rssTime(e.Published), // when it was published, not its latest activity
 			Category:    e.Category,
 			Description: e.HTML,
 		})
@@ -102,7 +102,7 @@ func marshalFeed(v any, kind string) ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-func feedTitle(d *Data) string { return d.Page.Name + " status" }
+func feedTitle(d *Data) string { return StatusTitle(d.Page.Name) }
 
 // feedUpdated is when the feed last changed: its newest entry, else now.
 func feedUpdated(d *Data, entries []feedEntry) time.Time {
@@ -193,7 +193,7 @@ func feedIncident(d *Data, inc *models.Incident, md *markdown.Renderer) feedEntr
 		feedStatusLine(&b, u.Status.Label(), u.CreatedAt)
 		b.WriteString(md.Render(u.Message))
 	}
-	feedComponents(&b, inc.Components)
+	feedComponents(&b, d, inc.Components)
 
 	prefix := "[" + inc.Status.Label() + "] "
 	if inc.Status == models.IncidentResolved {
@@ -209,7 +209,7 @@ func feedMaintenance(d *Data, m *models.Maintenance, md *markdown.Renderer) feed
 	fmt.Fprintf(&b, "<p><strong>%s</strong> – %s to %s</p>", html.EscapeString(m.Status.Label()),
 		feedTime(m.WindowStart), feedTime(m.WindowEnd))
 	b.WriteString(md.Render(m.Message))
-	feedComponents(&b, m.Components)
+	feedComponents(&b, d, m.Components)
 
 	published := m.CreatedAt
 	if published.IsZero() {
@@ -230,13 +230,18 @@ func feedStatusLine(b *strings.Builder, status string, at time.Time) {
 	b.WriteString("</p>")
 }
 
-func feedComponents(b *strings.Builder, comps []models.Component) {
-	if len(comps) == 0 {
-		return
+// feedComponents lists the affected components the page shows: a hidden
+// component's name never reaches a feed, as it reaches no other public
+// surface.
+func feedComponents(b *strings.Builder, d *Data, comps []models.Component) {
+	var names []string
+	for _, c := range comps {
+		if d.visible(c.ID) {
+			names = append(names, html.EscapeString(c.Name))
+		}
 	}
-	names := make([]string, len(comps))
-	for i, c := range comps {
-		names[i] = html.EscapeString(c.Name)
+	if len(names) == 0 {
+		return
 	}
 	b.WriteString("<p>Affected components: " + strings.Join(names, ", ") + "</p>")
 }

@@ -18,12 +18,14 @@ import (
 )
 
 // Resource is one public response, ready to send: the body, its gzip
-// copy and a strong ETag.
+// copy and a strong ETag for each (the two encodings are different
+// representations, so they never share one).
 type Resource struct {
 	ContentType string
 	Body        []byte
 	Gzip        []byte
 	ETag        string
+	GzipETag    string
 }
 
 // compressor gzips the resources of one build with one reused writer: a
@@ -51,9 +53,10 @@ func (c *compressor) resource(contentType string, body []byte) (*Resource, error
 	if err := c.w.Close(); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(body)
+	hash := sha256.Sum256(body)
+	sum := hex.EncodeToString(hash[:16])
 	return &Resource{ContentType: contentType, Body: body, Gzip: bytes.Clone(c.buf.Bytes()),
-		ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
+		ETag: `"` + sum + `"`, GzipETag: `"` + sum + `-gzip"`}, nil
 }
 
 // Snapshot is every public response of a page at one moment.
@@ -347,6 +350,9 @@ func (m *Manager) build(ctx context.Context) (*Snapshot, error) {
 		return nil, err
 	}
 	if err := add("/badge.svg", "image/svg+xml", PageBadge(d)); err != nil {
+		return nil, err
+	}
+	if err := add("/favicon.svg", "image/svg+xml", Favicon(d)); err != nil {
 		return nil, err
 	}
 	for _, c := range d.Components {

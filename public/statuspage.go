@@ -422,7 +422,10 @@ func (r *statuspageRenderer) maintenance(m models.Maintenance) spMaintenance {
 	}
 }
 
-// Indicator is the Statuspage status rollup of d: indicator and description (STATUSPAGE-API.md §3 table, plus an unresolved incident's impact flooring the indicator).
+// Indicator is the page's overall status, indicator and description: the
+// one rule the banner, the page badge, the favicon and /api/v2 all follow
+// (STATUSPAGE-API.md §3 table, plus an unresolved incident's impact
+// flooring the indicator, plus maintenance in progress shown as such).
 //
 // Our rules, where Statuspage documents nothing:
 //   - The rollup looks at the visible components only; group rows are a
@@ -436,6 +439,9 @@ func (r *statuspageRenderer) maintenance(m models.Maintenance) spMaintenance {
 //     critical), with the matching description: minor "Minor Service
 //     Outage", major "Partial System Outage", critical "Major System
 //     Outage". An incident with impact none raises nothing.
+//   - Then, if nothing is wrong, a maintenance window in progress makes it
+//     maintenance, "Service Under Maintenance", even when the window
+//     leaves its components operational.
 //   - No component and no such incident: none, "All Systems Operational".
 func Indicator(d *Data) (indicator, description string) {
 	statuses := make([]models.ComponentStatus, len(d.Components))
@@ -452,7 +458,27 @@ func Indicator(d *Data) (indicator, description string) {
 			indicator, description = impact, impactDescription[impact]
 		}
 	}
+	if indicator == "none" && len(d.Active) > 0 {
+		indicator, description = "maintenance", "Service Under Maintenance"
+	}
 	return indicator, description
+}
+
+// IndicatorStatus is the component status whose colour and icon show
+// indicator: none operational, maintenance under_maintenance, minor
+// degraded_performance, major partial_outage, critical major_outage.
+func IndicatorStatus(indicator string) models.ComponentStatus {
+	switch indicator {
+	case "maintenance":
+		return models.StatusUnderMaintenance
+	case "minor":
+		return models.StatusDegradedPerformance
+	case "major":
+		return models.StatusPartialOutage
+	case "critical":
+		return models.StatusMajorOutage
+	}
+	return models.StatusOperational
 }
 
 var impactDescription = map[string]string{

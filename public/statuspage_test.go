@@ -29,6 +29,7 @@ func TestStatuspageIndicator(t *testing.T) {
 		statuses   []models.ComponentStatus
 		unresolved []models.Impact
 		resolved   []models.Impact // in d.Incidents only: must not count
+		active     int             // maintenance windows in progress
 		indicator  string
 		desc       string
 	}{
@@ -60,6 +61,13 @@ func TestStatuspageIndicator(t *testing.T) {
 			unresolved: []models.Impact{models.ImpactMinor}, indicator: "critical", desc: "Major System Outage"},
 		{name: "impact none raises nothing", statuses: []models.ComponentStatus{op},
 			unresolved: []models.Impact{models.ImpactNone}, indicator: "none", desc: "All Systems Operational"},
+		{name: "window in progress, components operational", statuses: []models.ComponentStatus{op, op}, active: 1,
+			indicator: "maintenance", desc: "Service Under Maintenance"},
+		{name: "window in progress, no components", active: 1, indicator: "maintenance", desc: "Service Under Maintenance"},
+		{name: "outage beats a window in progress", statuses: []models.ComponentStatus{op, deg}, active: 1,
+			indicator: "minor", desc: "Partially Degraded Service"},
+		{name: "critical incident beats a window in progress", statuses: []models.ComponentStatus{op}, active: 1,
+			unresolved: []models.Impact{models.ImpactCritical}, indicator: "critical", desc: "Major System Outage"},
 		{name: "resolved incidents do not count", statuses: []models.ComponentStatus{op},
 			resolved: []models.Impact{models.ImpactCritical}, indicator: "none", desc: "All Systems Operational"},
 	}
@@ -76,6 +84,9 @@ func TestStatuspageIndicator(t *testing.T) {
 			}
 			for i, impact := range tc.resolved {
 				d.Incidents = append(d.Incidents, models.Incident{ID: int64(100 + i), Status: models.IncidentResolved, Impact: impact})
+			}
+			for i := range tc.active {
+				d.Active = append(d.Active, models.Maintenance{ID: int64(i + 1), Status: models.MaintenanceInProgress})
 			}
 			indicator, desc := public.Indicator(d)
 			if indicator != tc.indicator || desc != tc.desc {

@@ -63,7 +63,7 @@ func TestBrowserAdminFlow(t *testing.T) {
 			wantText(t, p, "#row-"+websiteID+" .badge", "Operational")
 
 			p.Go("/")
-			wantText(t, p, "section.banner #banner-text", "Major")
+			wantText(t, p, "section.banner #banner-text", "Partial System Outage") // one of two components down (README: one status rule)
 			wantText(t, p, "details.group summary", "Core platform")
 			wantText(t, p, "#component-"+apiID, "Major outage")
 			wantText(t, p, "#component-"+websiteID, "Operational")

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+
 	"github.com/heraldstatus/herald/handlers/admin"
 	"github.com/heraldstatus/herald/handlers/api"
 	"github.com/heraldstatus/herald/handlers/site"
@@ -23,9 +25,14 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	e.GET("/history.atom", site.Feed)
 	e.GET("/history.rss", site.Feed)
 	e.GET("/badge.svg", site.Badge)
+	e.GET("/favicon.svg", site.Favicon)
+	e.GET("/favicon.ico", site.FaviconICO)
 	e.GET("/history", site.ShowHistory)
 	e.GET("/incidents/:id", site.ShowIncidentPermalink)
 	e.GET("/maintenance/:id", site.ShowMaintenancePermalink)
+	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/badge.svg"} {
+		e.OPTIONS(path, site.Preflight) // CORS preflight: any origin may read these
+	}
 
 	// First run, sign in and out
 	forms := e.Group("", admin.VerifyCSRF)
@@ -174,4 +181,29 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	v1.PATCH("/page", api.APIUpdatePage, writePage)
 	v1.GET("/openapi.json", api.OpenAPI) // the API's description needs no token
 	v1.Any("/*", api.APINoRoute)
+
+	answerHead(e) // last: covers every GET route above
+}
+
+// answerHead makes every GET route answer HEAD too (uptime monitors use
+// it), with the GET handler and its middleware: the HEAD route looks up
+// the GET route of the same path. net/http sends the headers and drops
+// the body.
+func answerHead(e *echo.Echo) {
+	head := map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodHead {
+			head[r.Path] = true
+		}
+	}
+	asGet := func(c echo.Context) error {
+		e.Router().Find(http.MethodGet, echo.GetPath(c.Request()), c)
+		return c.Handler()(c)
+	}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet && !head[r.Path] {
+			head[r.Path] = true
+			e.HEAD(r.Path, asGet)
+		}
+	}
 }

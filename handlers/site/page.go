@@ -43,6 +43,7 @@ func (h *Handler) publicView(d *public.Data) views.PublicView {
 	v := views.PublicView{
 		Chrome:      h.pageChrome(d.Page.Name, &d.Page),
 		PageName:    d.Page.Name,
+		Heading:     public.StatusTitle(d.Page.Name),
 		Description: d.Page.Description,
 		UpdatedAt:   layout.Time{At: d.Now},
 	}
@@ -67,7 +68,9 @@ func (h *Handler) publicView(d *public.Data) views.PublicView {
 		v.Groups = append(v.Groups, views.GroupSection{Name: g.Name, Open: !g.Collapsed,
 			Status: serve.StatusView(worstByGroup[g.ID]), Components: rows})
 	}
-	v.Banner = serve.Banner(d.Worst())
+	// The page's status follows the one rule of the badge and status.json.
+	indicator, description := public.Indicator(d)
+	v.Banner = layout.Banner{Status: serve.StatusView(public.IndicatorStatus(indicator)), Sentence: description}
 	for i := range d.Unresolved {
 		v.Incidents = append(v.Incidents, h.IncidentView(&d.Unresolved[i], true))
 	}

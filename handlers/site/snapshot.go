@@ -20,34 +20,83 @@ func (h *Handler) ShowStatusPage(c echo.Context) error { return h.serveSnapshot(
 // StatusJSON serves /api/v2/*.json, Statuspage-compatible (SPEC §6.4),
 // to any origin.
 func (h *Handler) StatusJSON(c echo.Context) error {
-	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
-	key := "/api/v2/" + c.Param("*")
+	allowAnyOrigin(c)
 	snap, err := h.snapshot(c)
 	if err != nil {
 		return err
 	}
-	if _, ok := snap.Get(key); !ok {
+	r, ok := snap.Get("/api/v2/" + c.Param("*"))
+	if !ok {
 		return c.JSON(http.StatusNotFound, map[string]any{"error": map[string]string{
 			"code": "not_found", "message": "No such endpoint. See /api/v2/summary.json."}})
 	}
-	return h.serveSnapshot(c, key)
+	return h.serveResource(c, r)
 }
 
-// Feed serves /history.atom and /history.rss.
-func (h *Handler) Feed(c echo.Context) error { return h.serveSnapshot(c, c.Path()) }
+// Feed serves /history.atom and /history.rss, to any origin.
+func (h *Handler) Feed(c echo.Context) error {
+	allowAnyOrigin(c)
+	return h.serveSnapshot(c, c.Path())
+}
 
-// Badge serves /badge.svg, or a component's with ?component={id}.
+// Badge serves /badge.svg, or a component's with ?component={id}, to any
+// origin. An unknown or hidden component gets a grey "unknown" badge with
+// status 404, so an embedded image still shows something.
 func (h *Handler) Badge(c echo.Context) error {
-	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
+	allowAnyOrigin(c)
 	key := "/badge.svg"
 	if raw := c.QueryParam("component"); raw != "" {
 		id, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || id <= 0 {
-			return echo.NewHTTPError(http.StatusNotFound, "There is no such component.")
+			return unknownBadge(c)
 		}
 		key = public.BadgeKey(id)
 	}
-	return h.serveSnapshot(c, key)
+	snap, err := h.snapshot(c)
+	if err != nil {
+		return err
+	}
+	r, ok := snap.Get(key)
+	if !ok {
+		return unknownBadge(c)
+	}
+	return h.serveResource(c, r)
+}
+
+// unknownBadge answers the badge of a component that does not exist.
+func unknownBadge(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusNotFound, "image/svg+xml", public.UnknownBadge())
+}
+
+// Favicon serves /favicon.svg, in the overall status colour.
+func (h *Handler) Favicon(c echo.Context) error { return h.serveSnapshot(c, "/favicon.svg") }
+
+// FaviconICO sends browsers that ask for /favicon.ico on their own to
+// the SVG.
+func (h *Handler) FaviconICO(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, "/favicon.svg")
+}
+
+// Preflight answers a CORS preflight (OPTIONS) for the cross-origin
+// public resources: /api/v2, the feeds and the badges are read-only, so
+// any origin may GET or HEAD them with any request headers.
+func (h *Handler) Preflight(c echo.Context) error {
+	allowAnyOrigin(c)
+	hd := c.Response().Header()
+	hd.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	if req := c.Request().Header.Get("Access-Control-Request-Headers"); req != "" {
+		hd.Set("Access-Control-Allow-Headers", req)
+	}
+	hd.Set("Access-Control-Max-Age", "86400")
+	return c.NoContent(http.StatusNoContent)
+}
+
+// allowAnyOrigin lets scripts on any site read the response and its ETag.
+func allowAnyOrigin(c echo.Context) {
+	hd := c.Response().Header()
+	hd.Set("Access-Control-Allow-Origin", "*")
+	hd.Set("Access-Control-Expose-Headers", "ETag")
 }
 
 // snapshot is the public snapshot for this request. A signed-in admin
@@ -64,8 +113,7 @@ func (h *Handler) snapshot(c echo.Context) (*public.Snapshot, error) {
 	return h.public.Latest(c.Request().Context())
 }
 
-// serveSnapshot answers from the current snapshot: a strong ETag (304 on
-// If-None-Match), Cache-Control public, and the gzip copy when accepted.
+// serveSnapshot answers the resource key from the current snapshot.
 func (h *Handler) serveSnapshot(c echo.Context, key string) error {
 	snap, err := h.snapshot(c)
 	if err != nil {
@@ -75,18 +123,29 @@ func (h *Handler) serveSnapshot(c echo.Context, key string) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "There is nothing here.")
 	}
+	return h.serveResource(c, r)
+}
+
+// serveResource answers r: the gzip copy when the client accepts it,
+// each encoding with its own strong ETag (304 on If-None-Match),
+// Cache-Control public and a Content-Length.
+func (h *Handler) serveResource(c echo.Context, r *public.Resource) error {
+	body, etag := r.Body, r.ETag
+	gz := acceptsGzip(c.Request().Header.Get("Accept-Encoding"))
+	if gz {
+		body, etag = r.Gzip, r.GzipETag
+	}
 	hd := c.Response().Header()
-	hd.Set("ETag", r.ETag)
+	hd.Set("ETag", etag)
 	hd.Set("Cache-Control", h.publicCacheControl)
 	hd.Set("Vary", "Accept-Encoding")
-	if etagMatch(c.Request().Header.Get("If-None-Match"), r.ETag) {
+	if etagMatch(c.Request().Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	body := r.Body
-	if acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
+	if gz {
 		hd.Set("Content-Encoding", "gzip")
-		body = r.Gzip
 	}
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	return c.Blob(http.StatusOK, r.ContentType, body)
 }
 
@@ -101,12 +160,35 @@ func etagMatch(header, etag string) bool {
 	return false
 }
 
+// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip (or x-gzip,
+// or *) with a q-value above zero.
 func acceptsGzip(header string) bool {
+	star := false
 	for part := range strings.SplitSeq(header, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		name = strings.ToLower(strings.TrimSpace(name))
+		switch name {
+		case "gzip", "x-gzip":
+			return qValue(params) > 0
+		case "*":
+			star = qValue(params) > 0
 		}
 	}
-	return false
+	return star
+}
+
+// qValue is the q parameter of an Accept-Encoding entry; absent is 1, an
+// unreadable one 0.
+func qValue(params string) float64 {
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || q < 0 {
+				return 0
+			}
+			return q
+		}
+	}
+	return 1
 }

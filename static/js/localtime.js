@@ -1,18 +1,26 @@
-// Herald: rewrite <time datetime> elements into the visitor's local time.
-// The server renders UTC so the page is complete without this script.
+// Herald: rewrite <time datetime> elements into the visitor's local time,
+// in the visitor's locale (its order, words and 12- or 24-hour clock).
+// The server renders UTC so the page is complete without this script;
+// the tooltip keeps the UTC time, in the same locale. The year is shown
+// when it is not the current one, as the server does.
 (function () {
   "use strict";
-  var fmt;
-  try {
-    fmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
-  } catch (e) { return; }
+  var thisYear = new Date().getFullYear();
+  function format(d, utc) {
+    var o = { month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+    if ((utc ? d.getUTCFullYear() : d.getFullYear()) !== thisYear) o.year = "numeric";
+    if (utc) o.timeZone = "UTC";
+    return new Intl.DateTimeFormat(undefined, o).format(d);
+  }
   function localise() {
     var els = document.querySelectorAll("time[datetime]");
     for (var i = 0; i < els.length; i++) {
       var d = new Date(els[i].getAttribute("datetime"));
       if (isNaN(d.getTime())) continue;
-      els[i].title = els[i].textContent;
-      els[i].textContent = fmt.format(d);
+      try {
+        els[i].title = format(d, true);
+        els[i].textContent = format(d, false);
+      } catch (e) { return; } // no Intl: keep the server's UTC text
     }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", localise);

@@ -69,5 +69,12 @@ type Time struct {
 // ISO is the datetime attribute value.
 func (t Time) ISO() string { return t.At.UTC().Format(time.RFC3339) }
 
-// Human is the UTC text shown before the script localises it.
-func (t Time) Human() string { return t.At.UTC().Format("Jan 2, 15:04 UTC") }
+// Human is the UTC text shown before the script localises it, with the
+// year when it is not the current one.
+func (t Time) Human() string {
+	at := t.At.UTC()
+	if at.Year() != time.Now().UTC().Year() {
+		return at.Format("Jan 2, 2006, 15:04 UTC")
+	}
+	return at.Format("Jan 2, 15:04 UTC")
+}

@@ -201,3 +201,16 @@ func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// SetLocale makes the page's Intl default locale locale, such as "en-US"
+// or "en-GB", as a visitor's browser set to it would.
+func (p *Page) SetLocale(locale string) {
+	p.t.Helper()
+	err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: locale})
+		return err
+	}))
+	if err != nil {
+		p.t.Fatalf("set locale %s: %v", locale, err)
+	}
+}

@@ -160,6 +160,12 @@ func (c *Client) Get(path string) Response {
 	return c.do(http.MethodGet, path, "", nil)
 }
 
+// Head fetches path's headers.
+func (c *Client) Head(path string) Response {
+	c.t.Helper()
+	return c.do(http.MethodHead, path, "", nil)
+}
+
 // Post sends form as application/x-www-form-urlencoded.
 func (c *Client) Post(path string, form url.Values) Response {
 	c.t.Helper()
