@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,25 +12,6 @@ import (
 	"github.com/heraldstatus/herald/models/modelstest"
 	"github.com/heraldstatus/herald/notify"
 )
-
-// syncBuffer is a log sink the engine's goroutines may write to while
-// the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A database that stalls (accepts, never answers) delays deliveries but
 // does not hang the engine: each call gives up at StoreTimeout, and once
@@ -50,7 +30,7 @@ func TestEngineBoundsEveryDatabaseCall(t *testing.T) {
 			fire(t, db.Store, "before the stall")
 
 			db.Stall()
-			var logs syncBuffer
+			var logs safeBuffer
 			cfg := notify.Config{Policy: loopback, Timeout: 2 * time.Second, StoreTimeout: 300 * time.Millisecond, Poll: 100 * time.Millisecond}
 			e := notify.New(db.Store, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 			ctx, cancel := context.WithCancel(context.Background())
