@@ -127,3 +127,26 @@ func notifiedSuffix(notify bool) string {
 	}
 	return "; channels not notified"
 }
+
+// IncidentPatch is what PATCH changes on an incident: its title and its
+// postmortem (nil: unchanged).
+type IncidentPatch struct {
+	Title      *IncidentTitleInput
+	Postmortem *string
+}
+
+// PatchIncident applies p in one transaction: the title and the
+// postmortem change together or not at all.
+func (s *Store) PatchIncident(ctx context.Context, id int64, p IncidentPatch) error {
+	return s.InTransaction(ctx, func(ctx context.Context) error {
+		if p.Title != nil {
+			if _, err := s.EditIncidentTitle(ctx, id, *p.Title); err != nil {
+				return err
+			}
+		}
+		if p.Postmortem != nil {
+			return s.SetPostmortem(ctx, id, *p.Postmortem)
+		}
+		return nil
+	})
+}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -146,20 +145,14 @@ func (h *Handler) APIUpdateIncident(c echo.Context) error {
 	if err := body.refused(id); err != nil {
 		return h.apiFail(c, err, "")
 	}
-	// Name and postmortem change together or not at all.
-	err := h.Store.InTransaction(c.Request().Context(), func(ctx context.Context) error {
-		if body.Name.Set {
-			_, err := h.Store.EditIncidentTitle(ctx, id,
-				models.IncidentTitleInput{Title: body.Name.Value, Notify: body.DeliverNotifications.Value})
-			if err != nil {
-				return err
-			}
-		}
-		if body.PostmortemBody.Set {
-			return h.Store.SetPostmortem(ctx, id, body.PostmortemBody.Value)
-		}
-		return nil
-	})
+	var patch models.IncidentPatch
+	if body.Name.Set {
+		patch.Title = &models.IncidentTitleInput{Title: body.Name.Value, Notify: body.DeliverNotifications.Value}
+	}
+	if body.PostmortemBody.Set {
+		patch.Postmortem = &body.PostmortemBody.Value
+	}
+	err := h.Store.PatchIncident(c.Request().Context(), id, patch)
 	if err != nil {
 		return h.apiFail(c, rewriteValidation(err, fieldRewrite{from: "title", to: "name"},
 			fieldRewrite{from: "postmortem", to: "postmortem_body"}), incidentGone)
