@@ -42,6 +42,9 @@ func TestAdminLooks(t *testing.T) {
 		if !strings.Contains(dash.Body, `<a class="button primary" href="/admin/incidents/new">New incident</a>`) {
 			t.Error("the dashboard's primary action is not New incident")
 		}
+		if !strings.Contains(dash.Body, "The one component is operational.") || strings.Contains(dash.Body, "All 1 components") {
+			t.Error(`the dashboard does not say "The one component is operational."`)
+		}
 		if strings.Contains(dash.Body, "Manage components") {
 			t.Error("the dashboard still offers Manage components as its action")
 		}
