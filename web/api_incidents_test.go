@@ -198,8 +198,8 @@ func TestAPICreateIncident(t *testing.T) {
 			bare.IncidentUpdates[0].AffectedComponents != nil {
 			t.Fatalf("bare create %+v", bare)
 		}
-		if !strings.Contains(apiCall(t, s, writer, http.MethodGet, "/api/v1/incidents/"+bare.ID, "").Body, `"affected_components":null`) {
-			t.Error("an update without components has no affected_components: null")
+		if !strings.Contains(apiCall(t, s, writer, http.MethodGet, "/api/v1/incidents/"+bare.ID, "").Body, `"affected_components":[]`) {
+			t.Error("an update without components has affected_components: [], not null")
 		}
 
 		// Idempotency-Key: the same request again is the same incident.

@@ -43,7 +43,8 @@ type apiIncidentUpdate struct {
 	CreatedAt  string `json:"created_at"`
 	// EditedAt is when the body was last corrected; null: never.
 	EditedAt *string `json:"edited_at"`
-	// AffectedComponents is null when the update set no component.
+	// AffectedComponents is [] when the update set no component, never
+	// null, as on /api/v2.
 	AffectedComponents []apiAffectedComponent `json:"affected_components"`
 }
 
@@ -84,7 +85,8 @@ func (h *Handler) incidentJSON(c echo.Context, inc *models.Incident) apiIncident
 
 func incidentUpdateJSON(u *models.IncidentUpdate) apiIncidentUpdate {
 	out := apiIncidentUpdate{ID: formatAPIID(u.ID), IncidentID: formatAPIID(u.IncidentID), Status: string(u.Status),
-		Body: u.Message, CreatedAt: formatAPITime(u.CreatedAt), EditedAt: apiTimePtr(u.EditedAt)}
+		Body: u.Message, CreatedAt: formatAPITime(u.CreatedAt), EditedAt: apiTimePtr(u.EditedAt),
+		AffectedComponents: []apiAffectedComponent{}}
 	for _, uc := range u.Components {
 		ac := apiAffectedComponent{Name: uc.ComponentName, OldStatus: string(uc.OldStatus), NewStatus: string(uc.NewStatus)}
 		if uc.ComponentID != nil {
