@@ -413,7 +413,7 @@ func (r *statuspageRenderer) maintenance(m models.Maintenance) spMaintenance {
 	}
 	type entry struct {
 		at     time.Time
-		rank   int // among equal times: synthesised transitions after posted updates
+		rank   int // among equal times, the order of the steps (see below)
 		update spUpdate
 	}
 	update := func(updateID, status string, at time.Time, body string) spUpdate {
@@ -422,17 +422,23 @@ func (r *statuspageRenderer) maintenance(m models.Maintenance) spMaintenance {
 			CreatedAt: ts, UpdatedAt: ts, DisplayAt: ts, AffectedComponents: []spAffected{},
 			DeliverNotifications: true}
 	}
+	// Among equal times: scheduled 0, updates posted while scheduled 1,
+	// in_progress 2, updates posted while in progress 3, completed 4.
 	entries := []entry{{m.CreatedAt, 0, update(id+"-scheduled", string(models.MaintenanceScheduled), m.CreatedAt, crlf(m.Message))}}
 	if m.StartedAt != nil {
 		entries = append(entries, entry{*m.StartedAt, 2, update(id+"-in_progress", string(models.MaintenanceInProgress),
 			*m.StartedAt, maintenanceStartedBody)})
 	}
 	if m.CompletedAt != nil {
-		entries = append(entries, entry{*m.CompletedAt, 3, update(id+"-completed", string(models.MaintenanceCompleted),
+		entries = append(entries, entry{*m.CompletedAt, 4, update(id+"-completed", string(models.MaintenanceCompleted),
 			*m.CompletedAt, maintenanceCompletedBody)})
 	}
 	for _, u := range m.Updates { // newest first from models
-		entries = append(entries, entry{u.CreatedAt, 1, update(strconv.FormatInt(u.ID, 10), string(u.Status),
+		rank := 1
+		if u.Status == models.MaintenanceInProgress {
+			rank = 3
+		}
+		entries = append(entries, entry{u.CreatedAt, rank, update(strconv.FormatInt(u.ID, 10), string(u.Status),
 			u.CreatedAt, crlf(u.Message))})
 	}
 	// Newest first; among equal times the later step first. Stable, so

@@ -195,8 +195,8 @@ func TestAPICreateIncident(t *testing.T) {
 		bare := decodeAPI[incidentAPIJSON](t, apiCall(t, s, writer, http.MethodPost, "/api/v1/incidents",
 			`{"name":"Slow pages","status":"monitoring","impact_override":"minor","body":"Watching."}`), http.StatusCreated)
 		if bare.Status != "monitoring" || bare.Impact != "minor" || bare.MonitoringAt == nil || len(bare.Components) != 0 ||
-			bare.IncidentUpdates[0].AffectedComponents != nil {
-			t.Fatalf("bare create %+v", bare)
+			bare.IncidentUpdates[0].AffectedComponents == nil || len(bare.IncidentUpdates[0].AffectedComponents) != 0 {
+			t.Fatalf("bare create %+v (affected_components: want [])", bare)
 		}
 		if !strings.Contains(apiCall(t, s, writer, http.MethodGet, "/api/v1/incidents/"+bare.ID, "").Body, `"affected_components":[]`) {
 			t.Error("an update without components has affected_components: [], not null")

@@ -132,6 +132,7 @@ func (b *incidentBody) input() (models.IncidentInput, error) {
 	}
 	in.Components = set
 	var v models.Validator
+	checkImpactOverride(&v, b.ImpactOverride)
 	if in.Backfill {
 		v.Check(!b.Status.Set || in.Status == models.IncidentResolved, "status",
 			"A back-filled incident is recorded resolved: leave status out, or send resolved.")
@@ -154,6 +155,13 @@ func (b *incidentBody) input() (models.IncidentInput, error) {
 	v.Check(!b.BackfillDate.Set, "backfill_date", "backfill_date is for back-filled incidents: send backfilled: true with it.")
 	v.Check(!b.ResolvedDate.Set, "resolved_date", "resolved_date is for back-filled incidents: send backfilled: true with it.")
 	return in, v.Err()
+}
+
+// checkImpactOverride refuses an impact_override sent empty: left out,
+// the impact follows the components (or stays as chosen); sent, it must
+// name an impact, which the incident then keeps.
+func checkImpactOverride(v *models.Validator, o optional[string]) {
+	v.Check(!o.Set || o.Value != "", "impact_override", useOneOf(models.Impacts))
 }
 
 // createRewrites names the models' fields as the API does.
