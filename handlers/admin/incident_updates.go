@@ -39,12 +39,14 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 	}
 	err = val.Err()
 	if err == nil {
-		_, err = h.Store.PostIncidentUpdate(ctx, id, models.IncidentUpdateInput{
-			Status:     models.IncidentStatus(form.Status),
-			Impact:     models.Impact(form.Impact),
-			Message:    form.Message,
-			Components: set,
-		})
+		in := models.IncidentUpdateInput{Status: models.IncidentStatus(form.Status), Impact: models.Impact(form.Impact),
+			Message: form.Message, Components: set}
+		// The select's empty choice is "Automatic"; a form without the
+		// field leaves the impact as it is.
+		if _, sent := c.Request().PostForm["impact"]; sent && form.Impact == "" {
+			in.AutomaticImpact = true
+		}
+		_, err = h.Store.PostIncidentUpdate(ctx, id, in)
 	}
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {

@@ -468,7 +468,7 @@ func IncidentFormPage(v IncidentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.SelectInput(layout.SelectField{Label: "Impact", Name: "impact", Value: v.Impact, Options: v.Impacts, Help: "Automatic derives it from the worst component status below.", Error: v.Errors.Field("impact")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.SelectInput(layout.SelectField{Label: "Impact", Name: "impact", Value: v.Impact, Options: v.Impacts, Help: "Automatic follows the worst status of the visible affected components on every update. Choosing an impact keeps it.", Error: v.Errors.Field("impact")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -525,7 +525,7 @@ type IncidentDetailView struct {
 	Incident          layout.IncidentView
 	Update            IncidentUpdateForm
 	Statuses          []layout.Option
-	Impacts           []layout.Option // "" keeps the impact
+	Impacts           []layout.Option // "" is automatic
 	ComponentStatuses []layout.Option
 	ResolveMessage    string
 	ResolveErrors     layout.FormErrors
@@ -746,7 +746,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.SelectInput(layout.SelectField{Label: "Impact", Name: "impact", Value: v.Update.Impact, Options: v.Impacts, Error: v.Update.Errors.Field("impact")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.SelectInput(layout.SelectField{Label: "Impact", Name: "impact", Value: v.Update.Impact, Options: v.Impacts, Help: "Automatic follows the worst status of the visible affected components; a chosen impact stays until you change it.", Error: v.Update.Errors.Field("impact")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
