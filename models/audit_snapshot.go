@@ -141,15 +141,21 @@ type auditDelivery struct {
 }
 
 type auditPage struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	LogoURL     string `json:"logo_url"`
-	AccentColor string `json:"accent_color"`
-	TimeZone    string `json:"time_zone"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	LogoURL     string   `json:"logo_url"`
+	AccentColor string   `json:"accent_color"`
+	TimeZone    string   `json:"time_zone"`
+	ImageHosts  []string `json:"image_hosts"`
 }
 
 func pageSnapshot(p *Page) auditPage {
-	return auditPage{Name: p.Name, Description: p.Description, LogoURL: p.LogoURL, AccentColor: p.AccentColor, TimeZone: p.TimeZone}
+	hosts := p.ImageHostList()
+	if hosts == nil {
+		hosts = []string{}
+	}
+	return auditPage{Name: p.Name, Description: p.Description, LogoURL: p.LogoURL, AccentColor: p.AccentColor, TimeZone: p.TimeZone,
+		ImageHosts: hosts}
 }
 
 type auditUser struct {
