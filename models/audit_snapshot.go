@@ -150,12 +150,8 @@ type auditPage struct {
 }
 
 func pageSnapshot(p *Page) auditPage {
-	hosts := p.ImageHostList()
-	if hosts == nil {
-		hosts = []string{}
-	}
 	return auditPage{Name: p.Name, Description: p.Description, LogoURL: p.LogoURL, AccentColor: p.AccentColor, TimeZone: p.TimeZone,
-		ImageHosts: hosts}
+		ImageHosts: p.ImageHostList()} // [] when none: strings.Fields never returns nil
 }
 
 type auditUser struct {

@@ -33,6 +33,9 @@ func ParseImageHosts(text string) []string {
 // one form stored (lower case, punycode, no duplicates, in the order
 // given), or a sentence naming the first entry that is not a host name.
 func normalizeImageHosts(hosts []string) ([]string, string) {
+	if len(hosts) > 4*MaxImageHosts { // not worth checking one by one
+		return nil, fmt.Sprintf("List at most %d hosts (this has %d).", MaxImageHosts, len(hosts))
+	}
 	var out []string
 	for _, raw := range hosts {
 		h, msg := normalizeImageHost(strings.TrimSpace(raw))
