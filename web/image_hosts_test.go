@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"html"
 	"net/http"
@@ -173,6 +174,21 @@ func TestAllowedImageHosts(t *testing.T) {
 		if err != nil || len(entries) == 0 || entries[0].ActorName != "Page bot" ||
 			!strings.Contains(entries[0].After, `"image_hosts":["status-assets.example.com","*.example.net"]`) {
 			t.Fatalf("audit of the PATCH: %+v %v", entries, err)
+		}
+
+		// The OpenAPI document describes the field, read and written.
+		var doc struct {
+			Paths map[string]json.RawMessage `json:"paths"`
+		}
+		if err := json.Unmarshal([]byte(visitor.Get("/api/v1/openapi.json").Body), &doc); err != nil {
+			t.Fatalf("openapi.json: %v", err)
+		}
+		var pagePath bytes.Buffer
+		if err := json.Compact(&pagePath, doc.Paths["/page"]); err != nil {
+			t.Fatalf("openapi.json /page: %v", err)
+		}
+		if n := strings.Count(pagePath.String(), `"image_hosts":{"items":{"type":"string"},"type":"array"}`); n < 3 {
+			t.Errorf("the OpenAPI document describes image_hosts %d times on /page, want in GET, the PATCH body and its answer:\n%s", n, &pagePath)
 		}
 
 		body, err := json.Marshal(map[string]any{"name": "Graphs missing", "body": imageMessage})
