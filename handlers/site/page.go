@@ -28,7 +28,9 @@ func (h *Handler) renderPublicPage(ctx context.Context, d *public.Data) ([]byte,
 }
 
 // pageChrome is the layout data of a public page of p: its name, logo and
-// accent.
+// accent. A handler serving it calls serve.SetPagePolicy too: the default
+// Content-Security-Policy lets no image in from the logo's host or the
+// page's allowed image hosts.
 func (h *Handler) pageChrome(title string, p *models.Page) layout.Chrome {
 	ch := h.publicChrome(title, p.Name)
 	ch.LogoURL = p.LogoURL
