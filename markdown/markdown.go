@@ -6,12 +6,18 @@
 // link destinations, then bluemonday's UGC policy removes anything that is
 // still not on its allow list (scripts, event handlers, style, and URLs whose
 // scheme is not http, https or mailto).
+//
+// Images are a privacy matter rather than a safety one: each image a
+// visitor's browser loads tells its host the visitor's address. An image
+// stays only when it comes from Herald itself or from a host the page
+// allows (see Images); any other becomes a link to it.
 package markdown
 
 import (
 	"bytes"
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -25,11 +31,14 @@ import (
 type Renderer struct {
 	md     goldmark.Markdown
 	policy *bluemonday.Policy
+	images Images
+	origin origin
 }
 
 // New builds a Renderer with GitHub-flavoured extensions (tables,
 // strikethrough, autolinks, task lists). Raw HTML in the source is never
-// passed through.
+// passed through. Its images stay only when relative; WithImages allows
+// more.
 func New() *Renderer {
 	md := goldmark.New(goldmark.WithExtensions(extension.GFM))
 
@@ -40,7 +49,19 @@ func New() *Renderer {
 	// <input> is allowed.
 	policy.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
 	policy.AllowAttrs("checked", "disabled").OnElements("input")
+	// The links that images become carry this rel; no other.
+	policy.AllowAttrs("rel").Matching(regexp.MustCompile(`^` + linkRel + `$`)).OnElements("a")
 	return &Renderer{md: md, policy: policy}
+}
+
+// WithImages returns a Renderer like r that keeps the images im allows.
+// It is cheap (the parser and sanitiser are shared): make one per page
+// or per rebuild.
+func (r *Renderer) WithImages(im Images) *Renderer {
+	c := *r
+	c.images = Images{Origin: im.Origin, Hosts: slices.Clone(im.Hosts)}
+	c.origin = parseOrigin(im.Origin)
+	return &c
 }
 
 // Render returns src as sanitised HTML. An empty or blank src gives "".
@@ -48,8 +69,11 @@ func (r *Renderer) Render(src string) string {
 	if strings.TrimSpace(src) == "" {
 		return ""
 	}
+	source := []byte(src)
+	doc := r.md.Parser().Parse(text.NewReader(source))
+	r.filterImages(doc, source)
 	var buf bytes.Buffer
-	if err := r.md.Convert([]byte(src), &buf); err != nil {
+	if err := r.md.Renderer().Render(&buf, source, doc); err != nil {
 		// goldmark only fails when the writer does; a bytes.Buffer does
 		// not. Fall back to the escaped source rather than losing it.
 		return "<p>" + html.EscapeString(src) + "</p>"

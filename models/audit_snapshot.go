@@ -141,15 +141,17 @@ type auditDelivery struct {
 }
 
 type auditPage struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	LogoURL     string `json:"logo_url"`
-	AccentColor string `json:"accent_color"`
-	TimeZone    string `json:"time_zone"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	LogoURL     string   `json:"logo_url"`
+	AccentColor string   `json:"accent_color"`
+	TimeZone    string   `json:"time_zone"`
+	ImageHosts  []string `json:"image_hosts"`
 }
 
 func pageSnapshot(p *Page) auditPage {
-	return auditPage{Name: p.Name, Description: p.Description, LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone}
+	return auditPage{Name: p.Name, Description: p.Description, LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone,
+		ImageHosts: p.ImageHostList()} // [] when none: strings.Fields never returns nil
 }
 
 type auditUser struct {

@@ -40,9 +40,12 @@ type Page struct {
 	// palette hold the migration's default, "#0969da" (blue).
 	AccentColor string
 	TimeZone    string
-	Public      bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// ImageHosts holds the allowed image hosts, separated by spaces (see
+	// ImageHostList).
+	ImageHosts string
+	Public     bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Accent is the page's accent name, DefaultAccent when unset or unknown.
@@ -69,6 +72,10 @@ type PageInput struct {
 	LogoURL     string // absolute https URL, or empty for the name as brand
 	AccentColor string // one of Accents, or its #rrggbb (see AccentName)
 	TimeZone    string // IANA name, such as Europe/Paris
+	// ImageHosts are the hosts, besides Herald itself, whose images
+	// messages may show: images.example.com, or *.example.net for its
+	// subdomains. Empty: Herald's own images only.
+	ImageHosts []string
 }
 
 func (in *PageInput) validate() error {
@@ -97,6 +104,11 @@ func (in *PageInput) validate() error {
 	} else if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "Local" {
 		v.Add("time_zone", "Enter a time zone from the IANA database, such as UTC, Europe/Paris or America/New_York.")
 	}
+	hosts, msg := normalizeImageHosts(in.ImageHosts)
+	if msg != "" {
+		v.Add("image_hosts", msg)
+	}
+	in.ImageHosts = hosts
 	return v.Err()
 }
 
@@ -142,8 +154,9 @@ func (s *Store) UpdatePage(ctx context.Context, id int64, in PageInput) (*Page, 
 		}
 		before := pageSnapshot(&p)
 		p.Name, p.Description, p.LogoURL, p.AccentColor, p.TimeZone = in.Name, in.Description, in.LogoURL, in.AccentColor, in.TimeZone
+		p.ImageHosts = strings.Join(in.ImageHosts, " ")
 		p.UpdatedAt = s.Now()
-		if err := tx.Select("name", "description", "logo_url", "accent_color", "time_zone", "updated_at").Save(&p).Error; err != nil {
+		if err := tx.Select("name", "description", "logo_url", "accent_color", "time_zone", "image_hosts", "updated_at").Save(&p).Error; err != nil {
 			return err
 		}
 		return audit(ctx, tx, change{PageID: p.ID, Action: "page.update", ObjectType: AuditPage, ObjectID: idString(p.ID),

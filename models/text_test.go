@@ -207,7 +207,7 @@ func inputCases() map[string]inputCase {
 		"PageInput": {
 			valid: func(*testing.T, *models.Store) any {
 				return models.PageInput{Name: "Acme Status", Description: "Our services.", LogoURL: "https://example.com/logo.svg",
-					AccentColor: models.Accents[0], TimeZone: "Europe/Paris"}
+					AccentColor: models.Accents[0], TimeZone: "Europe/Paris", ImageHosts: []string{"images.example.com"}}
 			},
 			calls: []inputCall{{"UpdatePage", func(ctx context.Context, s *models.Store, in any) error {
 				_, err := s.UpdatePage(ctx, models.DefaultPageID, in.(models.PageInput))

@@ -120,6 +120,9 @@ func rssTime(t time.Time) string  { return t.UTC().Format(time.RFC1123Z) }
 // incidents and active or upcoming windows are merged in too, in case they
 // fell outside the RecentLimit lists.
 func feedEntries(d *Data, md *markdown.Renderer) []feedEntry {
+	// The page's images, as on the page; a feed reader loading the others
+	// would hand its users' addresses to their hosts.
+	md = md.WithImages(markdown.Images{Origin: d.BaseURL, Hosts: d.Page.ImageHostList()})
 	var out []feedEntry
 	seen := map[int64]bool{}
 	for _, list := range [][]models.Incident{d.Incidents, d.Unresolved} {

@@ -145,7 +145,9 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "same-origin")
-		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		// Herald's own images only; pages that show a page's logo or
+		// messages widen img-src to that page's hosts (serve.SetPagePolicy).
+		hd.Set("Content-Security-Policy", serve.ContentSecurityPolicy())
 		return next(c)
 	}
 }

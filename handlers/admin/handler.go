@@ -28,10 +28,30 @@ func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome,
 	if u := serve.CurrentUser(c); u != nil {
 		ch.UserEmail = u.Email
 	}
-	page, err := h.Store.Page(c.Request().Context(), models.DefaultPageID)
+	page, err := h.managedPage(c)
 	if err != nil {
 		return ch, err
 	}
 	ch.SiteName = page.Name
 	return ch, nil
+}
+
+// managedPageKey holds, in the echo context, the page managedPage loaded.
+const managedPageKey = "herald.managedPage"
+
+// managedPage is the status page the admin manages, read once per
+// request. Its image hosts become the answer's Content-Security-Policy,
+// so the messages admin screens show load the images the public page
+// shows.
+func (h *Handler) managedPage(c echo.Context) (*models.Page, error) {
+	if p, ok := c.Get(managedPageKey).(*models.Page); ok {
+		return p, nil
+	}
+	p, err := h.Store.Page(c.Request().Context(), models.DefaultPageID)
+	if err != nil {
+		return nil, err
+	}
+	c.Set(managedPageKey, p)
+	serve.SetPagePolicy(c, p, false)
+	return p, nil
 }

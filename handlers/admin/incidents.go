@@ -247,8 +247,12 @@ func (h *Handler) renderIncidentDetail(c echo.Context, status int, inc *models.I
 	if err != nil {
 		return err
 	}
+	page, err := h.managedPage(c)
+	if err != nil {
+		return err
+	}
 	v.Chrome = ch
-	v.Incident = h.IncidentView(inc, false)
+	v.Incident = h.IncidentView(inc, page, false)
 	v.Update.Components = componentPickList(comps, picked)
 	v.Statuses = incidentStatusOptions(true)
 	v.Impacts = impactOptions(automaticImpact)

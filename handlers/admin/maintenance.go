@@ -60,7 +60,7 @@ func (h *Handler) currentMaintenance(ctx context.Context) ([]models.Maintenance,
 
 func (h *Handler) adminMaintenanceRow(m *models.Maintenance) views.AdminMaintenanceRow {
 	return views.AdminMaintenanceRow{
-		MaintenanceView: h.MaintenanceView(m, false),
+		MaintenanceView: h.MaintenanceView(m, nil, false), // lists show no message
 		CanEdit:         m.Status == models.MaintenanceScheduled,
 		CanEnd:          m.Status == models.MaintenanceInProgress,
 	}

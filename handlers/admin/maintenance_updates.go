@@ -77,8 +77,12 @@ func (h *Handler) renderMaintenanceUpdate(c echo.Context, status int, m *models.
 	if err != nil {
 		return err
 	}
+	page, err := h.managedPage(c)
+	if err != nil {
+		return err
+	}
 	v.Chrome = ch
-	v.Maintenance = h.MaintenanceView(m, false)
+	v.Maintenance = h.MaintenanceView(m, page, false)
 	v.InProgress = m.Status == models.MaintenanceInProgress
 	return serve.Render(c, status, views.MaintenanceUpdatePage(v))
 }

@@ -19,16 +19,18 @@ func (h *Handler) ShowSettings(c echo.Context) error {
 		return err
 	}
 	return h.renderSettings(c, http.StatusOK, views.SettingsView{Name: p.Name, Description: p.Description,
-		LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone})
+		LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone, ImageHosts: strings.Join(p.ImageHostList(), "\n")})
 }
 
 // SaveSettings saves the status page settings; the public page shows them
 // at once.
 func (h *Handler) SaveSettings(c echo.Context) error {
 	v := views.SettingsView{Name: c.FormValue("name"), Description: c.FormValue("description"),
-		LogoURL: c.FormValue("logo_url"), AccentColor: c.FormValue("accent_color"), TimeZone: c.FormValue("time_zone")}
+		LogoURL: c.FormValue("logo_url"), AccentColor: c.FormValue("accent_color"), TimeZone: c.FormValue("time_zone"),
+		ImageHosts: c.FormValue("image_hosts")}
 	_, err := h.Store.UpdatePage(c.Request().Context(), models.DefaultPageID, models.PageInput{Name: v.Name,
-		Description: v.Description, LogoURL: v.LogoURL, AccentColor: v.AccentColor, TimeZone: v.TimeZone})
+		Description: v.Description, LogoURL: v.LogoURL, AccentColor: v.AccentColor, TimeZone: v.TimeZone,
+		ImageHosts: models.ParseImageHosts(v.ImageHosts)})
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v.Errors = ve.Fields

@@ -71,7 +71,7 @@ var apiOperations = []apiOperation{
 	{Method: "POST", Path: "/maintenance/:id/updates", Summary: "Post an update to a scheduled or in-progress window; with scheduled_until, give a window in progress a new end; deliver_notifications: true sends maintenance.updated; the fields may come inside {\"incident_update\": …}", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceUpdateBody{}, Status: 201, Response: apiMaintenance{}},
 	{Method: "POST", Path: "/maintenance/:id/complete", Summary: "End a window in progress now (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
 	{Method: "GET", Path: "/page", Summary: "Get the status page settings", Scope: models.ScopeRead, Tag: "page", Status: 200, Response: apiPage{}},
-	{Method: "PATCH", Path: "/page", Summary: "Change the status page settings; the fields may come inside {\"page\": …}", Scope: models.ScopePageWrite, Tag: "page", Request: pageBody{}, Status: 200, Response: apiPage{}},
+	{Method: "PATCH", Path: "/page", Summary: "Change the status page settings; the fields may come inside {\"page\": …}. image_hosts replaces the whole list of hosts whose images messages show (at most 20 host names, *.example.net for subdomains; [] for Herald's own images only)", Scope: models.ScopePageWrite, Tag: "page", Request: pageBody{}, Status: 200, Response: apiPage{}},
 }
 
 // openAPIDocument builds the OpenAPI 3.1 description of apiOperations.

@@ -18,26 +18,36 @@ type apiPage struct {
 	LogoURL     string `json:"logo_url"`
 	AccentColor string `json:"accent_color"`
 	TimeZone    string `json:"time_zone"`
-	URL         string `json:"url"`
-	CreatedAt   string `json:"created_at"`
-	UpdatedAt   string `json:"updated_at"`
+	// ImageHosts are the hosts besides Herald whose images messages
+	// show; [] when none.
+	ImageHosts []string `json:"image_hosts"`
+	URL        string   `json:"url"`
+	CreatedAt  string   `json:"created_at"`
+	UpdatedAt  string   `json:"updated_at"`
 }
 
 func (h *Handler) pageJSON(c echo.Context, p *models.Page) apiPage {
 	return apiPage{ID: formatAPIID(p.ID), Name: p.Name, Description: p.Description, LogoURL: p.LogoURL,
-		AccentColor: p.Accent(), TimeZone: p.TimeZone, URL: h.publicURL(c, "/"),
+		AccentColor: p.Accent(), TimeZone: p.TimeZone, ImageHosts: imageHosts(p), URL: h.publicURL(c, "/"),
 		CreatedAt: formatAPITime(p.CreatedAt), UpdatedAt: formatAPITime(p.UpdatedAt)}
+}
+
+// imageHosts is p's allowed image hosts, [] rather than null when none.
+func imageHosts(p *models.Page) []string {
+	return append([]string{}, p.ImageHostList()...)
 }
 
 // pageBody is the body of PATCH /api/v1/page, bare or inside Statuspage's
 // wrapper, {"page": {…}}. Fields left out keep their value; logo_url ""
-// removes the logo.
+// removes the logo, image_hosts [] every allowed image host.
 type pageBody struct {
 	Name        optional[string] `json:"name"`
 	Description optional[string] `json:"description"`
 	LogoURL     optional[string] `json:"logo_url"`
 	AccentColor optional[string] `json:"accent_color"`
 	TimeZone    optional[string] `json:"time_zone"`
+	// ImageHosts replaces the whole list.
+	ImageHosts optional[[]string] `json:"image_hosts"`
 }
 
 // APIShowPage is GET /api/v1/page: the token's status page settings.
@@ -62,9 +72,9 @@ func (h *Handler) APIUpdatePage(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, pageGone)
 	}
-	if body.Name.Set || body.Description.Set || body.LogoURL.Set || body.AccentColor.Set || body.TimeZone.Set {
+	if body.Name.Set || body.Description.Set || body.LogoURL.Set || body.AccentColor.Set || body.TimeZone.Set || body.ImageHosts.Set {
 		in := models.PageInput{Name: p.Name, Description: p.Description, LogoURL: p.LogoURL,
-			AccentColor: p.Accent(), TimeZone: p.TimeZone}
+			AccentColor: p.Accent(), TimeZone: p.TimeZone, ImageHosts: p.ImageHostList()}
 		if body.Name.Set {
 			in.Name = body.Name.Value
 		}
@@ -79,6 +89,9 @@ func (h *Handler) APIUpdatePage(c echo.Context) error {
 		}
 		if body.TimeZone.Set {
 			in.TimeZone = body.TimeZone.Value
+		}
+		if body.ImageHosts.Set {
+			in.ImageHosts = body.ImageHosts.Value
 		}
 		p, err = h.Store.UpdatePage(ctx, p.ID, in)
 		if err != nil {

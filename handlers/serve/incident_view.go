@@ -15,8 +15,10 @@ func IncidentPermalink(id int64) string { return fmt.Sprintf("/incidents/%d", id
 func MaintenancePermalink(id int64) string { return fmt.Sprintf("/maintenance/%d", id) }
 
 // IncidentView prepares inc for a page; Markdown is rendered and sanitised
-// here, once. Public pages leave out hidden components.
-func (b *Base) IncidentView(inc *models.Incident, public bool) layout.IncidentView {
+// here, once, with the images page allows (see PageMarkdown). Public
+// pages leave out hidden components.
+func (b *Base) IncidentView(inc *models.Incident, page *models.Page, public bool) layout.IncidentView {
+	md := b.PageMarkdown(page)
 	v := layout.IncidentView{
 		ID:          inc.ID,
 		Title:       inc.Title,
@@ -37,7 +39,7 @@ func (b *Base) IncidentView(inc *models.Incident, public bool) layout.IncidentVi
 		v.Components = append(v.Components, layout.ComponentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: StatusView(c.Status)})
 	}
 	for _, u := range inc.Updates {
-		uv := layout.UpdateView{ID: u.ID, Status: IncidentStatusView(u.Status), MessageHTML: b.Markdown.Render(u.Message),
+		uv := layout.UpdateView{ID: u.ID, Status: IncidentStatusView(u.Status), MessageHTML: md.Render(u.Message),
 			At: layout.Time{At: u.CreatedAt}, Edited: TimePtr(u.EditedAt)}
 		for _, ch := range u.Components {
 			if public && (ch.ComponentID == nil || hidden[*ch.ComponentID]) {
@@ -48,15 +50,16 @@ func (b *Base) IncidentView(inc *models.Incident, public bool) layout.IncidentVi
 		v.Updates = append(v.Updates, uv)
 	}
 	if strings.TrimSpace(inc.Postmortem) != "" {
-		v.PostmortemHTML = b.Markdown.Render(inc.Postmortem)
+		v.PostmortemHTML = md.Render(inc.Postmortem)
 		v.PostmortemAt = TimePtr(inc.PostmortemAt)
 	}
 	return v
 }
 
-// MaintenanceView prepares m for a page. Public pages leave out hidden
-// components.
-func (b *Base) MaintenanceView(m *models.Maintenance, public bool) layout.MaintenanceView {
+// MaintenanceView prepares m for a page, with the images page allows
+// (see PageMarkdown). Public pages leave out hidden components.
+func (b *Base) MaintenanceView(m *models.Maintenance, page *models.Page, public bool) layout.MaintenanceView {
+	md := b.PageMarkdown(page)
 	v := layout.MaintenanceView{
 		ID:             m.ID,
 		Title:          m.Title,
@@ -64,7 +67,7 @@ func (b *Base) MaintenanceView(m *models.Maintenance, public bool) layout.Mainte
 		Status:         MaintenanceStatusView(m.Status),
 		Start:          layout.Time{At: m.WindowStart},
 		End:            layout.Time{At: m.WindowEnd},
-		MessageHTML:    b.Markdown.Render(m.Message),
+		MessageHTML:    md.Render(m.Message),
 		SetMaintenance: m.SetMaintenance,
 	}
 	for _, c := range m.Components {
@@ -75,7 +78,7 @@ func (b *Base) MaintenanceView(m *models.Maintenance, public bool) layout.Mainte
 	}
 	for _, u := range m.Updates {
 		v.Updates = append(v.Updates, layout.UpdateView{ID: u.ID, Status: MaintenanceStatusView(u.Status),
-			MessageHTML: b.Markdown.Render(u.Message), At: layout.Time{At: u.CreatedAt}})
+			MessageHTML: md.Render(u.Message), At: layout.Time{At: u.CreatedAt}})
 	}
 	return v
 }

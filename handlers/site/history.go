@@ -48,7 +48,7 @@ func (h *Handler) ShowHistory(c echo.Context) error {
 	var items []views.HistoryItem
 	shown := incidents[:min(len(incidents), historyPerPage)]
 	for i := range shown {
-		items = append(items, h.pastIncident(&shown[i], false))
+		items = append(items, h.pastIncident(&shown[i], nil))
 	}
 	for i := range maintenance {
 		m := &maintenance[i]
@@ -70,6 +70,7 @@ func (h *Handler) ShowHistory(c echo.Context) error {
 		v.Older = historyURL(n + 1)
 	}
 	c.Response().Header().Set("Cache-Control", h.publicCacheControl)
+	serve.SetPagePolicy(c, page, true)
 	return serve.Render(c, http.StatusOK, views.HistoryPage(v))
 }
 

@@ -28,7 +28,9 @@ func (h *Handler) renderPublicPage(ctx context.Context, d *public.Data) ([]byte,
 }
 
 // pageChrome is the layout data of a public page of p: its name, logo and
-// accent.
+// accent. A handler serving it calls serve.SetPagePolicy too: the default
+// Content-Security-Policy lets no image in from the logo's host or the
+// page's allowed image hosts.
 func (h *Handler) pageChrome(title string, p *models.Page) layout.Chrome {
 	ch := h.publicChrome(title, p.Name)
 	ch.LogoURL = p.LogoURL
@@ -72,18 +74,18 @@ func (h *Handler) publicView(d *public.Data) views.PublicView {
 	indicator, description := public.Indicator(d)
 	v.Banner = layout.Banner{Status: serve.StatusView(public.IndicatorStatus(indicator)), Sentence: description}
 	for i := range d.Unresolved {
-		v.Incidents = append(v.Incidents, h.IncidentView(&d.Unresolved[i], true))
+		v.Incidents = append(v.Incidents, h.IncidentView(&d.Unresolved[i], &d.Page, true))
 	}
 	for i := range d.Active {
-		v.InProgress = append(v.InProgress, h.MaintenanceView(&d.Active[i], true))
+		v.InProgress = append(v.InProgress, h.MaintenanceView(&d.Active[i], &d.Page, true))
 	}
 	for i := range d.Upcoming {
-		v.Upcoming = append(v.Upcoming, h.MaintenanceView(&d.Upcoming[i], true))
+		v.Upcoming = append(v.Upcoming, h.MaintenanceView(&d.Upcoming[i], &d.Page, true))
 	}
 	for _, day := range public.RecentHistory(d, recentDays) {
 		dv := views.HistoryDayView{Date: day.Date.Format("2006-01-02"), Label: day.Date.Format("Jan 2, 2006")}
 		for _, inc := range day.Incidents {
-			dv.Items = append(dv.Items, h.pastIncident(inc, true))
+			dv.Items = append(dv.Items, h.pastIncident(inc, &d.Page))
 		}
 		for _, m := range day.Maintenances {
 			dv.Items = append(dv.Items, pastMaintenance(m))
@@ -106,16 +108,16 @@ func uptimeBarView(b public.Bar) views.UptimeBar {
 	return v
 }
 
-// pastIncident is inc as a history entry; withFinal renders its latest
-// update's message.
-func (h *Handler) pastIncident(inc *models.Incident, withFinal bool) views.HistoryItem {
+// pastIncident is inc as a history entry; with a page, it has its latest
+// update's message, rendered with the images page allows.
+func (h *Handler) pastIncident(inc *models.Incident, page *models.Page) views.HistoryItem {
 	it := views.HistoryItem{Kind: "incident", ID: inc.ID, Title: inc.Title, URL: serve.IncidentPermalink(inc.ID),
 		Impact: serve.ImpactView(inc.Impact), Status: serve.IncidentStatusView(inc.Status), StatusClass: "is-" + string(inc.Status),
 		Start: layout.Time{At: inc.StartedAt}, End: serve.TimePtr(inc.ResolvedAt)}
-	if withFinal && len(inc.Updates) > 0 {
+	if page != nil && len(inc.Updates) > 0 {
 		final := inc.Updates[0] // newest first
 		it.Status, it.StatusClass = serve.IncidentStatusView(final.Status), "is-"+string(final.Status)
-		it.FinalHTML = h.Markdown.Render(final.Message)
+		it.FinalHTML = h.PageMarkdown(page).Render(final.Message)
 		it.FinalAt = &layout.Time{At: final.CreatedAt}
 	}
 	return it

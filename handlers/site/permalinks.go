@@ -24,9 +24,10 @@ func (h *Handler) ShowIncidentPermalink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	serve.SetPagePolicy(c, page, true)
 	return serve.Render(c, http.StatusOK, views.IncidentPage(views.IncidentPageView{
 		Chrome:   h.pageChrome(inc.Title+" · "+page.Name, page),
-		Incident: h.IncidentView(inc, true),
+		Incident: h.IncidentView(inc, page, true),
 	}))
 }
 
@@ -45,8 +46,9 @@ func (h *Handler) ShowMaintenancePermalink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	serve.SetPagePolicy(c, page, true)
 	return serve.Render(c, http.StatusOK, views.MaintenancePage(views.MaintenancePageView{
 		Chrome:      h.pageChrome(m.Title+" · "+page.Name, page),
-		Maintenance: h.MaintenanceView(m, true),
+		Maintenance: h.MaintenanceView(m, page, true),
 	}))
 }

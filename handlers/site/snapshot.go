@@ -14,8 +14,21 @@ import (
 // badges; the server runs it.
 func (h *Handler) Public() *public.Manager { return h.public }
 
-// ShowStatusPage serves the public page from the snapshot.
-func (h *Handler) ShowStatusPage(c echo.Context) error { return h.serveSnapshot(c, "/") }
+// ShowStatusPage serves the public page from the snapshot, with the
+// Content-Security-Policy of the page it was built from: its images
+// and the policy that lets them load change together.
+func (h *Handler) ShowStatusPage(c echo.Context) error {
+	snap, err := h.snapshot(c)
+	if err != nil {
+		return err
+	}
+	r, ok := snap.Get("/")
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "There is nothing here.")
+	}
+	serve.SetPagePolicy(c, &snap.Data.Page, true)
+	return h.serveResource(c, r)
+}
 
 // StatusJSON serves /api/v2/*.json, Statuspage-compatible (SPEC §6.4),
 // to any origin.
