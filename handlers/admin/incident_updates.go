@@ -27,9 +27,19 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 		Status:  c.FormValue("status"),
 		Impact:  c.FormValue("impact"),
 		Message: c.FormValue("message"),
+		Notify:  formNotify(c),
 	}
 	var val models.Validator
 	picked, set := componentStatusesFromForm(c, &val)
+	if previewing(c, "message") {
+		status := http.StatusOK
+		form.Previewed = true
+		if form.PreviewHTML, form.Errors = h.renderPreview("message", form.Message); form.Errors != nil {
+			status = http.StatusUnprocessableEntity
+		}
+		v := views.IncidentDetailView{Update: form, Postmortem: inc.Postmortem}
+		return h.renderIncidentDetail(c, status, inc, v, picked)
+	}
 	// The selects come preset to the current statuses: only what moved is
 	// part of this update.
 	for _, comp := range inc.Components {
@@ -38,12 +48,14 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 		}
 	}
 	err = val.Err()
+	counted, notified := models.CountNotified(ctx)
 	if err == nil {
-		_, err = h.Store.PostIncidentUpdate(ctx, id, models.IncidentUpdateInput{
+		_, err = h.Store.PostIncidentUpdate(counted, id, models.IncidentUpdateInput{
 			Status:     models.IncidentStatus(form.Status),
 			Impact:     models.Impact(form.Impact),
 			Message:    form.Message,
 			Components: set,
+			Silent:     !form.Notify,
 		})
 	}
 	var ve *models.ValidationError
@@ -59,7 +71,7 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 	if models.IncidentStatus(form.Status) == models.IncidentResolved {
 		msg = fmt.Sprintf("Incident “%s” resolved.", inc.Title)
 	}
-	return h.RedirectWithFlash(c, incidentPath(id), "success", msg)
+	return h.RedirectWithFlash(c, incidentPath(id), "success", msg+" "+notifiedSentence(notified.Channels()))
 }
 
 // ResolveIncident resolves an incident with an optional closing message and
@@ -78,11 +90,12 @@ func (h *Handler) ResolveIncident(c echo.Context) error {
 		return h.RedirectWithFlash(c, incidentPath(id), "error", "This incident is already resolved.")
 	}
 	message := c.FormValue("message")
-	_, err = h.Store.ResolveIncident(ctx, id, message)
+	counted, notified := models.CountNotified(ctx)
+	_, err = h.Store.ResolveIncident(counted, id, message)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
-			Update:         views.IncidentUpdateForm{Status: string(inc.Status)},
+			Update:         views.IncidentUpdateForm{Status: string(inc.Status), Notify: true},
 			ResolveMessage: message,
 			ResolveErrors:  ve.Fields,
 			Postmortem:     inc.Postmortem,
@@ -96,7 +109,7 @@ func (h *Handler) ResolveIncident(c echo.Context) error {
 	if len(inc.Components) > 0 {
 		msg += " Its components are operational again."
 	}
-	return h.RedirectWithFlash(c, incidentPath(id), "success", msg)
+	return h.RedirectWithFlash(c, incidentPath(id), "success", msg+" "+notifiedSentence(notified.Channels()))
 }
 
 // SavePostmortem publishes, changes or removes an incident's postmortem.
@@ -111,11 +124,23 @@ func (h *Handler) SavePostmortem(c echo.Context) error {
 		return err
 	}
 	body := c.FormValue("postmortem")
+	if previewing(c, "postmortem") {
+		v := views.IncidentDetailView{
+			Update:              views.IncidentUpdateForm{Status: string(inc.Status), Notify: true},
+			Postmortem:          body,
+			PostmortemPreviewed: true,
+		}
+		status := http.StatusOK
+		if v.PostmortemPreviewHTML, v.PostmortemErrors = h.renderPreview("postmortem", body); v.PostmortemErrors != nil {
+			status = http.StatusUnprocessableEntity
+		}
+		return h.renderIncidentDetail(c, status, inc, v, currentPicks(inc))
+	}
 	err = h.Store.SetPostmortem(ctx, id, body)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
-			Update:           views.IncidentUpdateForm{Status: string(inc.Status)},
+			Update:           views.IncidentUpdateForm{Status: string(inc.Status), Notify: true},
 			Postmortem:       body,
 			PostmortemErrors: ve.Fields,
 		}
