@@ -466,7 +466,7 @@ func IncidentFormPage(v IncidentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Title", Name: "title", Value: v.Title, Help: "What visitors see first, e.g. “Elevated API error rates”.", Error: v.Errors.Field("title"), MaxLength: 200, Required: true, Autofocus: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Title", Name: "title", Value: v.Title, Help: "What visitors see first, e.g. “Elevated API error rates”.", Error: v.Errors.Field("title"), MaxLength: 200, Required: true, Autofocus: !v.Previewed}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

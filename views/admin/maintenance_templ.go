@@ -549,7 +549,7 @@ func MaintenanceFormPage(v MaintenanceFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Title", Name: "title", Value: v.Title, Help: "E.g. “Database upgrade”.", Error: v.Errors.Field("title"), MaxLength: 200, Required: true, Autofocus: v.ID == 0}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Title", Name: "title", Value: v.Title, Help: "E.g. “Database upgrade”.", Error: v.Errors.Field("title"), MaxLength: 200, Required: true, Autofocus: v.ID == 0 && !v.Previewed}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
