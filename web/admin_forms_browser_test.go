@@ -47,6 +47,9 @@ func TestBrowserFormPreview(t *testing.T) {
 		p.WaitVisible("#p-message")
 	})
 	wantText(t, p, "#p-message .md strong", "elevated errors")
+	if hash := browsertest.Eval[string](p, `location.hash`); hash != "#p-message" {
+		t.Errorf("after Preview the address ends in %q, want #p-message (scrolls to the preview)", hash)
+	}
 	wantText(t, p, ".with-zone .zone", "Europe/Berlin (UTC")
 	if got := browsertest.Eval[string](p, `document.querySelector("#f-title").value`); got != "Elevated API errors" {
 		t.Errorf("title after preview = %q", got)

@@ -478,7 +478,7 @@ func IncidentFormPage(v IncidentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Message, Rows: 6, MaxLength: 50000, Required: true, Help: "What is happening and what you are doing about it. Markdown: **bold**, lists, [links](https://…).", Error: v.Errors.Field("message"), Preview: true, Previewed: v.Previewed, PreviewHTML: v.PreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Message, Rows: 6, MaxLength: 50000, Required: true, Help: "What is happening and what you are doing about it. Markdown: **bold**, lists, [links](https://…).", Error: v.Errors.Field("message"), Preview: true, Action: "/admin/incidents", Previewed: v.Previewed, PreviewHTML: v.PreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -767,7 +767,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Update.Message, Rows: 5, MaxLength: 50000, Required: true, Help: "Markdown.", Error: v.Update.Errors.Field("message"), Preview: true, Previewed: v.Update.Previewed, PreviewHTML: v.Update.PreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Update.Message, Rows: 5, MaxLength: 50000, Required: true, Help: "Markdown.", Error: v.Update.Errors.Field("message"), Preview: true, Action: base + "/updates", Previewed: v.Update.Previewed, PreviewHTML: v.Update.PreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -835,7 +835,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Postmortem", Name: "postmortem", Value: v.Postmortem, Rows: 6, MaxLength: 50000, Help: "Markdown. Shown on the incident's public page; leave empty to remove it.", Error: v.PostmortemErrors.Field("postmortem"), Preview: true, Previewed: v.PostmortemPreviewed, PreviewHTML: v.PostmortemPreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Postmortem", Name: "postmortem", Value: v.Postmortem, Rows: 6, MaxLength: 50000, Help: "Markdown. Shown on the incident's public page; leave empty to remove it.", Error: v.PostmortemErrors.Field("postmortem"), Preview: true, Action: base + "/postmortem", Previewed: v.PostmortemPreviewed, PreviewHTML: v.PostmortemPreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

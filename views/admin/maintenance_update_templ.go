@@ -143,7 +143,7 @@ func MaintenanceUpdatePage(v MaintenanceUpdateFormView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Message, Rows: 5, MaxLength: 50000, Required: !v.InProgress, Help: messageHelp(v.InProgress), Error: v.Errors.Field("message"), Preview: true, Previewed: v.Previewed, PreviewHTML: v.PreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Message, Rows: 5, MaxLength: 50000, Required: !v.InProgress, Help: messageHelp(v.InProgress), Error: v.Errors.Field("message"), Preview: true, Action: "/admin/maintenance/" + layout.Itoa64(m.ID) + "/update", Previewed: v.Previewed, PreviewHTML: v.PreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
