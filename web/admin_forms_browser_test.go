@@ -67,6 +67,18 @@ func TestBrowserFormPreview(t *testing.T) {
 	p.Check("#f-backfill")
 	p.Click("form.form-card button.primary")
 	wantText(t, p, ".flash-success", "Incident “Elevated API errors” published. No channels notified.")
+	detail := p.Path()
+	shoot("incident-update-preview", func() {
+		p.Go(detail)
+		p.Check("#f-status-identified")
+		p.Type("#post-update #f-message", "Rolled back **v2.3**; error rates are *falling*.")
+		p.Click(`#post-update button[name="preview"]`)
+		p.WaitVisible("#p-message")
+	})
+	wantText(t, p, "#p-message .md strong", "v2.3")
+	if !browsertest.Eval[bool](p, `document.querySelector("#f-status-identified").checked`) {
+		t.Error("the update's status was lost in the preview")
+	}
 
 	shoot("maintenance-preview", func() {
 		p.Go("/admin/maintenance/new")
