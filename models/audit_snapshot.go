@@ -149,7 +149,7 @@ type auditPage struct {
 }
 
 func pageSnapshot(p *Page) auditPage {
-	return auditPage{Name: p.Name, Description: p.Description, LogoURL: p.LogoURL, AccentColor: p.AccentColor, TimeZone: p.TimeZone}
+	return auditPage{Name: p.Name, Description: p.Description, LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone}
 }
 
 type auditUser struct {

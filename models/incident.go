@@ -100,14 +100,18 @@ const (
 
 // Incident is something that went wrong, with its timeline.
 type Incident struct {
-	ID           int64
-	PageID       int64
-	Title        string
-	Status       IncidentStatus
-	Impact       Impact
-	Backfilled   bool
-	Postmortem   string
-	PostmortemAt *time.Time
+	ID     int64
+	PageID int64
+	Title  string
+	Status IncidentStatus
+	Impact Impact
+	// ImpactExplicit is set when an admin chose the impact: it stays as
+	// chosen. Otherwise it follows the affected components (ImpactFor) on
+	// every update short of resolving.
+	ImpactExplicit bool
+	Backfilled     bool
+	Postmortem     string
+	PostmortemAt   *time.Time
 	// TitleEditedAt is when the title was last corrected; nil: never.
 	TitleEditedAt *time.Time
 	StartedAt     time.Time
@@ -173,10 +177,15 @@ type IncidentInput struct {
 
 // IncidentUpdateInput posts an update to an incident.
 type IncidentUpdateInput struct {
-	Status     IncidentStatus
-	Impact     Impact // empty: unchanged
-	Message    string `text:"multiline"`
-	Components map[int64]ComponentStatus
+	Status IncidentStatus
+	// Impact, when set, is chosen: the incident keeps it from now on.
+	// Empty: the impact stays chosen, or keeps following the components.
+	Impact Impact
+	// AutomaticImpact makes the impact follow the components again (with
+	// Impact empty).
+	AutomaticImpact bool
+	Message         string `text:"multiline"`
+	Components      map[int64]ComponentStatus
 	// Silent saves and shows the update but announces it to no channel,
 	// as IncidentInput.Silent.
 	Silent bool
@@ -258,9 +267,7 @@ func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInp
 		v.Check(in.Status.Valid(), "status", "Choose one of the listed statuses.")
 		v.Check(in.Status != IncidentResolved, "status", "A new incident cannot start resolved. To record past trouble, back-fill an incident.")
 	}
-	if in.Impact == "" {
-		in.Impact = ImpactFor(in.Components)
-	}
+	explicit := in.Impact != ""
 	var inc *Incident
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		if in.Silent {
@@ -273,8 +280,11 @@ func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInp
 		if err := v.Err(); err != nil {
 			return err
 		}
+		if !explicit {
+			in.Impact = ImpactFor(publicStatuses(in.Components, comps))
+		}
 		inc = &Incident{PageID: pageID, Title: in.Title, Status: in.Status, Impact: in.Impact,
-			Backfilled: in.Backfill, StartedAt: startedAt}
+			ImpactExplicit: explicit, Backfilled: in.Backfill, StartedAt: startedAt}
 		updateAt := startedAt
 		if in.Backfill {
 			inc.ResolvedAt, updateAt = &in.ResolvedAt, in.ResolvedAt
@@ -350,6 +360,7 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 	if in.Impact != "" && !in.Impact.Valid() {
 		v.Add("impact", "Choose one of the listed impacts.")
 	}
+	v.Check(in.Impact == "" || !in.AutomaticImpact, "impact", "Choose an impact or automatic, not both.")
 	checkText(&v, "message", in.Message, true, MaxMessageLength)
 	checkComponentStatuses(&v, in.Components)
 	var u *IncidentUpdate
@@ -375,8 +386,23 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 			before.Components[cid] = c.Status
 		}
 		inc.Status = in.Status
-		if in.Impact != "" {
-			inc.Impact = in.Impact
+		switch {
+		case in.Impact != "":
+			inc.Impact, inc.ImpactExplicit = in.Impact, true
+		case in.AutomaticImpact:
+			inc.ImpactExplicit = false
+		}
+		// Resolving keeps the impact, so the history shows how bad it was
+		// (the components are back to operational by then).
+		if !inc.ImpactExplicit && in.Status != IncidentResolved {
+			statuses, err := incidentComponentStatuses(tx, inc.ID)
+			if err != nil {
+				return err
+			}
+			for cid, st := range publicStatuses(in.Components, comps) {
+				statuses[cid] = st
+			}
+			inc.Impact = ImpactFor(statuses)
 		}
 		switch {
 		case in.Status == IncidentResolved && inc.ResolvedAt == nil:
@@ -388,7 +414,7 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 			inc.MonitoringAt = &now
 		}
 		inc.UpdatedAt = now
-		if err := tx.Select("status", "impact", "resolved_at", "monitoring_at", "updated_at").Save(&inc).Error; err != nil {
+		if err := tx.Select("status", "impact", "impact_explicit", "resolved_at", "monitoring_at", "updated_at").Save(&inc).Error; err != nil {
 			return err
 		}
 		u, err = s.postUpdate(tx, &inc, in.Status, in.Message, in.Components, comps, now, true)
@@ -417,6 +443,43 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 		return nil, wrapUnlessValidation(err, fmt.Sprintf("update incident %d", id))
 	}
 	return u, nil
+}
+
+// An automatic impact follows the components the public page shows: a
+// hidden component's outage must not surface as a critical incident (and
+// through it the page's indicator), as it surfaces nowhere else.
+
+// publicStatuses keeps the statuses of set whose component is visible.
+func publicStatuses(set map[int64]ComponentStatus, comps map[int64]*Component) map[int64]ComponentStatus {
+	out := map[int64]ComponentStatus{}
+	for id, st := range set {
+		if c := comps[id]; c != nil && c.Visible {
+			out[id] = st
+		}
+	}
+	return out
+}
+
+// incidentComponentStatuses is the status the incident's updates last set
+// for each visible component they touched (deleted ones left out): what an
+// automatic impact follows.
+func incidentComponentStatuses(tx *gorm.DB, incidentID int64) (map[int64]ComponentStatus, error) {
+	var rows []struct {
+		ComponentID int64
+		NewStatus   ComponentStatus
+	}
+	if err := tx.Table("incident_update_components iuc").Select("iuc.component_id, iuc.new_status").
+		Joins("JOIN incident_updates iu ON iu.id = iuc.update_id").
+		Joins("JOIN components c ON c.id = iuc.component_id").
+		Where("iu.incident_id = ? AND c.visible = ?", incidentID, true).
+		Order("iu.created_at, iu.id, iuc.id").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("statuses set by incident %d: %w", incidentID, err)
+	}
+	out := map[int64]ComponentStatus{}
+	for _, r := range rows {
+		out[r.ComponentID] = r.NewStatus // later rows win
+	}
+	return out, nil
 }
 
 // ResolveIncident resolves an incident and sets its affected components

@@ -47,8 +47,8 @@ type Page struct {
 
 // Accent is the page's accent name, DefaultAccent when unset or unknown.
 func (p Page) Accent() string {
-	if slices.Contains(Accents, p.AccentColor) {
-		return p.AccentColor
+	if a := AccentName(p.AccentColor); a != "" {
+		return a
 	}
 	return DefaultAccent
 }
@@ -67,7 +67,7 @@ type PageInput struct {
 	Name        string
 	Description string `text:"multiline"`
 	LogoURL     string // absolute https URL, or empty for the name as brand
-	AccentColor string // one of Accents
+	AccentColor string // one of Accents, or its #rrggbb (see AccentName)
 	TimeZone    string // IANA name, such as Europe/Paris
 }
 
@@ -77,7 +77,9 @@ func (in *PageInput) validate() error {
 	in.Name = strings.TrimSpace(in.Name)
 	in.Description = strings.TrimSpace(in.Description)
 	in.LogoURL = strings.TrimSpace(in.LogoURL)
-	in.AccentColor = strings.ToLower(strings.TrimSpace(in.AccentColor))
+	if a := AccentName(in.AccentColor); a != "" {
+		in.AccentColor = a // saved as its name, whichever way it was written
+	}
 	in.TimeZone = strings.TrimSpace(in.TimeZone)
 	v.Check(in.Name != "", "name", "Give your status page a name.")
 	v.Check(len([]rune(in.Name)) <= MaxPageNameLength, "name", fmt.Sprintf("Use at most %d characters.", MaxPageNameLength))

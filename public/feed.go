@@ -209,6 +209,15 @@ func feedMaintenance(d *Data, m *models.Maintenance, md *markdown.Renderer) feed
 	fmt.Fprintf(&b, "<p><strong>%s</strong> – %s to %s</p>", html.EscapeString(m.Status.Label()),
 		feedTime(m.WindowStart), feedTime(m.WindowEnd))
 	b.WriteString(md.Render(m.Message))
+	// Then the posted updates, newest first, as the public page shows them.
+	updates := slices.Clone(m.Updates)
+	slices.SortStableFunc(updates, func(a, b models.MaintenanceUpdate) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+	})
+	for _, u := range updates {
+		feedStatusLine(&b, u.Status.Label(), u.CreatedAt)
+		b.WriteString(md.Render(u.Message))
+	}
 	feedComponents(&b, d, m.Components)
 
 	published := m.CreatedAt
@@ -216,6 +225,9 @@ func feedMaintenance(d *Data, m *models.Maintenance, md *markdown.Renderer) feed
 		published = m.WindowStart
 	}
 	updated := feedLatest(m.UpdatedAt, published)
+	if len(updates) > 0 {
+		updated = feedLatest(updated, updates[0].CreatedAt)
+	}
 	url := fmt.Sprintf("%s/maintenance/%d", d.BaseURL, m.ID)
 	return feedEntry{URL: url, Title: "Maintenance: " + m.Title, Category: "maintenance",
 		Published: published.UTC(), Updated: updated.UTC(), HTML: b.String(), id: m.ID}

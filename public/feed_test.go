@@ -422,9 +422,17 @@ func TestFeedsFromTheStore(t *testing.T) {
 				Components: map[int64]models.ComponentStatus{api.ID: models.StatusOperational}})
 			modelstest.Fatal(t, err, "resolve incident")
 			clock.Add(5 * time.Minute)
+			secret, err := s.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: "Secret vault", Status: models.StatusOperational})
+			modelstest.Fatal(t, err, "create hidden component")
 			m, err := s.ScheduleMaintenance(ctx, models.DefaultPageID, models.MaintenanceInput{Title: "Upgrade", Message: "New _version_.",
-				ComponentIDs: []int64{api.ID}, WindowStart: t0.Add(24 * time.Hour), WindowEnd: t0.Add(25 * time.Hour)})
+				ComponentIDs: []int64{api.ID, secret.ID}, WindowStart: t0.Add(24 * time.Hour), WindowEnd: t0.Add(25 * time.Hour)})
 			modelstest.Fatal(t, err, "schedule maintenance")
+			clock.Add(time.Minute)
+			_, err = s.PostMaintenanceUpdate(ctx, m.ID, models.MaintenanceUpdateInput{Message: "Moved to **v2**."})
+			modelstest.Fatal(t, err, "post maintenance update")
+			clock.Add(time.Minute)
+			_, err = s.PostMaintenanceUpdate(ctx, m.ID, models.MaintenanceUpdateInput{Message: "Runbook ready."})
+			modelstest.Fatal(t, err, "post second maintenance update")
 			gone, err := s.ScheduleMaintenance(ctx, models.DefaultPageID, models.MaintenanceInput{Title: "Never mind",
 				WindowStart: t0.Add(48 * time.Hour), WindowEnd: t0.Add(49 * time.Hour)})
 			modelstest.Fatal(t, err, "schedule second maintenance")
@@ -435,7 +443,8 @@ func TestFeedsFromTheStore(t *testing.T) {
 			modelstest.Fatal(t, err, "load")
 			md := markdown.New()
 			want := []feedTestItem{
-				{"Maintenance: Upgrade", fmt.Sprintf("%s/maintenance/%d", feedTestBase, m.ID), t0.Add(20 * time.Minute)},
+				// Updated: its newest posted update.
+				{"Maintenance: Upgrade", fmt.Sprintf("%s/maintenance/%d", feedTestBase, m.ID), t0.Add(22 * time.Minute)},
 				{"[Resolved] Errors on <API>", fmt.Sprintf("%s/incidents/%d", feedTestBase, inc.ID), t0.Add(15 * time.Minute)},
 			}
 			for name, render := range map[string]func(*public.Data, *markdown.Renderer) ([]byte, error){
@@ -473,7 +482,14 @@ func TestFeedsFromTheStore(t *testing.T) {
 						t.Errorf("%s incident content lacks %q:\n%s", name, s, content)
 					}
 				}
-				if c := f.Items[0].Content + f.Items[0].Description; !strings.Contains(c, "<p>New <em>version</em>.</p>") {
+				// The announcement, then the posted updates newest first; the
+				// hidden component is named nowhere.
+				c := f.Items[0].Content + f.Items[0].Description
+				announce := strings.Index(c, "<p>New <em>version</em>.</p>")
+				newer := strings.Index(c, "<p><strong>Scheduled</strong> – Mar 2, 2026 09:22 UTC</p><p>Runbook ready.</p>")
+				older := strings.Index(c, "<p><strong>Scheduled</strong> – Mar 2, 2026 09:21 UTC</p><p>Moved to <strong>v2</strong>.</p>")
+				if announce < 0 || newer < announce || older < newer || strings.Contains(c, "Secret vault") ||
+					!strings.Contains(c, "Affected components: API &amp; &lt;Web&gt;</p>") {
 					t.Errorf("%s maintenance content: %s", name, c)
 				}
 			}

@@ -74,14 +74,16 @@ type spMaintenance struct {
 }
 
 type spUpdate struct {
-	ID                   string       `json:"id"`
-	IncidentID           string       `json:"incident_id"`
-	Status               string       `json:"status"`
-	Body                 string       `json:"body"`
-	CreatedAt            string       `json:"created_at"`
-	UpdatedAt            string       `json:"updated_at"`
-	DisplayAt            string       `json:"display_at"`
-	AffectedComponents   []spAffected `json:"affected_components"` // nil encodes as null
+	ID         string `json:"id"`
+	IncidentID string `json:"incident_id"`
+	Status     string `json:"status"`
+	Body       string `json:"body"`
+	CreatedAt  string `json:"created_at"`
+	UpdatedAt  string `json:"updated_at"`
+	DisplayAt  string `json:"display_at"`
+	// AffectedComponents is [] when the update set no component the page
+	// shows, never null, so clients can range over it.
+	AffectedComponents   []spAffected `json:"affected_components"`
 	DeliverNotifications bool         `json:"deliver_notifications"`
 	CustomTweet          *string      `json:"custom_tweet"`
 	TweetID              *string      `json:"tweet_id"`
@@ -334,9 +336,7 @@ func (r *statuspageRenderer) incident(inc models.Incident) spIncident {
 	if inc.Backfilled {
 		createdAt = inc.StartedAt
 	}
-	// Herald keeps a postmortem beside a resolved incident; status stays
-	// resolved (we never emit postmortem).
-	out := spIncident{ID: id, Name: inc.Title, Status: string(inc.Status), Impact: impact,
+	out := spIncident{ID: id, Name: inc.Title, Status: incidentStatus(inc), Impact: impact,
 		CreatedAt: spTime(createdAt), UpdatedAt: spTime(inc.UpdatedAt),
 		MonitoringAt: spTimePtr(inc.MonitoringAt), ResolvedAt: spTimePtr(inc.ResolvedAt),
 		StartedAt: spTime(inc.StartedAt), Shortlink: r.d.BaseURL + "/incidents/" + id, PageID: r.pageID,
@@ -346,7 +346,7 @@ func (r *statuspageRenderer) incident(inc models.Incident) spIncident {
 		at := spTime(u.CreatedAt)
 		up := spUpdate{ID: strconv.FormatInt(u.ID, 10), IncidentID: id, Status: string(u.Status),
 			Body: crlf(u.Message), CreatedAt: at, UpdatedAt: at, DisplayAt: at,
-			DeliverNotifications: !inc.Backfilled}
+			AffectedComponents: []spAffected{}, DeliverNotifications: !inc.Backfilled}
 		for _, uc := range u.Components {
 			// Our rule: like incident.components, only components the page
 			// shows are listed, so a hidden component's name never leaks;
@@ -364,6 +364,17 @@ func (r *statuspageRenderer) incident(inc models.Incident) spIncident {
 		out.IncidentUpdates = append(out.IncidentUpdates, up)
 	}
 	return out
+}
+
+// incidentStatus is the incident's Statuspage status: postmortem once a
+// resolved incident has a published postmortem, as Statuspage does. Our
+// rule: an unresolved incident keeps its status even with a postmortem,
+// so unresolved.json lists only investigating, identified and monitoring.
+func incidentStatus(inc models.Incident) string {
+	if inc.Status == models.IncidentResolved && inc.PostmortemAt != nil && strings.TrimSpace(inc.Postmortem) != "" {
+		return "postmortem"
+	}
+	return string(inc.Status)
 }
 
 // Statuspage's own wording for the automatic maintenance transitions.
@@ -386,31 +397,59 @@ func (r *statuspageRenderer) maintenances(list []models.Maintenance) []spMainten
 	return out
 }
 
-// maintenance renders one window. Herald stores no timeline for a window,
-// so we synthesise one from its times: scheduled at creation (with the
-// message), in_progress when it started, completed when it ended, newest
-// first, with ids "{id}-{status}". Our rules: started_at is when it really
-// started, else the planned start; monitoring_at is null (we have no
-// verifying step); resolved_at is the completion time.
+// maintenance renders one window. Its timeline merges the updates the
+// admin posted (ids as stored) with entries synthesised from its times
+// (ids "{id}-{status}"): scheduled at creation (with the message),
+// in_progress when it started, completed when it ended; newest first, as
+// Statuspage orders updates. A maintenance update sets no component
+// status, so its affected_components is []. Our rules: started_at is when
+// it really started, else the planned start; monitoring_at is null (we
+// have no verifying step); resolved_at is the completion time.
 func (r *statuspageRenderer) maintenance(m models.Maintenance) spMaintenance {
 	id := strconv.FormatInt(m.ID, 10)
 	startedAt := m.WindowStart
 	if m.StartedAt != nil {
 		startedAt = *m.StartedAt
 	}
-	update := func(status string, at time.Time, body string) spUpdate {
+	type entry struct {
+		at     time.Time
+		rank   int // among equal times, the order of the steps (see below)
+		update spUpdate
+	}
+	update := func(updateID, status string, at time.Time, body string) spUpdate {
 		ts := spTime(at)
-		return spUpdate{ID: id + "-" + status, IncidentID: id, Status: status, Body: body,
-			CreatedAt: ts, UpdatedAt: ts, DisplayAt: ts, DeliverNotifications: true}
+		return spUpdate{ID: updateID, IncidentID: id, Status: status, Body: body,
+			CreatedAt: ts, UpdatedAt: ts, DisplayAt: ts, AffectedComponents: []spAffected{},
+			DeliverNotifications: true}
 	}
-	updates := []spUpdate{}
-	if m.CompletedAt != nil {
-		updates = append(updates, update(string(models.MaintenanceCompleted), *m.CompletedAt, maintenanceCompletedBody))
-	}
+	// Among equal times: scheduled 0, updates posted while scheduled 1,
+	// in_progress 2, updates posted while in progress 3, completed 4.
+	entries := []entry{{m.CreatedAt, 0, update(id+"-scheduled", string(models.MaintenanceScheduled), m.CreatedAt, crlf(m.Message))}}
 	if m.StartedAt != nil {
-		updates = append(updates, update(string(models.MaintenanceInProgress), *m.StartedAt, maintenanceStartedBody))
+		entries = append(entries, entry{*m.StartedAt, 2, update(id+"-in_progress", string(models.MaintenanceInProgress),
+			*m.StartedAt, maintenanceStartedBody)})
 	}
-	updates = append(updates, update(string(models.MaintenanceScheduled), m.CreatedAt, crlf(m.Message)))
+	if m.CompletedAt != nil {
+		entries = append(entries, entry{*m.CompletedAt, 4, update(id+"-completed", string(models.MaintenanceCompleted),
+			*m.CompletedAt, maintenanceCompletedBody)})
+	}
+	for _, u := range m.Updates { // newest first from models
+		rank := 1
+		if u.Status == models.MaintenanceInProgress {
+			rank = 3
+		}
+		entries = append(entries, entry{u.CreatedAt, rank, update(strconv.FormatInt(u.ID, 10), string(u.Status),
+			u.CreatedAt, crlf(u.Message))})
+	}
+	// Newest first; among equal times the later step first. Stable, so
+	// posted updates keep the models' order among themselves.
+	slices.SortStableFunc(entries, func(a, b entry) int {
+		return cmp.Or(b.at.Compare(a.at), cmp.Compare(b.rank, a.rank))
+	})
+	updates := make([]spUpdate, len(entries))
+	for i, e := range entries {
+		updates[i] = e.update
+	}
 	return spMaintenance{
 		spIncident: spIncident{ID: id, Name: m.Title, Status: string(m.Status), Impact: "maintenance",
 			CreatedAt: spTime(m.CreatedAt), UpdatedAt: spTime(m.UpdatedAt),

@@ -195,11 +195,11 @@ func TestAPICreateIncident(t *testing.T) {
 		bare := decodeAPI[incidentAPIJSON](t, apiCall(t, s, writer, http.MethodPost, "/api/v1/incidents",
 			`{"name":"Slow pages","status":"monitoring","impact_override":"minor","body":"Watching."}`), http.StatusCreated)
 		if bare.Status != "monitoring" || bare.Impact != "minor" || bare.MonitoringAt == nil || len(bare.Components) != 0 ||
-			bare.IncidentUpdates[0].AffectedComponents != nil {
-			t.Fatalf("bare create %+v", bare)
+			bare.IncidentUpdates[0].AffectedComponents == nil || len(bare.IncidentUpdates[0].AffectedComponents) != 0 {
+			t.Fatalf("bare create %+v (affected_components: want [])", bare)
 		}
-		if !strings.Contains(apiCall(t, s, writer, http.MethodGet, "/api/v1/incidents/"+bare.ID, "").Body, `"affected_components":null`) {
-			t.Error("an update without components has no affected_components: null")
+		if !strings.Contains(apiCall(t, s, writer, http.MethodGet, "/api/v1/incidents/"+bare.ID, "").Body, `"affected_components":[]`) {
+			t.Error("an update without components has affected_components: [], not null")
 		}
 
 		// Idempotency-Key: the same request again is the same incident.
@@ -354,8 +354,8 @@ func TestAPIShowIncident(t *testing.T) {
 		if ac := inc.IncidentUpdates[0].AffectedComponents; len(ac) != 1 || ac[0].OldStatus != "partial_outage" || ac[0].NewStatus != "operational" {
 			t.Fatalf("affected components of the last update: %+v", ac)
 		}
-		if inc.IncidentUpdates[1].AffectedComponents != nil {
-			t.Fatalf("an update without components lists %+v", inc.IncidentUpdates[1].AffectedComponents)
+		if ac := inc.IncidentUpdates[1].AffectedComponents; ac == nil || len(ac) != 0 {
+			t.Fatalf("an update without components lists %+v, want []", ac)
 		}
 		if got := decodeAPI[incidentAPIJSON](t, apiCall(t, s, writer, http.MethodGet, "/api/v1/incidents/"+itoa(id), ""), http.StatusOK); got.UpdatedAt != inc.UpdatedAt {
 			t.Fatal("a write token reads the same incident")

@@ -83,6 +83,9 @@ func (h *Handler) ShowAuditEntry(c echo.Context) error {
 		return err
 	}
 	v := views.AuditEntryView{Chrome: ch, Row: auditRow(*e), Before: prettyBody(e.Before), After: prettyBody(e.After)}
+	for _, d := range models.AuditChanges(e.Before, e.After) {
+		v.Changes = append(v.Changes, auditChangeRow(d))
+	}
 	if e.ActorID != nil {
 		v.ActorID = strconv.FormatInt(*e.ActorID, 10)
 	}
@@ -100,6 +103,25 @@ func auditRow(e models.AuditEntry) views.AuditRow {
 		r.ObjectURL = auditObjectPath(e.ObjectType, e.ObjectID)
 	}
 	return r
+}
+
+// auditChangeRow prints a changed field; an accent shows its palette
+// name, capitalised as in the settings form, beside a swatch.
+func auditChangeRow(d models.AuditChange) views.AuditChangeRow {
+	r := views.AuditChangeRow{Field: d.Field, Before: d.Before, After: d.After}
+	if d.Field == "accent_color" {
+		r.Before, r.BeforeSwatch = accentValue(d.Before)
+		r.After, r.AfterSwatch = accentValue(d.After)
+	}
+	return r
+}
+
+func accentValue(v string) (label, swatch string) {
+	name := models.AccentName(v)
+	if name == "" {
+		return v, ""
+	}
+	return accentLabel(name), "accent-" + name
 }
 
 // auditObjectPath is where an admin sees an audited object, or "".

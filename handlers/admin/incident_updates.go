@@ -50,13 +50,14 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 	err = val.Err()
 	counted, notified := models.CountNotified(ctx)
 	if err == nil {
-		_, err = h.Store.PostIncidentUpdate(counted, id, models.IncidentUpdateInput{
-			Status:     models.IncidentStatus(form.Status),
-			Impact:     models.Impact(form.Impact),
-			Message:    form.Message,
-			Components: set,
-			Silent:     !form.Notify,
-		})
+		in := models.IncidentUpdateInput{Status: models.IncidentStatus(form.Status), Impact: models.Impact(form.Impact),
+			Message: form.Message, Components: set, Silent: !form.Notify}
+		// The select's empty choice is "Automatic"; a form without the
+		// field leaves the impact as it is.
+		if _, sent := c.Request().PostForm["impact"]; sent && form.Impact == "" {
+			in.AutomaticImpact = true
+		}
+		_, err = h.Store.PostIncidentUpdate(counted, id, in)
 	}
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
@@ -95,7 +96,7 @@ func (h *Handler) ResolveIncident(c echo.Context) error {
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
-			Update:         views.IncidentUpdateForm{Status: string(inc.Status), Notify: true},
+			Update:         views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
 			ResolveMessage: message,
 			ResolveErrors:  ve.Fields,
 			Postmortem:     inc.Postmortem,
@@ -126,7 +127,7 @@ func (h *Handler) SavePostmortem(c echo.Context) error {
 	body := c.FormValue("postmortem")
 	if previewing(c, "postmortem") {
 		v := views.IncidentDetailView{
-			Update:              views.IncidentUpdateForm{Status: string(inc.Status), Notify: true},
+			Update:              views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
 			Postmortem:          body,
 			PostmortemPreviewed: true,
 		}
@@ -140,7 +141,7 @@ func (h *Handler) SavePostmortem(c echo.Context) error {
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
-			Update:           views.IncidentUpdateForm{Status: string(inc.Status), Notify: true},
+			Update:           views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
 			Postmortem:       body,
 			PostmortemErrors: ve.Fields,
 		}

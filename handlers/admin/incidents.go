@@ -85,7 +85,7 @@ func (h *Handler) renderIncidentForm(c echo.Context, status int, v views.Inciden
 	v.Zone = zoneLabel(loc, h.Now())
 	v.Components = componentPickList(comps, picked)
 	v.Statuses = incidentStatusOptions(false)
-	v.Impacts = impactOptions("Automatic (from components)")
+	v.Impacts = impactOptions(automaticImpact)
 	v.ComponentStatuses = componentStatusChoices()
 	return serve.Render(c, status, views.IncidentFormPage(v))
 }
@@ -109,6 +109,11 @@ func incidentStatusOptions(withResolved bool) []layout.Option {
 	}
 	return out
 }
+
+// automaticImpact labels the impact select's empty choice: the impact
+// follows the worst status of the visible affected components on every
+// update. Any other choice is explicit and stays until changed.
+const automaticImpact = "Automatic (follows components)"
 
 // impactOptions lists the impacts after a first, empty choice labelled
 // empty.
@@ -230,10 +235,19 @@ func (h *Handler) ShowIncident(c echo.Context) error {
 		return err
 	}
 	v := views.IncidentDetailView{
-		Update:     views.IncidentUpdateForm{Status: string(inc.Status), Notify: true},
+		Update:     views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
 		Postmortem: inc.Postmortem,
 	}
 	return h.renderIncidentDetail(c, http.StatusOK, inc, v, currentPicks(inc))
+}
+
+// impactChoice presets the update form's impact select: the chosen
+// impact, or automatic.
+func impactChoice(inc *models.Incident) string {
+	if inc.ImpactExplicit {
+		return string(inc.Impact)
+	}
+	return ""
 }
 
 // currentPicks presets the update form's selects: each affected component
@@ -259,7 +273,7 @@ func (h *Handler) renderIncidentDetail(c echo.Context, status int, inc *models.I
 	v.Incident = h.IncidentView(inc, false)
 	v.Update.Components = componentPickList(comps, picked)
 	v.Statuses = incidentStatusOptions(true)
-	v.Impacts = impactOptions("Unchanged (" + inc.Impact.Label() + ")")
+	v.Impacts = impactOptions(automaticImpact)
 	v.ComponentStatuses = componentStatusChoices()
 	return serve.Render(c, status, views.IncidentDetailPage(v))
 }

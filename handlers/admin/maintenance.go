@@ -276,8 +276,9 @@ func (h *Handler) ConfirmCancelMaintenance(c echo.Context) error {
 		Question: fmt.Sprintf("Cancel maintenance “%s”?", m.Title),
 		Detail:   "The window stays in the history, marked cancelled, and will not start. This cannot be undone.",
 		Action:   fmt.Sprintf("/admin/maintenance/%d/cancel", id),
-		Confirm:  "Cancel maintenance",
+		Confirm:  "Cancel this maintenance",
 		Cancel:   "/admin/maintenance",
+		Back:     "Keep it",
 	}))
 }
 

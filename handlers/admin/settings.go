@@ -47,7 +47,10 @@ func (h *Handler) renderSettings(c echo.Context, status int, v views.SettingsVie
 	}
 	v.Chrome = ch
 	for _, a := range models.Accents {
-		v.Accents = append(v.Accents, layout.Option{Value: a, Label: strings.ToUpper(a[:1]) + a[1:]})
+		v.Accents = append(v.Accents, layout.Option{Value: a, Label: accentLabel(a)})
 	}
 	return serve.Render(c, status, views.SettingsPage(v))
 }
+
+// accentLabel is an accent's name as the settings form shows it: "Purple".
+func accentLabel(name string) string { return strings.ToUpper(name[:1]) + name[1:] }

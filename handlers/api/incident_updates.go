@@ -86,6 +86,11 @@ func (h *Handler) APIPostIncidentUpdate(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
+	var v models.Validator
+	checkImpactOverride(&v, body.ImpactOverride)
+	if err := v.Err(); err != nil {
+		return h.apiFail(c, err, "")
+	}
 	in := models.IncidentUpdateInput{Status: inc.Status, Impact: models.Impact(body.ImpactOverride.Value),
 		Message: body.Body.Value, Components: set,
 		Silent: body.DeliverNotifications.Set && !body.DeliverNotifications.Value}

@@ -43,7 +43,8 @@ type apiIncidentUpdate struct {
 	CreatedAt  string `json:"created_at"`
 	// EditedAt is when the body was last corrected; null: never.
 	EditedAt *string `json:"edited_at"`
-	// AffectedComponents is null when the update set no component.
+	// AffectedComponents is [] when the update set no component, never
+	// null, as on /api/v2.
 	AffectedComponents []apiAffectedComponent `json:"affected_components"`
 }
 
@@ -84,7 +85,8 @@ func (h *Handler) incidentJSON(c echo.Context, inc *models.Incident) apiIncident
 
 func incidentUpdateJSON(u *models.IncidentUpdate) apiIncidentUpdate {
 	out := apiIncidentUpdate{ID: formatAPIID(u.ID), IncidentID: formatAPIID(u.IncidentID), Status: string(u.Status),
-		Body: u.Message, CreatedAt: formatAPITime(u.CreatedAt), EditedAt: apiTimePtr(u.EditedAt)}
+		Body: u.Message, CreatedAt: formatAPITime(u.CreatedAt), EditedAt: apiTimePtr(u.EditedAt),
+		AffectedComponents: []apiAffectedComponent{}}
 	for _, uc := range u.Components {
 		ac := apiAffectedComponent{Name: uc.ComponentName, OldStatus: string(uc.OldStatus), NewStatus: string(uc.NewStatus)}
 		if uc.ComponentID != nil {
@@ -132,6 +134,7 @@ func (b *incidentBody) input() (models.IncidentInput, error) {
 	}
 	in.Components = set
 	var v models.Validator
+	checkImpactOverride(&v, b.ImpactOverride)
 	if in.Backfill {
 		v.Check(!b.Status.Set || in.Status == models.IncidentResolved, "status",
 			"A back-filled incident is recorded resolved: leave status out, or send resolved.")
@@ -152,6 +155,13 @@ func (b *incidentBody) input() (models.IncidentInput, error) {
 	v.Check(!b.BackfillDate.Set, "backfill_date", "backfill_date is for back-filled incidents: send backfilled: true with it.")
 	v.Check(!b.ResolvedDate.Set, "resolved_date", "resolved_date is for back-filled incidents: send backfilled: true with it.")
 	return in, v.Err()
+}
+
+// checkImpactOverride refuses an impact_override sent empty: left out,
+// the impact follows the components (or stays as chosen); sent, it must
+// name an impact, which the incident then keeps.
+func checkImpactOverride(v *models.Validator, o optional[string]) {
+	v.Check(!o.Set || o.Value != "", "impact_override", useOneOf(models.Impacts))
 }
 
 // createRewrites names the models' fields as the API does.

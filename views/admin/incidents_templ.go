@@ -474,7 +474,7 @@ func IncidentFormPage(v IncidentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.SelectInput(layout.SelectField{Label: "Impact", Name: "impact", Value: v.Impact, Options: v.Impacts, Help: "Automatic derives it from the worst component status below.", Error: v.Errors.Field("impact")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.SelectInput(layout.SelectField{Label: "Impact", Name: "impact", Value: v.Impact, Options: v.Impacts, Help: "Automatic follows the worst status of the visible affected components on every update. Choosing an impact keeps it.", Error: v.Errors.Field("impact")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -539,7 +539,7 @@ type IncidentDetailView struct {
 	Incident          layout.IncidentView
 	Update            IncidentUpdateForm
 	Statuses          []layout.Option
-	Impacts           []layout.Option // "" keeps the impact
+	Impacts           []layout.Option // "" is automatic
 	ComponentStatuses []layout.Option
 	ResolveMessage    string
 	ResolveErrors     layout.FormErrors
@@ -763,7 +763,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.SelectInput(layout.SelectField{Label: "Impact", Name: "impact", Value: v.Update.Impact, Options: v.Impacts, Error: v.Update.Errors.Field("impact")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.SelectInput(layout.SelectField{Label: "Impact", Name: "impact", Value: v.Update.Impact, Options: v.Impacts, Help: "Automatic follows the worst status of the visible affected components; a chosen impact stays until you change it.", Error: v.Update.Errors.Field("impact")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1032,7 +1032,7 @@ func dashboardIncidents(rows []AdminIncidentRow) templ.Component {
 			templ_7745c5c3_Var39 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 71, "<section class=\"card table-card\" aria-labelledby=\"active-incidents\"><div class=\"card-head\"><h2 id=\"active-incidents\">Active incidents</h2><div class=\"row-actions\"><a class=\"button small\" href=\"/admin/incidents\">All incidents</a> <a class=\"button small primary\" href=\"/admin/incidents/new\">New incident</a></div></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 71, "<section class=\"card table-card\" aria-labelledby=\"active-incidents\"><div class=\"card-head\"><h2 id=\"active-incidents\">Active incidents</h2><div class=\"row-actions\"><a class=\"button small\" href=\"/admin/incidents\">All incidents</a></div></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1113,7 +1113,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 					var templ_7745c5c3_Var41 templ.SafeURL
 					templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL("/admin/maintenance/" + layout.Itoa64(r.ID) + "/edit"))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 336, Col: 87}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 335, Col: 87}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
 					if templ_7745c5c3_Err != nil {
@@ -1126,7 +1126,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 					var templ_7745c5c3_Var42 string
 					templ_7745c5c3_Var42, templ_7745c5c3_Err = templ.JoinStringErrs(r.Title)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 336, Col: 99}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 335, Col: 99}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var42))
 					if templ_7745c5c3_Err != nil {
@@ -1144,7 +1144,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 					var templ_7745c5c3_Var43 templ.SafeURL
 					templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(r.URL))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 338, Col: 39}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 337, Col: 39}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var43))
 					if templ_7745c5c3_Err != nil {
@@ -1157,7 +1157,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 					var templ_7745c5c3_Var44 string
 					templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(r.Title)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 338, Col: 51}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 337, Col: 51}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
 					if templ_7745c5c3_Err != nil {
@@ -1191,7 +1191,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 				var templ_7745c5c3_Var45 string
 				templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(" – ")
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 344, Col: 42}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 343, Col: 42}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var45))
 				if templ_7745c5c3_Err != nil {
