@@ -665,14 +665,14 @@ func (s *Store) Channels(ctx context.Context, pageID int64) ([]Channel, error) {
 // fanOut creates one delivery per channel of the page that wants the
 // event, inside the event's transaction: pending for an enabled channel,
 // skipped for a disabled one, so the log shows what it missed and the
-// admin can send it later. It returns how many are pending.
-func fanOut(tx *gorm.DB, ev *Event) (int, error) {
+// admin can send it later. It returns the channels with a pending one.
+func fanOut(tx *gorm.DB, ev *Event) ([]int64, error) {
 	var chans []Channel
 	if err := tx.Select("id, events, enabled").Where("page_id = ?", ev.PageID).Find(&chans).Error; err != nil {
-		return 0, fmt.Errorf("channels for %s: %w", ev.Type, err)
+		return nil, fmt.Errorf("channels for %s: %w", ev.Type, err)
 	}
 	var ds []Delivery
-	pending := 0
+	var pending []int64
 	due, at := ev.OccurredAt.UnixMilli(), ev.OccurredAt
 	for _, c := range chans {
 		if !c.Wants(ev.Type) {
@@ -683,17 +683,17 @@ func fanOut(tx *gorm.DB, ev *Event) (int, error) {
 			EventID: &eventID, EventType: ev.Type, State: DeliveryPending, DueAt: &due,
 			CreatedAt: ev.OccurredAt, UpdatedAt: ev.OccurredAt}
 		if c.Enabled {
-			pending++
+			pending = append(pending, c.ID)
 		} else {
 			d.State, d.DueAt, d.CompletedAt, d.LastError = DeliverySkipped, nil, &at, skippedReason
 		}
 		ds = append(ds, d)
 	}
 	if len(ds) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	if err := tx.Create(&ds).Error; err != nil {
-		return 0, fmt.Errorf("deliveries for %s: %w", ev.Type, err)
+		return nil, fmt.Errorf("deliveries for %s: %w", ev.Type, err)
 	}
 	return pending, nil
 }

@@ -88,6 +88,9 @@ func NewEventID(at time.Time) string {
 // addEvent writes an event inside tx, the transaction of the change itself:
 // if the change rolls back, so does the event.
 func addEvent(tx *gorm.DB, pageID int64, typ EventType, data any, at time.Time) error {
+	if isSilenced(tx) {
+		return nil
+	}
 	b, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
@@ -96,11 +99,12 @@ func addEvent(tx *gorm.DB, pageID int64, typ EventType, data any, at time.Time) 
 	if err := tx.Create(&ev).Error; err != nil {
 		return fmt.Errorf("write %s event: %w", typ, err)
 	}
-	n, err := fanOut(tx, &ev)
+	notified, err := fanOut(tx, &ev)
 	if err != nil {
 		return err
 	}
-	if n > 0 && tx.Dialector.Name() == "postgres" {
+	recordNotified(tx, notified)
+	if len(notified) > 0 && tx.Dialector.Name() == "postgres" {
 		// Delivered to listeners when the transaction commits, and not at
 		// all if it rolls back: other replicas wake for the new deliveries.
 		if err := tx.Exec("SELECT pg_notify(?, '')", DeliveriesChannel).Error; err != nil {

@@ -166,7 +166,11 @@ type IncidentInput struct {
 	// Components maps each affected component to the status it is set to.
 	Components map[int64]ComponentStatus
 	// Backfill records a past, resolved incident that notifies no one.
-	Backfill   bool
+	Backfill bool
+	// Silent opens a live incident that no channel hears of: the admin
+	// unticked "Notify channels". It writes no event, not even the
+	// component.status_changed of the statuses it sets.
+	Silent     bool
 	StartedAt  time.Time // back-fill only
 	ResolvedAt time.Time // back-fill only
 }
@@ -182,6 +186,9 @@ type IncidentUpdateInput struct {
 	AutomaticImpact bool
 	Message         string `text:"multiline"`
 	Components      map[int64]ComponentStatus
+	// Silent saves and shows the update but announces it to no channel,
+	// as IncidentInput.Silent.
+	Silent bool
 }
 
 // PostmortemInput is an incident's postmortem, as SetPostmortem takes it;
@@ -263,6 +270,9 @@ func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInp
 	explicit := in.Impact != ""
 	var inc *Incident
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		if in.Silent {
+			tx = silenced(tx)
+		}
 		comps, err := loadPageComponents(tx, &v, pageID, sortedIDs(in.Components))
 		if err != nil {
 			return err
@@ -301,7 +311,8 @@ func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInp
 		}
 		return audit(ctx, tx, change{PageID: pageID, Action: "incident.create", ObjectType: AuditIncident,
 			ObjectID: idString(inc.ID), After: after,
-			Summary: fmt.Sprintf("Opened incident “%s” (%s, %s impact).", inc.Title, inc.Status.Label(), inc.Impact)})
+			Summary: fmt.Sprintf("Opened incident “%s” (%s, %s impact%s).", inc.Title, inc.Status.Label(), inc.Impact,
+				notifiedSuffix(!in.Silent))})
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, "create incident")
@@ -354,6 +365,9 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 	checkComponentStatuses(&v, in.Components)
 	var u *IncidentUpdate
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		if in.Silent {
+			tx = silenced(tx)
+		}
 		var inc Incident
 		if err := tx.First(&inc, id).Error; err != nil {
 			return notFound(err)
@@ -412,6 +426,9 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 		if in.Status == IncidentResolved && !wasResolved {
 			typ, action = EventIncidentResolved, "incident.resolve"
 			summary = fmt.Sprintf("Resolved incident “%s”.", inc.Title)
+		}
+		if in.Silent {
+			summary = strings.TrimSuffix(summary, ".") + notifiedSuffix(false) + "."
 		}
 		if !inc.Backfilled {
 			if err := s.incidentEvent(tx, &inc, typ, now); err != nil {

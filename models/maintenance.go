@@ -77,6 +77,10 @@ type MaintenanceInput struct {
 	WindowEnd    time.Time
 	// SetMaintenance puts the components under_maintenance during the window.
 	SetMaintenance bool
+	// Silent schedules the window without maintenance.scheduled: it shows
+	// on the page, but no channel hears of it until it starts. Only
+	// ScheduleMaintenance reads it.
+	Silent bool
 }
 
 func (s *Store) validateMaintenance(v *Validator, in *MaintenanceInput, now time.Time) {
@@ -101,6 +105,9 @@ func (s *Store) ScheduleMaintenance(ctx context.Context, pageID int64, in Mainte
 	s.validateMaintenance(&v, &in, now)
 	var m *Maintenance
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		if in.Silent {
+			tx = silenced(tx)
+		}
 		comps, err := loadPageComponents(tx, &v, pageID, uniqueIDs(in.ComponentIDs))
 		if err != nil {
 			return err
@@ -120,8 +127,8 @@ func (s *Store) ScheduleMaintenance(ctx context.Context, pageID int64, in Mainte
 			return err
 		}
 		return audit(ctx, tx, change{PageID: pageID, Action: "maintenance.schedule", ObjectType: AuditMaintenance,
-			ObjectID: idString(m.ID), Summary: fmt.Sprintf("Scheduled maintenance “%s” (%s to %s).", m.Title,
-				m.WindowStart.Format(auditTimeFormat), m.WindowEnd.Format(auditTimeFormat)),
+			ObjectID: idString(m.ID), Summary: fmt.Sprintf("Scheduled maintenance “%s” (%s to %s%s).", m.Title,
+				m.WindowStart.Format(auditTimeFormat), m.WindowEnd.Format(auditTimeFormat), notifiedSuffix(!in.Silent)),
 			After: maintenanceSnapshot(m, sortedIDs(comps))})
 	})
 	if err != nil {

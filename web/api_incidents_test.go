@@ -243,7 +243,6 @@ func TestAPICreateIncident(t *testing.T) {
 			{"missing name", writer, "POST", path, `{"incident":{"body":"y"}}`, "", 422, "validation_failed", "name"},
 			{"missing body", writer, "POST", path, `{"incident":{"name":"x"}}`, "", 422, "validation_failed", "body"},
 			{"long name", writer, "POST", path, `{"name":"` + strings.Repeat("n", 201) + `","body":"y"}`, "", 422, "validation_failed", "name"},
-			{"silent incident", writer, "POST", path, ok(`,"deliver_notifications":false`), "", 422, "validation_failed", "deliver_notifications"},
 			{"backfill_date without backfill", writer, "POST", path, ok(`,"backfill_date":"2024-01-01T00:00:00Z"`), "", 422, "validation_failed", "backfill_date"},
 			{"no token", "", "POST", path, ok(""), "", 401, "unauthorized", ""},
 			{"read-only token", reader, "POST", path, ok(""), "", 403, "forbidden", ""},
@@ -262,10 +261,6 @@ func TestAPICreateIncident(t *testing.T) {
 		res = apiCall(t, s, writer, http.MethodPost, path, ok(fmt.Sprintf(`,"components":{"%d":"on_fire"}`, web)))
 		if !strings.Contains(res.Err.Message, "operational, degraded_performance, partial_outage, major_outage, under_maintenance") {
 			t.Errorf("component status message %q", res.Err.Message)
-		}
-		res = apiCall(t, s, writer, http.MethodPost, path, ok(`,"deliver_notifications":false`))
-		if !strings.Contains(res.Err.Message, "cannot open one silently") {
-			t.Errorf("deliver_notifications message %q", res.Err.Message)
 		}
 		res = apiCall(t, s, writer, http.MethodPost, path, `{"incident":{"name":"x","colour":"red"}}`)
 		if !strings.Contains(res.Err.Message, "“colour”") || !strings.Contains(res.Err.Message, "name, status, impact_override, body, components") {

@@ -120,7 +120,6 @@ func TestAPIScheduleMaintenance(t *testing.T) {
 			{"already over", writer, "POST", path, fmt.Sprintf(`{"name":"x","scheduled_for":"%s","scheduled_until":"%s"}`, start.Add(-48*time.Hour).Format(time.RFC3339), start.Add(-47*time.Hour).Format(time.RFC3339)), "", 422, "validation_failed", "scheduled_until"},
 			{"component that does not exist", writer, "POST", path, window(`,"components":["99999"]`), "", 422, "validation_failed", "components"},
 			{"component of another page", writer, "POST", path, window(fmt.Sprintf(`,"components":[%d]`, elsewhere.ID)), "", 422, "validation_failed", "components"},
-			{"silent", writer, "POST", path, window(`,"deliver_notifications":false`), "", 422, "validation_failed", "deliver_notifications"},
 			{"no token", "", "POST", path, window(""), "", 401, "unauthorized", ""},
 			{"read-only token", reader, "POST", path, window(""), "", 403, "forbidden", ""},
 			{"incidents token", other, "POST", path, window(""), "", 403, "forbidden", ""},

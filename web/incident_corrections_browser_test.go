@@ -40,7 +40,7 @@ func TestBrowserCorrectionScreenshots(t *testing.T) {
 	p.Check("#f-notify")
 	p.Click("form.form-card button.primary")
 	wantPath(t, p, detail)
-	wantText(t, p, ".flash-success", "Update corrected. Channels are notified.")
+	wantText(t, p, ".flash-success", "Update corrected. No channels notified.")
 	wantText(t, p, ".timeline", "edited")
 	before := eventCount(t, srv)
 	_, err = srv.Store.EditIncidentTitle(t.Context(), incidentID, models.IncidentTitleInput{Title: "Elevated error rates on the API and delayed webhooks"})

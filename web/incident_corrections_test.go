@@ -42,7 +42,7 @@ func TestAdminCorrectsPublishedIncident(t *testing.T) {
 		if res.Status != http.StatusSeeOther || res.Location != path {
 			t.Fatalf("correct title: %d → %q\n%s", res.Status, res.Location, res.Body)
 		}
-		if page := c.Get(path); !strings.Contains(page.Body, "Title corrected. No one was notified.") || !strings.Contains(page.Body, "Title edited") {
+		if page := c.Get(path); !strings.Contains(page.Body, "Title corrected. No channels notified.") || !strings.Contains(page.Body, "Title edited") {
 			t.Fatalf("detail after correction lacks the flash or the mark\n%s", page.Body)
 		}
 		if a := lastAudit(t, s); a.Action != "incident.edit" || a.ActorName != webtest.AdminEmail || !strings.Contains(a.Before, "Databse slow") {

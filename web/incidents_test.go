@@ -428,7 +428,7 @@ func TestBackfilledIncidentNotifiesNoOne(t *testing.T) {
 			inc.ResolvedAt == nil || !inc.ResolvedAt.Equal(end) {
 			t.Errorf("back-filled incident = %+v, want resolved from %s to %s (UTC)", inc, start, end)
 		}
-		if page := c.Get(res.Location); !strings.Contains(page.Body, "No one was notified.") || !strings.Contains(page.Body, "Back-filled") {
+		if page := c.Get(res.Location); !strings.Contains(page.Body, "No channels notified.") || !strings.Contains(page.Body, "Back-filled") {
 			t.Error("detail page does not say the incident was back-filled")
 		}
 		if strings.Contains(s.NewClient(t).Get("/").Body, "Active incidents") {

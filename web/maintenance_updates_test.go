@@ -38,7 +38,7 @@ func TestAdminExtendsMaintenanceAndPostsUpdates(t *testing.T) {
 		if res.Status != http.StatusSeeOther || res.Location != "/admin/maintenance" {
 			t.Fatalf("extend: %d → %q\n%s", res.Status, res.Location, res.Body)
 		}
-		if page := c.Get("/admin/maintenance"); !strings.Contains(page.Body, "now ends "+newEnd.Format("Jan 2, 15:04")+" UTC. No one was notified.") {
+		if page := c.Get("/admin/maintenance"); !strings.Contains(page.Body, "now ends "+newEnd.Format("Jan 2, 15:04")+" UTC. No channels notified.") {
 			t.Fatalf("no flash after extending\n%s", page.Body)
 		}
 		m, err := s.Store.Maintenance(t.Context(), id)

@@ -38,6 +38,7 @@ func (h *Handler) CorrectIncidentTitle(c echo.Context) error {
 		return err
 	}
 	title, notify := c.FormValue("title"), c.FormValue("notify") != ""
+	ctx, notified := models.CountNotified(ctx)
 	_, err = h.Store.EditIncidentTitle(ctx, id, models.IncidentTitleInput{Title: title, Notify: notify})
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
@@ -46,7 +47,7 @@ func (h *Handler) CorrectIncidentTitle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.RedirectWithFlash(c, incidentPath(id), "success", "Title corrected."+correctionNotice(notify && !inc.Backfilled))
+	return h.RedirectWithFlash(c, incidentPath(id), "success", "Title corrected. "+notifiedSentence(notified.Channels()))
 }
 
 // EditIncidentUpdateMessage shows the form that corrects an update's
@@ -66,7 +67,8 @@ func (h *Handler) CorrectIncidentUpdateMessage(c echo.Context) error {
 		return err
 	}
 	message, notify := c.FormValue("message"), c.FormValue("notify") != ""
-	_, err = h.Store.EditIncidentUpdate(c.Request().Context(), inc.ID, u.ID, models.UpdateMessageInput{Message: message, Notify: notify})
+	ctx, notified := models.CountNotified(c.Request().Context())
+	_, err = h.Store.EditIncidentUpdate(ctx, inc.ID, u.ID, models.UpdateMessageInput{Message: message, Notify: notify})
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderCorrection(c, http.StatusUnprocessableEntity, messageCorrection(inc, u, message, notify, ve.Fields))
@@ -74,7 +76,7 @@ func (h *Handler) CorrectIncidentUpdateMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.RedirectWithFlash(c, incidentPath(inc.ID), "success", "Update corrected."+correctionNotice(notify && !inc.Backfilled))
+	return h.RedirectWithFlash(c, incidentPath(inc.ID), "success", "Update corrected. "+notifiedSentence(notified.Channels()))
 }
 
 // pathUpdate loads the incident :id and its update :uid; an update of
@@ -98,13 +100,6 @@ func (h *Handler) pathUpdate(c echo.Context) (*models.Incident, *models.Incident
 		}
 	}
 	return nil, nil, fmt.Errorf("update %d of incident %d: %w", updateID, id, models.ErrNotFound)
-}
-
-func correctionNotice(notified bool) string {
-	if notified {
-		return " Channels are notified."
-	}
-	return " No one was notified."
 }
 
 func titleCorrection(inc *models.Incident, title string, notify bool, errs map[string]string) views.CorrectionFormView {

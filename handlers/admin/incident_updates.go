@@ -27,9 +27,19 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 		Status:  c.FormValue("status"),
 		Impact:  c.FormValue("impact"),
 		Message: c.FormValue("message"),
+		Notify:  formNotify(c),
 	}
 	var val models.Validator
 	picked, set := componentStatusesFromForm(c, &val)
+	if previewing(c, "message") {
+		status := http.StatusOK
+		form.Previewed = true
+		if form.PreviewHTML, form.Errors = h.renderPreview("message", form.Message); form.Errors != nil {
+			status = http.StatusUnprocessableEntity
+		}
+		v := views.IncidentDetailView{Update: form, Postmortem: inc.Postmortem}
+		return h.renderIncidentDetail(c, status, inc, v, picked)
+	}
 	// The selects come preset to the current statuses: only what moved is
 	// part of this update.
 	for _, comp := range inc.Components {
@@ -38,15 +48,16 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 		}
 	}
 	err = val.Err()
+	counted, notified := models.CountNotified(ctx)
 	if err == nil {
 		in := models.IncidentUpdateInput{Status: models.IncidentStatus(form.Status), Impact: models.Impact(form.Impact),
-			Message: form.Message, Components: set}
+			Message: form.Message, Components: set, Silent: !form.Notify}
 		// The select's empty choice is "Automatic"; a form without the
 		// field leaves the impact as it is.
 		if _, sent := c.Request().PostForm["impact"]; sent && form.Impact == "" {
 			in.AutomaticImpact = true
 		}
-		_, err = h.Store.PostIncidentUpdate(ctx, id, in)
+		_, err = h.Store.PostIncidentUpdate(counted, id, in)
 	}
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
@@ -61,7 +72,7 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 	if models.IncidentStatus(form.Status) == models.IncidentResolved {
 		msg = fmt.Sprintf("Incident “%s” resolved.", inc.Title)
 	}
-	return h.RedirectWithFlash(c, incidentPath(id), "success", msg)
+	return h.RedirectWithFlash(c, incidentPath(id), "success", msg+" "+notifiedSentence(notified.Channels()))
 }
 
 // ResolveIncident resolves an incident with an optional closing message and
@@ -80,11 +91,12 @@ func (h *Handler) ResolveIncident(c echo.Context) error {
 		return h.RedirectWithFlash(c, incidentPath(id), "error", "This incident is already resolved.")
 	}
 	message := c.FormValue("message")
-	_, err = h.Store.ResolveIncident(ctx, id, message)
+	counted, notified := models.CountNotified(ctx)
+	_, err = h.Store.ResolveIncident(counted, id, message)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
-			Update:         views.IncidentUpdateForm{Status: string(inc.Status)},
+			Update:         views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
 			ResolveMessage: message,
 			ResolveErrors:  ve.Fields,
 			Postmortem:     inc.Postmortem,
@@ -98,7 +110,7 @@ func (h *Handler) ResolveIncident(c echo.Context) error {
 	if len(inc.Components) > 0 {
 		msg += " Its components are operational again."
 	}
-	return h.RedirectWithFlash(c, incidentPath(id), "success", msg)
+	return h.RedirectWithFlash(c, incidentPath(id), "success", msg+" "+notifiedSentence(notified.Channels()))
 }
 
 // SavePostmortem publishes, changes or removes an incident's postmortem.
@@ -113,11 +125,23 @@ func (h *Handler) SavePostmortem(c echo.Context) error {
 		return err
 	}
 	body := c.FormValue("postmortem")
+	if previewing(c, "postmortem") {
+		v := views.IncidentDetailView{
+			Update:              views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
+			Postmortem:          body,
+			PostmortemPreviewed: true,
+		}
+		status := http.StatusOK
+		if v.PostmortemPreviewHTML, v.PostmortemErrors = h.renderPreview("postmortem", body); v.PostmortemErrors != nil {
+			status = http.StatusUnprocessableEntity
+		}
+		return h.renderIncidentDetail(c, status, inc, v, currentPicks(inc))
+	}
 	err = h.Store.SetPostmortem(ctx, id, body)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
-			Update:           views.IncidentUpdateForm{Status: string(inc.Status)},
+			Update:           views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
 			Postmortem:       body,
 			PostmortemErrors: ve.Fields,
 		}

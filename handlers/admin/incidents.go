@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
@@ -64,7 +65,7 @@ func listPage(c echo.Context) int {
 // NewIncident shows the form that opens an incident.
 func (h *Handler) NewIncident(c echo.Context) error {
 	return h.renderIncidentForm(c, http.StatusOK,
-		views.IncidentFormView{Status: string(models.IncidentInvestigating)}, nil)
+		views.IncidentFormView{Status: string(models.IncidentInvestigating), Notify: true}, nil)
 }
 
 func (h *Handler) renderIncidentForm(c echo.Context, status int, v views.IncidentFormView, picked map[int64]string) error {
@@ -76,7 +77,12 @@ func (h *Handler) renderIncidentForm(c echo.Context, status int, v views.Inciden
 	if err != nil {
 		return err
 	}
+	loc, err := h.pageZone(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	v.Chrome = ch
+	v.Zone = zoneLabel(loc, h.Now())
 	v.Components = componentPickList(comps, picked)
 	v.Statuses = incidentStatusOptions(false)
 	v.Impacts = impactOptions(automaticImpact)
@@ -151,9 +157,10 @@ func componentStatusesFromForm(c echo.Context, val *models.Validator) (map[int64
 	return picked, set
 }
 
-// incidentForm reads the new-incident form. What the models cannot judge
-// (unparsable times, malformed field names) is checked here.
-func incidentForm(c echo.Context) (models.IncidentInput, views.IncidentFormView, map[int64]string, models.Validator) {
+// incidentForm reads the new-incident form, its times in loc. What the
+// models cannot judge (unparsable times, malformed field names) is checked
+// here.
+func incidentForm(c echo.Context, loc *time.Location) (models.IncidentInput, views.IncidentFormView, map[int64]string, models.Validator) {
 	v := views.IncidentFormView{
 		Title:      c.FormValue("title"),
 		Status:     c.FormValue("status"),
@@ -162,32 +169,47 @@ func incidentForm(c echo.Context) (models.IncidentInput, views.IncidentFormView,
 		Backfill:   c.FormValue("backfill") == "1",
 		StartedAt:  c.FormValue("started_at"),
 		ResolvedAt: c.FormValue("resolved_at"),
+		Notify:     formNotify(c),
 	}
 	in := models.IncidentInput{Title: v.Title, Status: models.IncidentStatus(v.Status),
-		Impact: models.Impact(v.Impact), Message: v.Message, Backfill: v.Backfill}
+		Impact: models.Impact(v.Impact), Message: v.Message, Backfill: v.Backfill, Silent: !v.Notify}
 	var val models.Validator
 	picked, set := componentStatusesFromForm(c, &val)
 	in.Components = set
 	if in.Backfill {
-		in.StartedAt = parseFormTime(&val, "started_at", v.StartedAt)
-		in.ResolvedAt = parseFormTime(&val, "resolved_at", v.ResolvedAt)
+		in.StartedAt = parseFormTime(&val, "started_at", v.StartedAt, loc)
+		in.ResolvedAt = parseFormTime(&val, "resolved_at", v.ResolvedAt, loc)
 	}
 	return in, v, picked, val
 }
 
-// CreateIncident opens an incident (or records a back-filled one).
+// CreateIncident opens an incident (or records a back-filled one); with
+// the Preview button it shows the form again with the message rendered.
 func (h *Handler) CreateIncident(c echo.Context) error {
-	in, v, picked, val := incidentForm(c)
+	loc, err := h.pageZone(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	in, v, picked, val := incidentForm(c, loc)
+	if previewing(c, "message") {
+		status := http.StatusOK
+		v.Previewed = true
+		if v.PreviewHTML, v.Errors = h.renderPreview("message", v.Message); v.Errors != nil {
+			status = http.StatusUnprocessableEntity
+		}
+		return h.renderIncidentForm(c, status, v, picked)
+	}
 	if err := val.Err(); err != nil {
 		return h.incidentFormError(c, v, picked, err)
 	}
-	inc, err := h.Store.CreateIncident(c.Request().Context(), models.DefaultPageID, in)
+	ctx, notified := models.CountNotified(c.Request().Context())
+	inc, err := h.Store.CreateIncident(ctx, models.DefaultPageID, in)
 	if err != nil {
 		return h.incidentFormError(c, v, picked, err)
 	}
-	msg := fmt.Sprintf("Incident “%s” published.", inc.Title)
+	msg := fmt.Sprintf("Incident “%s” published. %s", inc.Title, notifiedSentence(notified.Channels()))
 	if inc.Backfilled {
-		msg = fmt.Sprintf("Past incident “%s” recorded. No one was notified.", inc.Title)
+		msg = fmt.Sprintf("Past incident “%s” recorded. No channels notified.", inc.Title)
 	}
 	return h.RedirectWithFlash(c, incidentPath(inc.ID), "success", msg)
 }
@@ -213,7 +235,7 @@ func (h *Handler) ShowIncident(c echo.Context) error {
 		return err
 	}
 	v := views.IncidentDetailView{
-		Update:     views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc)},
+		Update:     views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
 		Postmortem: inc.Postmortem,
 	}
 	return h.renderIncidentDetail(c, http.StatusOK, inc, v, currentPicks(inc))

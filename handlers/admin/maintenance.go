@@ -69,9 +69,13 @@ func (h *Handler) adminMaintenanceRow(m *models.Maintenance) views.AdminMaintena
 // NewMaintenance shows an empty schedule form, starting at the next full
 // hour for two hours.
 func (h *Handler) NewMaintenance(c echo.Context) error {
+	loc, err := h.pageZone(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	start := h.Now().UTC().Truncate(time.Hour).Add(time.Hour)
 	return h.renderMaintenanceForm(c, http.StatusOK, views.MaintenanceFormView{
-		WindowStart: formTime(start), WindowEnd: formTime(start.Add(2 * time.Hour)), SetMaintenance: true}, nil)
+		WindowStart: formTime(start, loc), WindowEnd: formTime(start.Add(2*time.Hour), loc), SetMaintenance: true, Notify: true}, nil)
 }
 
 // EditMaintenance shows the form of a window that has not started yet.
@@ -87,13 +91,17 @@ func (h *Handler) EditMaintenance(c echo.Context) error {
 	if m.Status != models.MaintenanceScheduled {
 		return h.maintenanceStateError(c, m, "edited")
 	}
+	loc, err := h.pageZone(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	checked := map[int64]bool{}
 	for _, comp := range m.Components {
 		checked[comp.ID] = true
 	}
 	return h.renderMaintenanceForm(c, http.StatusOK, views.MaintenanceFormView{
-		ID: m.ID, Title: m.Title, Message: m.Message, WindowStart: formTime(m.WindowStart),
-		WindowEnd: formTime(m.WindowEnd), SetMaintenance: m.SetMaintenance}, checked)
+		ID: m.ID, Title: m.Title, Message: m.Message, WindowStart: formTime(m.WindowStart, loc),
+		WindowEnd: formTime(m.WindowEnd, loc), SetMaintenance: m.SetMaintenance}, checked)
 }
 
 // maintenanceStateError explains, on the list, why a window can no longer
@@ -116,27 +124,33 @@ func (h *Handler) renderMaintenanceForm(c echo.Context, status int, v views.Main
 	if err != nil {
 		return err
 	}
+	loc, err := h.pageZone(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	v.Chrome = ch
+	v.Zone = zoneLabel(loc, h.Now())
 	for _, comp := range comps {
 		v.Components = append(v.Components, views.ComponentCheck{ID: comp.ID, Name: comp.Name, Checked: checked[comp.ID]})
 	}
 	return serve.Render(c, status, views.MaintenanceFormPage(v))
 }
 
-// maintenanceForm reads the schedule/edit form; unparsable times and ids
-// are field errors.
-func maintenanceForm(c echo.Context) (models.MaintenanceInput, views.MaintenanceFormView, map[int64]bool, models.Validator) {
+// maintenanceForm reads the schedule/edit form, its times in loc;
+// unparsable times and ids are field errors.
+func maintenanceForm(c echo.Context, loc *time.Location) (models.MaintenanceInput, views.MaintenanceFormView, map[int64]bool, models.Validator) {
 	v := views.MaintenanceFormView{
 		Title:          c.FormValue("title"),
 		Message:        c.FormValue("message"),
 		WindowStart:    c.FormValue("window_start"),
 		WindowEnd:      c.FormValue("window_end"),
 		SetMaintenance: c.FormValue("set_maintenance") == "1",
+		Notify:         formNotify(c),
 	}
-	in := models.MaintenanceInput{Title: v.Title, Message: v.Message, SetMaintenance: v.SetMaintenance}
+	in := models.MaintenanceInput{Title: v.Title, Message: v.Message, SetMaintenance: v.SetMaintenance, Silent: !v.Notify}
 	var val models.Validator
-	in.WindowStart = parseFormTime(&val, "window_start", v.WindowStart)
-	in.WindowEnd = parseFormTime(&val, "window_end", v.WindowEnd)
+	in.WindowStart = parseFormTime(&val, "window_start", v.WindowStart, loc)
+	in.WindowEnd = parseFormTime(&val, "window_end", v.WindowEnd, loc)
 	checked := map[int64]bool{}
 	form, err := c.FormParams()
 	if err != nil {
@@ -154,18 +168,39 @@ func maintenanceForm(c echo.Context) (models.MaintenanceInput, views.Maintenance
 	return in, v, checked, val
 }
 
-// ScheduleMaintenance creates a window.
+// ScheduleMaintenance creates a window; with the Preview button it shows
+// the form again with the message rendered.
 func (h *Handler) ScheduleMaintenance(c echo.Context) error {
-	in, v, checked, val := maintenanceForm(c)
-	err := val.Err()
+	loc, err := h.pageZone(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	in, v, checked, val := maintenanceForm(c, loc)
+	if previewing(c, "message") {
+		return h.previewMaintenance(c, v, checked)
+	}
+	err = val.Err()
 	var m *models.Maintenance
+	ctx, notified := models.CountNotified(c.Request().Context())
 	if err == nil {
-		m, err = h.Store.ScheduleMaintenance(c.Request().Context(), models.DefaultPageID, in)
+		m, err = h.Store.ScheduleMaintenance(ctx, models.DefaultPageID, in)
 	}
 	if err != nil {
 		return h.maintenanceFormError(c, v, checked, err)
 	}
-	return h.RedirectWithFlash(c, "/admin/maintenance", "success", fmt.Sprintf("Maintenance “%s” scheduled.", m.Title))
+	return h.RedirectWithFlash(c, "/admin/maintenance", "success",
+		fmt.Sprintf("Maintenance “%s” scheduled. %s", m.Title, notifiedSentence(notified.Channels())))
+}
+
+// previewMaintenance shows the schedule or edit form again, as typed,
+// with its message rendered under the field.
+func (h *Handler) previewMaintenance(c echo.Context, v views.MaintenanceFormView, checked map[int64]bool) error {
+	status := http.StatusOK
+	v.Previewed = true
+	if v.PreviewHTML, v.Errors = h.renderPreview("message", v.Message); v.Errors != nil {
+		status = http.StatusUnprocessableEntity
+	}
+	return h.renderMaintenanceForm(c, status, v, checked)
 }
 
 // UpdateMaintenance saves the form of a window that has not started.
@@ -182,8 +217,15 @@ func (h *Handler) UpdateMaintenance(c echo.Context) error {
 	if current.Status != models.MaintenanceScheduled {
 		return h.maintenanceStateError(c, current, "edited")
 	}
-	in, v, checked, val := maintenanceForm(c)
+	loc, err := h.pageZone(ctx)
+	if err != nil {
+		return err
+	}
+	in, v, checked, val := maintenanceForm(c, loc)
 	v.ID = id
+	if previewing(c, "message") {
+		return h.previewMaintenance(c, v, checked)
+	}
 	err = val.Err()
 	var m *models.Maintenance
 	if err == nil {

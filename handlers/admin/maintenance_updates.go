@@ -26,7 +26,11 @@ func (h *Handler) NewMaintenanceUpdate(c echo.Context) error {
 		return h.RedirectWithFlash(c, "/admin/maintenance", "error",
 			fmt.Sprintf("“%s” is %s; only scheduled or in-progress maintenance takes updates.", m.Title, serve.LowerLabel(m.Status)))
 	}
-	return h.renderMaintenanceUpdate(c, http.StatusOK, m, views.MaintenanceUpdateFormView{WindowEnd: formTime(m.WindowEnd)})
+	loc, err := h.pageZone(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return h.renderMaintenanceUpdate(c, http.StatusOK, m, views.MaintenanceUpdateFormView{WindowEnd: formTime(m.WindowEnd, loc), Notify: true})
 }
 
 // PostMaintenanceUpdate posts the update and, when the end field of a
@@ -41,17 +45,30 @@ func (h *Handler) PostMaintenanceUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	loc, err := h.pageZone(ctx)
+	if err != nil {
+		return err
+	}
 	form := views.MaintenanceUpdateFormView{Message: c.FormValue("message"), WindowEnd: c.FormValue("window_end"),
 		Notify: c.FormValue("notify") != ""}
+	if previewing(c, "message") {
+		status := http.StatusOK
+		form.Previewed = true
+		if form.PreviewHTML, form.Errors = h.renderPreview("message", form.Message); form.Errors != nil {
+			status = http.StatusUnprocessableEntity
+		}
+		return h.renderMaintenanceUpdate(c, status, m, form)
+	}
 	in := models.MaintenanceUpdateInput{Message: form.Message, Notify: form.Notify}
 	var val models.Validator
-	if m.Status == models.MaintenanceInProgress && form.WindowEnd != formTime(m.WindowEnd) {
-		end := parseFormTime(&val, "window_end", form.WindowEnd)
+	if m.Status == models.MaintenanceInProgress && form.WindowEnd != formTime(m.WindowEnd, loc) {
+		end := parseFormTime(&val, "window_end", form.WindowEnd, loc)
 		in.WindowEnd = &end
 	}
 	err = val.Err()
+	counted, notified := models.CountNotified(ctx)
 	if err == nil {
-		_, err = h.Store.PostMaintenanceUpdate(ctx, id, in)
+		_, err = h.Store.PostMaintenanceUpdate(counted, id, in)
 	}
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
@@ -67,9 +84,9 @@ func (h *Handler) PostMaintenanceUpdate(c echo.Context) error {
 	}
 	msg := fmt.Sprintf("Update posted to “%s”.", m.Title)
 	if in.WindowEnd != nil {
-		msg = fmt.Sprintf("“%s” now ends %s UTC.", m.Title, in.WindowEnd.UTC().Format("Jan 2, 15:04"))
+		msg = fmt.Sprintf("“%s” now ends %s %s.", m.Title, in.WindowEnd.In(loc).Format("Jan 2, 15:04"), zoneInSentence(loc))
 	}
-	return h.RedirectWithFlash(c, "/admin/maintenance", "success", msg+correctionNotice(form.Notify))
+	return h.RedirectWithFlash(c, "/admin/maintenance", "success", msg+" "+notifiedSentence(notified.Channels()))
 }
 
 func (h *Handler) renderMaintenanceUpdate(c echo.Context, status int, m *models.Maintenance, v views.MaintenanceUpdateFormView) error {
@@ -82,6 +99,7 @@ func (h *Handler) renderMaintenanceUpdate(c echo.Context, status int, m *models.
 		return err
 	}
 	v.Chrome = ch
+	v.Zone = zoneLabel(pageLocation(page), h.Now())
 	v.Maintenance = h.MaintenanceView(m, page, false)
 	v.InProgress = m.Status == models.MaintenanceInProgress
 	return serve.Render(c, status, views.MaintenanceUpdatePage(v))

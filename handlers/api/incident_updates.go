@@ -11,12 +11,15 @@ import (
 )
 
 // incidentUpdateBody is the body of POST /api/v1/incidents/:id/updates.
-// Left out, status stays as it is, impact too, and no component changes.
+// Left out, status stays as it is, impact too, no component changes, and
+// channels are notified; deliver_notifications: false saves and shows the
+// update but announces it to no channel.
 type incidentUpdateBody struct {
-	Status         optional[string]            `json:"status"`
-	Body           optional[string]            `json:"body"`
-	ImpactOverride optional[string]            `json:"impact_override"`
-	Components     optional[map[string]string] `json:"components"`
+	Status               optional[string]            `json:"status"`
+	Body                 optional[string]            `json:"body"`
+	ImpactOverride       optional[string]            `json:"impact_override"`
+	Components           optional[map[string]string] `json:"components"`
+	DeliverNotifications optional[bool]              `json:"deliver_notifications"`
 }
 
 // incidentPatchBody is the body of PATCH /api/v1/incidents/:id, wrapped
@@ -89,7 +92,8 @@ func (h *Handler) APIPostIncidentUpdate(c echo.Context) error {
 		return h.apiFail(c, err, "")
 	}
 	in := models.IncidentUpdateInput{Status: inc.Status, Impact: models.Impact(body.ImpactOverride.Value),
-		Message: body.Body.Value, Components: set}
+		Message: body.Body.Value, Components: set,
+		Silent: body.DeliverNotifications.Set && !body.DeliverNotifications.Value}
 	if body.Status.Set {
 		in.Status = models.IncidentStatus(body.Status.Value)
 	}

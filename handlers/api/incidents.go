@@ -100,7 +100,8 @@ func incidentUpdateJSON(u *models.IncidentUpdate) apiIncidentUpdate {
 
 // incidentBody is the body of POST /api/v1/incidents, wrapped in
 // "incident" or bare (see decodeWrapped). Left out: status investigating,
-// impact derived from the component statuses, notifications delivered.
+// impact derived from the component statuses, notifications delivered
+// (deliver_notifications defaults to true).
 type incidentBody struct {
 	Name                 optional[string]            `json:"name"`
 	Status               optional[string]            `json:"status"`
@@ -118,8 +119,9 @@ type incidentBody struct {
 // back-fill needs backfill_date; it is resolved at resolved_date or, left
 // out, one second after backfill_date (the models want the end after the
 // start). It notifies no one, so deliver_notifications: true is refused
-// with it. Herald cannot open a live incident without notifying, so
-// deliver_notifications: false is refused without it.
+// with it. A live incident with deliver_notifications: false is saved and
+// shown but announced to no channel (the admin's unticked "Notify
+// channels").
 func (b *incidentBody) input() (models.IncidentInput, error) {
 	in := models.IncidentInput{Title: b.Name.Value, Status: models.IncidentInvestigating,
 		Impact: models.Impact(b.ImpactOverride.Value), Message: b.Body.Value, Backfill: b.Backfilled.Value}
@@ -149,9 +151,7 @@ func (b *incidentBody) input() (models.IncidentInput, error) {
 		}
 		return in, v.Err()
 	}
-	v.Check(!b.DeliverNotifications.Set || b.DeliverNotifications.Value, "deliver_notifications",
-		"Herald notifies subscribers of every incident it opens and cannot open one silently. "+
-			"Leave deliver_notifications out, or record a past incident with backfilled: true.")
+	in.Silent = b.DeliverNotifications.Set && !b.DeliverNotifications.Value
 	v.Check(!b.BackfillDate.Set, "backfill_date", "backfill_date is for back-filled incidents: send backfilled: true with it.")
 	v.Check(!b.ResolvedDate.Set, "resolved_date", "resolved_date is for back-filled incidents: send backfilled: true with it.")
 	return in, v.Err()

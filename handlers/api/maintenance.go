@@ -84,8 +84,7 @@ type maintenanceBody struct {
 	DeliverNotifications             optional[bool]    `json:"deliver_notifications"`
 }
 
-// apply sets the fields present in b on in; bad times and a refused
-// deliver_notifications are field errors.
+// apply sets the fields present in b on in; bad times are field errors.
 func (b *maintenanceBody) apply(in *models.MaintenanceInput) error {
 	var v models.Validator
 	if b.Name.Set {
@@ -109,8 +108,9 @@ func (b *maintenanceBody) apply(in *models.MaintenanceInput) error {
 	if b.AutoTransitionToMaintenanceState.Set {
 		in.SetMaintenance = b.AutoTransitionToMaintenanceState.Value
 	}
-	v.Check(!b.DeliverNotifications.Set || b.DeliverNotifications.Value, "deliver_notifications",
-		"Herald notifies subscribers of every maintenance window and cannot schedule one silently. Leave deliver_notifications out.")
+	// false schedules the window without maintenance.scheduled; an edit
+	// announces nothing either way.
+	in.Silent = b.DeliverNotifications.Set && !b.DeliverNotifications.Value
 	return v.Err()
 }
 

@@ -408,10 +408,16 @@ type IncidentFormView struct {
 	Message    string
 	Components []ComponentPick
 	Backfill   bool
-	StartedAt  string // datetime-local, UTC
+	StartedAt  string // datetime-local, in Zone
 	ResolvedAt string
-	Statuses   []layout.Option
-	Impacts    []layout.Option
+	// Zone names the page's time zone the times are read in.
+	Zone   string
+	Notify bool
+	// Previewed shows the message rendered, PreviewHTML, under it.
+	Previewed   bool
+	PreviewHTML string
+	Statuses    []layout.Option
+	Impacts     []layout.Option
 	// ComponentStatuses are the choices of each component's select,
 	// "Not affected" first.
 	ComponentStatuses []layout.Option
@@ -460,7 +466,7 @@ func IncidentFormPage(v IncidentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Title", Name: "title", Value: v.Title, Help: "What visitors see first, e.g. “Elevated API error rates”.", Error: v.Errors.Field("title"), MaxLength: 200, Required: true, Autofocus: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Title", Name: "title", Value: v.Title, Help: "What visitors see first, e.g. “Elevated API error rates”.", Error: v.Errors.Field("title"), MaxLength: 200, Required: true, Autofocus: !v.Previewed}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -472,7 +478,7 @@ func IncidentFormPage(v IncidentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Message, Rows: 6, MaxLength: 50000, Required: true, Help: "What is happening and what you are doing about it. Markdown: **bold**, lists, [links](https://…).", Error: v.Errors.Field("message")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Message, Rows: 6, MaxLength: 50000, Required: true, Help: "What is happening and what you are doing about it. Markdown: **bold**, lists, [links](https://…).", Error: v.Errors.Field("message"), Preview: true, Action: "/admin/incidents", Previewed: v.Previewed, PreviewHTML: v.PreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -480,19 +486,23 @@ func IncidentFormPage(v IncidentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
+			templ_7745c5c3_Err = notifyField(v.Notify, "Sends incident.created, and component.status_changed for the components set above, to the channels that want them. Unticked, the incident is on the status page but no one is messaged.").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<fieldset class=\"field backfill\"><legend>Back-fill a past incident</legend>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.CheckboxField("backfill", "Record an incident that is already over", "It is saved as resolved with the times below. Component statuses are not changed and no one is notified.", v.Backfill).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.CheckboxField("backfill", "Record an incident that is already over", "It is saved as resolved with the times below. Component statuses are not changed and no one is notified, whatever “Notify channels” says.", v.Backfill).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Started at (UTC)", Name: "started_at", Type: "datetime-local", Value: v.StartedAt, Help: "Date and time in UTC, e.g. 2026-01-14 12:00.", Error: v.Errors.Field("started_at")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = dateTimeField(DateTime{Label: "Started at", Name: "started_at", Value: v.StartedAt, Zone: v.Zone, Help: "E.g. 2026-01-14 12:00.", Error: v.Errors.Field("started_at")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Resolved at (UTC)", Name: "resolved_at", Type: "datetime-local", Value: v.ResolvedAt, Help: "Date and time in UTC; must be after the start and in the past.", Error: v.Errors.Field("resolved_at")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = dateTimeField(DateTime{Label: "Resolved at", Name: "resolved_at", Value: v.ResolvedAt, Zone: v.Zone, Help: "After the start and in the past.", Error: v.Errors.Field("resolved_at")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -516,7 +526,11 @@ type IncidentUpdateForm struct {
 	Impact     string
 	Message    string
 	Components []ComponentPick
-	Errors     layout.FormErrors
+	Notify     bool
+	// Previewed shows the message rendered, PreviewHTML, under it.
+	Previewed   bool
+	PreviewHTML string
+	Errors      layout.FormErrors
 }
 
 // IncidentDetailView is an incident's admin page.
@@ -531,6 +545,9 @@ type IncidentDetailView struct {
 	ResolveErrors     layout.FormErrors
 	Postmortem        string
 	PostmortemErrors  layout.FormErrors
+	// PostmortemPreviewed shows the postmortem rendered under its field.
+	PostmortemPreviewed   bool
+	PostmortemPreviewHTML string
 }
 
 // IncidentDetailPage shows an incident's timeline and its forms.
@@ -576,7 +593,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			var templ_7745c5c3_Var24 string
 			templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(inc.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 163, Col: 18}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 177, Col: 18}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var24))
 			if templ_7745c5c3_Err != nil {
@@ -589,7 +606,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			var templ_7745c5c3_Var25 templ.SafeURL
 			templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(base + "/edit"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 165, Col: 58}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 179, Col: 58}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 			if templ_7745c5c3_Err != nil {
@@ -602,7 +619,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			var templ_7745c5c3_Var26 templ.SafeURL
 			templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(inc.URL))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 166, Col: 51}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 180, Col: 51}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 			if templ_7745c5c3_Err != nil {
@@ -627,7 +644,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			var templ_7745c5c3_Var27 string
 			templ_7745c5c3_Var27, templ_7745c5c3_Err = templ.JoinStringErrs(" ")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 173, Col: 16}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 187, Col: 16}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var27))
 			if templ_7745c5c3_Err != nil {
@@ -649,7 +666,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 				var templ_7745c5c3_Var28 string
 				templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinStringErrs(" ")
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 178, Col: 18}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 192, Col: 18}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
 				if templ_7745c5c3_Err != nil {
@@ -693,7 +710,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 					var templ_7745c5c3_Var29 string
 					templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(c.Name)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 194, Col: 14}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 208, Col: 14}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var29))
 					if templ_7745c5c3_Err != nil {
@@ -728,7 +745,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			var templ_7745c5c3_Var30 templ.SafeURL
 			templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(base + "/updates"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 206, Col: 65}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 220, Col: 65}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var30))
 			if templ_7745c5c3_Err != nil {
@@ -750,11 +767,15 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Update.Message, Rows: 5, MaxLength: 50000, Required: true, Help: "Markdown.", Error: v.Update.Errors.Field("message")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Update.Message, Rows: 5, MaxLength: 50000, Required: true, Help: "Markdown.", Error: v.Update.Errors.Field("message"), Preview: true, Action: base + "/updates", Previewed: v.Update.Previewed, PreviewHTML: v.Update.PreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = componentPicks("Components", "Affected components are preset to their current status; change any that moved.", v.Update.Components, v.ComponentStatuses, v.Update.Errors.Field("components")).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = notifyField(v.Update.Notify, "Sends the update, and the component changes, to the channels that want them. Unticked, it is on the status page but no one is messaged.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -770,7 +791,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 				var templ_7745c5c3_Var31 templ.SafeURL
 				templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(base + "/resolve"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 218, Col: 66}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 233, Col: 66}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var31))
 				if templ_7745c5c3_Err != nil {
@@ -800,7 +821,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			var templ_7745c5c3_Var32 templ.SafeURL
 			templ_7745c5c3_Var32, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(base + "/postmortem"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 227, Col: 68}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 242, Col: 68}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var32))
 			if templ_7745c5c3_Err != nil {
@@ -814,7 +835,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Postmortem", Name: "postmortem", Value: v.Postmortem, Rows: 6, MaxLength: 50000, Help: "Markdown. Shown on the incident's public page; leave empty to remove it.", Error: v.PostmortemErrors.Field("postmortem")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Postmortem", Name: "postmortem", Value: v.Postmortem, Rows: 6, MaxLength: 50000, Help: "Markdown. Shown on the incident's public page; leave empty to remove it.", Error: v.PostmortemErrors.Field("postmortem"), Preview: true, Action: base + "/postmortem", Previewed: v.PostmortemPreviewed, PreviewHTML: v.PostmortemPreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -825,7 +846,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 			var templ_7745c5c3_Var33 templ.SafeURL
 			templ_7745c5c3_Var33, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(base + "/delete"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 238, Col: 68}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 253, Col: 68}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var33))
 			if templ_7745c5c3_Err != nil {
@@ -904,7 +925,7 @@ func adminTimeline(base string, updates []layout.UpdateView) templ.Component {
 			var templ_7745c5c3_Var35 templ.SafeURL
 			templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(base + "/updates/" + layout.Itoa64(u.ID) + "/edit"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 255, Col: 100}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 270, Col: 100}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 			if templ_7745c5c3_Err != nil {
@@ -917,7 +938,7 @@ func adminTimeline(base string, updates []layout.UpdateView) templ.Component {
 			var templ_7745c5c3_Var36 string
 			templ_7745c5c3_Var36, templ_7745c5c3_Err = templ.JoinStringErrs(u.At.Human())
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 255, Col: 166}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 270, Col: 166}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var36))
 			if templ_7745c5c3_Err != nil {
@@ -948,7 +969,7 @@ func adminTimeline(base string, updates []layout.UpdateView) templ.Component {
 					var templ_7745c5c3_Var37 string
 					templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(ch.Name)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 264, Col: 17}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 279, Col: 17}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
 					if templ_7745c5c3_Err != nil {
@@ -957,7 +978,7 @@ func adminTimeline(base string, updates []layout.UpdateView) templ.Component {
 					var templ_7745c5c3_Var38 string
 					templ_7745c5c3_Var38, templ_7745c5c3_Err = templ.JoinStringErrs(" → ")
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 264, Col: 28}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 279, Col: 28}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var38))
 					if templ_7745c5c3_Err != nil {
@@ -1092,7 +1113,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 					var templ_7745c5c3_Var41 templ.SafeURL
 					templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL("/admin/maintenance/" + layout.Itoa64(r.ID) + "/edit"))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 320, Col: 87}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 335, Col: 87}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
 					if templ_7745c5c3_Err != nil {
@@ -1105,7 +1126,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 					var templ_7745c5c3_Var42 string
 					templ_7745c5c3_Var42, templ_7745c5c3_Err = templ.JoinStringErrs(r.Title)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 320, Col: 99}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 335, Col: 99}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var42))
 					if templ_7745c5c3_Err != nil {
@@ -1123,7 +1144,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 					var templ_7745c5c3_Var43 templ.SafeURL
 					templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(r.URL))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 322, Col: 39}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 337, Col: 39}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var43))
 					if templ_7745c5c3_Err != nil {
@@ -1136,7 +1157,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 					var templ_7745c5c3_Var44 string
 					templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(r.Title)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 322, Col: 51}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 337, Col: 51}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
 					if templ_7745c5c3_Err != nil {
@@ -1170,7 +1191,7 @@ func dashboardMaintenance(rows []AdminMaintenanceRow) templ.Component {
 				var templ_7745c5c3_Var45 string
 				templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(" – ")
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 328, Col: 42}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/incidents.templ`, Line: 343, Col: 42}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var45))
 				if templ_7745c5c3_Err != nil {

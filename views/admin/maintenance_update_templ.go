@@ -17,8 +17,11 @@ type MaintenanceUpdateFormView struct {
 	Maintenance layout.MaintenanceView
 	InProgress  bool // the end can be moved
 	Message     string
-	WindowEnd   string // datetime-local value, UTC
+	WindowEnd   string // datetime-local value, in Zone
+	Zone        string // the page's time zone
 	Notify      bool
+	Previewed   bool // show the message rendered, PreviewHTML
+	PreviewHTML string
 	Errors      layout.FormErrors
 }
 
@@ -65,7 +68,7 @@ func MaintenanceUpdatePage(v MaintenanceUpdateFormView) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(m.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/maintenance_update.templ`, Line: 23, Col: 26}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/maintenance_update.templ`, Line: 26, Col: 26}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
@@ -78,7 +81,7 @@ func MaintenanceUpdatePage(v MaintenanceUpdateFormView) templ.Component {
 			var templ_7745c5c3_Var4 templ.SafeURL
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL("/admin/maintenance/" + layout.Itoa64(m.ID) + "/update"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/maintenance_update.templ`, Line: 25, Col: 101}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/maintenance_update.templ`, Line: 28, Col: 101}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -95,7 +98,7 @@ func MaintenanceUpdatePage(v MaintenanceUpdateFormView) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(" ")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/maintenance_update.templ`, Line: 28, Col: 9}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/maintenance_update.templ`, Line: 31, Col: 9}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
@@ -112,7 +115,7 @@ func MaintenanceUpdatePage(v MaintenanceUpdateFormView) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(" – ")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/maintenance_update.templ`, Line: 30, Col: 38}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin/maintenance_update.templ`, Line: 33, Col: 38}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -135,12 +138,12 @@ func MaintenanceUpdatePage(v MaintenanceUpdateFormView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.InProgress {
-				templ_7745c5c3_Err = layout.TextInput(layout.TextField{Label: "Ends at (UTC)", Name: "window_end", Type: "datetime-local", Value: v.WindowEnd, Help: "Running late? Move the end: the components stay under maintenance and the window completes at this time.", Error: v.Errors.Field("window_end")}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = dateTimeField(DateTime{Label: "Ends at", Name: "window_end", Value: v.WindowEnd, Zone: v.Zone, Help: "Running late? Move the end: the components stay under maintenance and the window completes at this time.", Error: v.Errors.Field("window_end")}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Message, Rows: 5, MaxLength: 50000, Required: !v.InProgress, Help: messageHelp(v.InProgress), Error: v.Errors.Field("message")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textAreaField(TextArea{Label: "Message", Name: "message", Value: v.Message, Rows: 5, MaxLength: 50000, Required: !v.InProgress, Help: messageHelp(v.InProgress), Error: v.Errors.Field("message"), Preview: true, Action: "/admin/maintenance/" + layout.Itoa64(m.ID) + "/update", Previewed: v.Previewed, PreviewHTML: v.PreviewHTML}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
