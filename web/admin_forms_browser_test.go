@@ -88,5 +88,12 @@ func TestBrowserFormPreview(t *testing.T) {
 		p.WaitVisible("#p-message")
 	})
 	wantText(t, p, "#p-message .md strong", "17")
+	// Enter in a one-line field saves (the form's first submit button is
+	// the off-screen default one), it does not preview.
+	p.PressEnter("#f-title")
+	wantText(t, p, ".flash-success", "Database upgrade")
+	if strings.HasPrefix(p.Path(), "/admin/maintenance/new") || p.Path() == "/admin/maintenance" && browsertest.Eval[bool](p, `!!document.querySelector("#p-message")`) {
+		t.Errorf("Enter in the title previewed instead of saving (now at %s)", p.Path())
+	}
 	assertNoDialogsOrConsoleErrors(t, p, dialogs())
 }

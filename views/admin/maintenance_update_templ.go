@@ -137,6 +137,10 @@ func MaintenanceUpdatePage(v MaintenanceUpdateFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
+			templ_7745c5c3_Err = defaultSubmit().Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 			if v.InProgress {
 				templ_7745c5c3_Err = dateTimeField(DateTime{Label: "Ends at", Name: "window_end", Value: v.WindowEnd, Zone: v.Zone, Help: "Running late? Move the end: the components stay under maintenance and the window completes at this time.", Error: v.Errors.Field("window_end")}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {

@@ -19,3 +19,14 @@ func (p *Page) Type(sel, value string) {
 		p.t.Fatalf("type into %s on %s: %v", sel, p.Path(), err)
 	}
 }
+
+// PressEnter presses Enter in a field and waits for the page it leads to
+// (a form's implicit submission), returning that document's status.
+func (p *Page) PressEnter(sel string) int64 {
+	p.t.Helper()
+	res, err := chromedp.RunResponse(p.ctx, chromedp.SendKeys(chromedp.CSS(sel), "\r", chromedp.NodeVisible))
+	if err != nil {
+		p.t.Fatalf("press Enter in %s on %s: %v", sel, p.Path(), err)
+	}
+	return res.Status
+}
