@@ -118,7 +118,7 @@ var AuditActions = []string{
 	"channel.test", "channel.replay", "channel.send_skipped",
 	"page.update",
 	"token.create", "token.revoke",
-	"user.create", "user.role", "user.remove",
+	"user.create", "user.role", "user.remove", "user.password", "user.2fa_reset",
 	"access.denied",
 }
 

@@ -82,6 +82,19 @@ var auditCases = []auditCase{
 			return ok(s.SetUserRole(ctx, w.secondUserID, models.RoleOperator))(t).ID
 		},
 		want: user("user.role")},
+	{name: "set a user's password", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.SetPassword(ctx, w.secondUserID, "pa55word-but-much-longer-now"), "set password")
+			w.secrets = append(w.secrets, "pa55word-but-much-longer-now")
+			return w.secondUserID
+		},
+		want: user("user.password")},
+	{name: "reset a user's two-factor sign-in", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.ResetTwoFactor(ctx, w.secondUserID), "reset 2fa")
+			return w.secondUserID
+		},
+		want: user("user.2fa_reset")},
 	{name: "setting the same role again changes nothing", objectType: models.AuditUser,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			return ok(s.SetUserRole(ctx, w.secondUserID, models.RoleOperator))(t).ID

@@ -158,3 +158,63 @@ func (s *Store) AuditDenied(ctx context.Context, method, route string, role, min
 			Summary:  fmt.Sprintf("Refused %s %s: it needs %s, the role is %s.", method, route, min, who)})
 	})
 }
+
+// SetPassword replaces a user's password (the command line's
+// reset-password, and the account page once the old one is checked). The
+// user's other sessions are not ended here; callers decide.
+func (s *Store) SetPassword(ctx context.Context, id int64, password string) error {
+	var v Validator
+	checkInput(&v, &struct{ Password string }{password})
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var u User
+		if err := tx.First(&u, id).Error; err != nil {
+			return notFound(err)
+		}
+		validatePassword(&v, u.Email, password)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		hash, err := hashPassword(password)
+		if err != nil {
+			return err
+		}
+		if err := tx.Model(&User{}).Where("id = ?", id).
+			Updates(map[string]any{"password_hash": hash, "updated_at": s.Now()}).Error; err != nil {
+			return err
+		}
+		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "user.password", ObjectType: AuditUser,
+			ObjectID: idString(id), Summary: fmt.Sprintf("Set a new password for %s.", u.Email)})
+	})
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// ResetTwoFactor turns a user's two-factor sign-in off and forgets their
+// TOTP secret and recovery codes, for someone locked out; they enrol
+// again (and must, when the install requires it).
+func (s *Store) ResetTwoFactor(ctx context.Context, id int64) error {
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var u User
+		if err := tx.First(&u, id).Error; err != nil {
+			return notFound(err)
+		}
+		before := userAuditSnapshot(&u)
+		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
+			"totp_secret": "", "totp_enabled_at": nil, "totp_last_step": 0, "updated_at": s.Now()}).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec("DELETE FROM recovery_codes WHERE user_id = ?", id).Error; err != nil {
+			return err
+		}
+		u.TOTPSecret, u.TOTPEnabledAt = "", nil
+		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "user.2fa_reset", ObjectType: AuditUser,
+			ObjectID: idString(id), Summary: fmt.Sprintf("Reset two-factor sign-in of %s.", u.Email),
+			Before: before, After: userAuditSnapshot(&u)})
+	})
+	if err != nil {
+		return fmt.Errorf("reset two-factor sign-in of user %d: %w", id, err)
+	}
+	return nil
+}

@@ -72,6 +72,12 @@ func validateCredentials(v *Validator, email, password string, inputs ...string)
 			v.Add("email", "Enter a valid e-mail address, like ops@example.com.")
 		}
 	}
+	validatePassword(v, email, password, inputs...)
+}
+
+// validatePassword checks a password's length and strength; inputs are
+// words it must not be built from.
+func validatePassword(v *Validator, email, password string, inputs ...string) {
 	switch {
 	case len([]rune(password)) < MinPasswordLength:
 		v.Add("password", fmt.Sprintf("Use at least %d characters.", MinPasswordLength))
