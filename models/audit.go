@@ -96,10 +96,15 @@ const (
 	AuditPage        = "page"
 	AuditUser        = "user"
 	AuditToken       = "token"
+	// AuditAccess records what was refused: a route a role may not use,
+	// a failed sign-in. Its object id is the route or the e-mail tried.
+	AuditAccess = "access"
+	// AuditInvitation is an invitation to join the team.
+	AuditInvitation = "invitation"
 )
 
 // AuditObjectTypes lists the object types, for filters.
-var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken}
+var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditAccess}
 
 // AuditActions lists every action the log records, for filters.
 var AuditActions = []string{
@@ -113,7 +118,8 @@ var AuditActions = []string{
 	"channel.test", "channel.replay", "channel.send_skipped",
 	"page.update",
 	"token.create", "token.revoke",
-	"user.create",
+	"user.create", "user.role", "user.remove", "user.password", "user.2fa_reset",
+	"access.denied",
 }
 
 // change is what one audit row records; the actor and time come from the

@@ -84,11 +84,11 @@ func TestAuditRowsCommitWithTheirChange(t *testing.T) {
 		if _, err := s.UpdatePage(ctx, 999, models.PageInput{Name: "x", AccentColor: "blue", TimeZone: "UTC"}); !errors.Is(err, models.ErrNotFound) {
 			t.Fatalf("update missing page err = %v, want ErrNotFound", err)
 		}
-		if _, err := s.CreateUser(ctx, "ops@example.com", "long enough password"); err != nil {
+		if _, err := s.CreateUser(ctx, models.UserInput{Email: "ops@example.com", Password: "long enough password", Role: models.RoleAdmin}); err != nil {
 			t.Fatalf("create user: %v", err)
 		}
 		before++
-		if _, err := s.CreateUser(ctx, "OPS@example.com", "long enough password"); !errors.As(err, &ve) {
+		if _, err := s.CreateUser(ctx, models.UserInput{Email: "OPS@example.com", Password: "long enough password", Role: models.RoleAdmin}); !errors.As(err, &ve) {
 			t.Fatalf("duplicate user err = %v, want a validation error", err)
 		}
 		if n := auditCount(t, s); n != before {

@@ -155,6 +155,14 @@ func pageSnapshot(p *Page) auditPage {
 }
 
 type auditUser struct {
-	ID    int64  `json:"id"`
-	Email string `json:"email"`
+	ID        int64  `json:"id"`
+	Email     string `json:"email"`
+	Role      Role   `json:"role"`
+	TwoFactor bool   `json:"two_factor"`
+}
+
+// userAuditSnapshot is a user as the audit log shows them: never a
+// password hash or a TOTP secret.
+func userAuditSnapshot(u *User) auditUser {
+	return auditUser{ID: u.ID, Email: u.Email, Role: u.Role, TwoFactor: u.TwoFactor()}
 }

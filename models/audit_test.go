@@ -31,6 +31,7 @@ type auditWorld struct {
 	tokenID      int64
 	secrets      []string // plaintexts that must never be audited
 	userID       int64
+	secondUserID int64
 	scratchComp  int64
 	scratchMaint int64
 }
@@ -72,9 +73,38 @@ var auditCases = []auditCase{
 		want: []wantRow{{"user.create", "first@example.com"}, {"page.update", "first@example.com"}}},
 	{name: "create user", objectType: models.AuditUser,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
-			return ok(s.CreateUser(ctx, "second@example.com", "another long password"))(t).ID
+			w.secondUserID = ok(s.CreateUser(ctx, models.UserInput{Email: "second@example.com", Password: "another long password", Role: models.RoleAdmin}))(t).ID
+			return w.secondUserID
 		},
 		want: user("user.create")},
+	{name: "change a user's role", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.SetUserRole(ctx, w.secondUserID, models.RoleOperator))(t).ID
+		},
+		want: user("user.role")},
+	{name: "set a user's password", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.SetPassword(ctx, w.secondUserID, "pa55word-but-much-longer-now"), "set password")
+			w.secrets = append(w.secrets, "pa55word-but-much-longer-now")
+			return w.secondUserID
+		},
+		want: user("user.password")},
+	{name: "reset a user's two-factor sign-in", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.ResetTwoFactor(ctx, w.secondUserID), "reset 2fa")
+			return w.secondUserID
+		},
+		want: user("user.2fa_reset")},
+	{name: "setting the same role again changes nothing", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.SetUserRole(ctx, w.secondUserID, models.RoleOperator))(t).ID
+		}},
+	{name: "a refused request", objectType: "",
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.AuditDenied(ctx, "POST", "/admin/settings", models.RoleOperator, models.RoleAdmin), "audit refusal")
+			return 0
+		},
+		want: user("access.denied")},
 	{name: "create component", objectType: models.AuditComponent,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			w.api = ok(s.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: "API", Visible: true, Status: models.StatusOperational}))(t)
@@ -348,6 +378,12 @@ var auditCases = []auditCase{
 			return w.tokenID
 		},
 		want: user("token.revoke")},
+	{name: "remove a user", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.RemoveUser(ctx, w.secondUserID), "remove")
+			return w.secondUserID
+		},
+		want: user("user.remove")},
 }
 
 // Every change made through the store writes its audit rows, naming the

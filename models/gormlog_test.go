@@ -39,10 +39,10 @@ func TestExpectedConflictIsNotAnError(t *testing.T) {
 				var logs lockedBuffer
 				logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))
 				s := modelstest.OpenWith(t, engine, models.Options{Logger: logger})
-				if _, err := s.CreateUser(t.Context(), "dup@example.com", "correct horse battery"); err != nil {
+				if _, err := s.CreateUser(t.Context(), models.UserInput{Email: "dup@example.com", Password: "correct horse battery", Role: models.RoleAdmin}); err != nil {
 					t.Fatal(err)
 				}
-				_, err := s.CreateUser(t.Context(), "dup@example.com", "correct horse battery")
+				_, err := s.CreateUser(t.Context(), models.UserInput{Email: "dup@example.com", Password: "correct horse battery", Role: models.RoleAdmin})
 				var ve *models.ValidationError
 				if !errors.As(err, &ve) || !strings.Contains(ve.Fields["email"], "already exists") {
 					t.Fatalf("second CreateUser: %v, want the e-mail's validation error", err)

@@ -234,11 +234,10 @@ func inputCases() map[string]inputCase {
 		},
 		"UserInput": {
 			valid: func(*testing.T, *models.Store) any {
-				return models.UserInput{Email: "second@example.com", Password: "a long enough password"}
+				return models.UserInput{Email: "second@example.com", Password: "a long enough password", Role: models.RoleOperator}
 			},
 			calls: []inputCall{{"CreateUser", func(ctx context.Context, s *models.Store, in any) error {
-				u := in.(models.UserInput)
-				_, err := s.CreateUser(ctx, u.Email, u.Password)
+				_, err := s.CreateUser(ctx, in.(models.UserInput))
 				return err
 			}}},
 		},
@@ -453,7 +452,7 @@ func TestUpdatesRefusingBadTextChangeNothing(t *testing.T) {
 func TestSignInWithBadTextIsBadCredentials(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		_, err := s.CreateUser(ctx, "ops@example.com", "a long enough password")
+		_, err := s.CreateUser(ctx, models.UserInput{Email: "ops@example.com", Password: "a long enough password", Role: models.RoleAdmin})
 		modelstest.Fatal(t, err, "user")
 		for _, email := range []string{"ops@example.com\x00", "ops\xff@example.com", "\x00"} {
 			if _, err := s.Authenticate(ctx, email, "a long enough password"); !errors.Is(err, models.ErrBadCredentials) {

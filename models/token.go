@@ -26,10 +26,11 @@ const (
 	ScopeMaintenanceWrite Scope = "maintenance:write"
 	ScopeChannelsWrite    Scope = "channels:write"
 	ScopePageWrite        Scope = "page:write"
+	ScopeUsersWrite       Scope = "users:write"
 )
 
 // Scopes lists every scope in the order admins pick them.
-var Scopes = []Scope{ScopeRead, ScopeComponentsWrite, ScopeIncidentsWrite, ScopeMaintenanceWrite, ScopeChannelsWrite, ScopePageWrite}
+var Scopes = []Scope{ScopeRead, ScopeComponentsWrite, ScopeIncidentsWrite, ScopeMaintenanceWrite, ScopeChannelsWrite, ScopePageWrite, ScopeUsersWrite}
 
 // Valid reports whether s is a known scope.
 func (s Scope) Valid() bool { return slices.Contains(Scopes, s) }
@@ -69,6 +70,11 @@ type Token struct {
 	RevokedAt       *time.Time
 	CreatedByUserID *int64
 	CreatedAt       time.Time
+
+	// OwnerRole is the role of the user who created the token, as
+	// AuthenticateToken found it: the token never grants more. Tokens
+	// without an owner (made before roles, or by tools) act as admin.
+	OwnerRole Role `gorm:"-"`
 }
 
 // TableName maps Token to api_tokens.
@@ -85,9 +91,20 @@ func (t *Token) ScopeList() []Scope {
 	return out
 }
 
-// Can reports whether the token grants scope; any write scope implies
-// ScopeRead.
+// Role is what the token acts as: its owner's role.
+func (t *Token) Role() Role {
+	if t.OwnerRole == "" {
+		return RoleAdmin
+	}
+	return t.OwnerRole
+}
+
+// Can reports whether the token grants scope: it carries it (any write
+// scope implies ScopeRead) and its owner's role still allows it.
 func (t *Token) Can(scope Scope) bool {
+	if !RoleAllowsScope(t.Role(), scope) {
+		return false
+	}
 	for _, s := range t.ScopeList() {
 		if s == scope || (scope == ScopeRead && strings.HasSuffix(string(s), ":write")) {
 			return true
@@ -278,6 +295,19 @@ func (s *Store) AuthenticateToken(ctx context.Context, plaintext string) (*Token
 			return nil, ErrTokenInvalid
 		}
 		return nil, fmt.Errorf("authenticate token: %w", err)
+	}
+	if t.CreatedByUserID != nil {
+		var owner User
+		err := s.conn(ctx).Select("role").First(&owner, *t.CreatedByUserID).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			// Removing a user revokes their tokens; one that slipped
+			// through acts as no one.
+			return &t, ErrTokenRevoked
+		case err != nil:
+			return nil, fmt.Errorf("load owner of token %d: %w", t.ID, err)
+		}
+		t.OwnerRole = owner.Role
 	}
 	now := s.Now()
 	switch t.State(now) {

@@ -28,14 +28,30 @@ var ErrBadCredentials = errors.New("bad credentials")
 // ErrSetupDone is returned when the first admin already exists.
 var ErrSetupDone = errors.New("setup already done")
 
-// User is an admin account.
+// User is a team member's account.
 type User struct {
 	ID           int64
 	Email        string
-	PasswordHash string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	PasswordHash string // "" for users who sign in only with SSO
+	Role         Role
+	LastSignInAt *time.Time
+	// TOTPSecret is the vault-sealed TOTP secret ("" = none);
+	// TOTPEnabledAt says since when two-factor sign-in is on (nil = off);
+	// TOTPLastStep is the last time step a code was accepted for.
+	TOTPSecret    string     `gorm:"column:totp_secret"`
+	TOTPEnabledAt *time.Time `gorm:"column:totp_enabled_at"`
+	TOTPLastStep  int64      `gorm:"column:totp_last_step"`
+	// OIDCSubject is the identity provider's subject of an SSO user.
+	OIDCSubject *string `gorm:"column:oidc_subject"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
+
+// TwoFactor reports whether the user signs in with a second factor.
+func (u *User) TwoFactor() bool { return u.TOTPEnabledAt != nil }
+
+// Can reports whether the user's role has the powers of min.
+func (u *User) Can(min Role) bool { return u.Role.AtLeast(min) }
 
 // NormalizeEmail trims and lower-cases an address for storage and lookup.
 func NormalizeEmail(email string) string {
@@ -56,6 +72,12 @@ func validateCredentials(v *Validator, email, password string, inputs ...string)
 			v.Add("email", "Enter a valid e-mail address, like ops@example.com.")
 		}
 	}
+	validatePassword(v, email, password, inputs...)
+}
+
+// validatePassword checks a password's length and strength; inputs are
+// words it must not be built from.
+func validatePassword(v *Validator, email, password string, inputs ...string) {
 	switch {
 	case len([]rune(password)) < MinPasswordLength:
 		v.Add("password", fmt.Sprintf("Use at least %d characters.", MinPasswordLength))
@@ -112,7 +134,7 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error)
 	if err != nil {
 		return nil, err
 	}
-	u := &User{Email: in.Email, PasswordHash: hash}
+	u := &User{Email: in.Email, PasswordHash: hash, Role: RoleAdmin}
 	err = s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.engine == Postgres {
 			// Two browsers racing through /setup must not both win.
@@ -142,7 +164,7 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error)
 		actx := WithActor(ctx, UserActor(u.ID, u.Email, ActorFrom(ctx).IP))
 		if err := audit(actx, tx, change{PageID: DefaultPageID, Action: "user.create", ObjectType: AuditUser,
 			ObjectID: idString(u.ID), Summary: fmt.Sprintf("Created the first admin, %s, during setup.", u.Email),
-			After: auditUser{ID: u.ID, Email: u.Email}}); err != nil {
+			After: userAuditSnapshot(u)}); err != nil {
 			return err
 		}
 		before := pageSnapshot(&page)
@@ -158,39 +180,42 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error)
 	return u, nil
 }
 
-// UserInput is an admin's e-mail and password, as CreateUser takes them.
+// UserInput is a new user's e-mail, password and role, as CreateUser
+// takes them.
 type UserInput struct {
 	Email    string
 	Password string
+	Role     Role
 }
 
-// CreateUser adds an admin.
-func (s *Store) CreateUser(ctx context.Context, email, password string) (*User, error) {
+// CreateUser adds a team member with a password.
+func (s *Store) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	var v Validator
-	checkInput(&v, UserInput{Email: email, Password: password})
-	email = NormalizeEmail(email)
-	validateCredentials(&v, email, password)
+	checkInput(&v, &in)
+	in.Email = NormalizeEmail(in.Email)
+	validateCredentials(&v, in.Email, in.Password)
+	v.Check(in.Role.Valid(), "role", "Choose a role: viewer, operator or admin.")
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(in.Password)
 	if err != nil {
 		return nil, err
 	}
-	u := &User{Email: email, PasswordHash: hash}
+	u := &User{Email: in.Email, PasswordHash: hash, Role: in.Role}
 	err = s.transact(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(u).Error; err != nil {
 			return err
 		}
 		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "user.create", ObjectType: AuditUser,
-			ObjectID: idString(u.ID), Summary: fmt.Sprintf("Created admin %s.", u.Email),
-			After: auditUser{ID: u.ID, Email: u.Email}})
+			ObjectID: idString(u.ID), Summary: fmt.Sprintf("Created %s %s.", strings.ToLower(u.Role.Label()), u.Email),
+			After: userAuditSnapshot(u)})
 	})
 	if err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return nil, &ValidationError{Fields: map[string]string{"email": "An admin with this e-mail already exists."}}
+			return nil, &ValidationError{Fields: map[string]string{"email": "A user with this e-mail already exists."}}
 		}
-		return nil, fmt.Errorf("create user %s: %w", email, err)
+		return nil, fmt.Errorf("create user %s: %w", in.Email, err)
 	}
 	return u, nil
 }
@@ -224,26 +249,53 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 // Session is a signed-in browser. The cookie holds only its id, so signing
 // out deletes the row and the cookie is worthless from then on.
 type Session struct {
-	ID        string
-	UserID    int64
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	ID         string
+	UserID     int64
+	IP         string
+	UserAgent  string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastSeenAt *time.Time
 }
+
+// SessionOrigin is where a sign-in came from, kept with its session.
+type SessionOrigin struct {
+	IP        string
+	UserAgent string
+}
+
+// maxUserAgent bounds the stored User-Agent.
+const maxUserAgent = 300
 
 // TableName maps Session to user_sessions.
 func (Session) TableName() string { return "user_sessions" }
 
-// CreateSession starts a session for userID lasting ttl.
-func (s *Store) CreateSession(ctx context.Context, userID int64, ttl time.Duration) (*Session, error) {
+// CreateSession starts a session for userID lasting ttl, signed in from
+// origin, and records the sign-in on the user.
+func (s *Store) CreateSession(ctx context.Context, userID int64, ttl time.Duration, origin SessionOrigin) (*Session, error) {
 	b := make([]byte, 32)
 	rand.Read(b)
 	now := s.Now()
-	sess := &Session{ID: base64.RawURLEncoding.EncodeToString(b), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	ua := strings.ToValidUTF8(origin.UserAgent, "")
+	if r := []rune(ua); len(r) > maxUserAgent {
+		ua = string(r[:maxUserAgent])
+	}
+	ua = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, ua)
+	sess := &Session{ID: base64.RawURLEncoding.EncodeToString(b), UserID: userID, IP: origin.IP, UserAgent: ua,
+		CreatedAt: now, ExpiresAt: now.Add(ttl), LastSeenAt: &now}
 	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("expires_at < ?", now).Delete(&Session{}).Error; err != nil {
 			return err
 		}
-		return tx.Create(sess).Error
+		if err := tx.Create(sess).Error; err != nil {
+			return err
+		}
+		return tx.Model(&User{}).Where("id = ?", userID).Update("last_sign_in_at", now).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create session for user %d: %w", userID, err)

@@ -41,6 +41,8 @@ type Server struct {
 	*echo.Echo
 	// Public keeps the public snapshot fresh; run it beside the server.
 	Public *public.Manager
+	// access is who may use each admin and API route.
+	access *routeAccess
 }
 
 // New builds the Echo server with every route.
@@ -94,8 +96,8 @@ func New(d Deps) (*Server, error) {
 		"/api/v1/channels/:id/test": d.Config.WebhookTimeout,
 	}))
 	e.Use(securityHeaders)
-	registerRoutes(e, siteHandler, adminHandler, apiHandler, health{store: d.Store, logger: d.Logger}, assets, m)
-	return &Server{Echo: e, Public: siteHandler.Public()}, nil
+	access := registerRoutes(e, siteHandler, adminHandler, apiHandler, health{store: d.Store, logger: d.Logger}, assets, m)
+	return &Server{Echo: e, Public: siteHandler.Public(), access: access}, nil
 }
 
 func bodyLimit(n int64) string {

@@ -282,7 +282,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func
 		return err
 	}
 	defer store.Close()
-	u, err := store.CreateUser(context.Background(), *email, password)
+	u, err := store.CreateUser(context.Background(), models.UserInput{Email: *email, Password: password, Role: models.RoleAdmin})
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		var msgs []string

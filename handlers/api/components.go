@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -162,6 +163,16 @@ func (h *Handler) APIUpdateComponent(c echo.Context) error {
 		return h.apiFail(c, err, componentGone)
 	}
 	others := body.Name.Set || body.Description.Set || body.GroupID.Set || body.Visible.Set || body.Position.Set
+	if others && !apiToken(c).Role().AtLeast(models.RoleAdmin) {
+		// Operators set statuses; changing what a component is, is an
+		// admin's.
+		req := c.Request()
+		if err := h.Store.AuditDenied(ctx, req.Method, echo.GetPath(req)+" (beyond status)", apiToken(c).Role(), models.RoleAdmin); err != nil {
+			h.Logger.Error("audit refused request", "err", err)
+		}
+		return serve.JSONError(c, http.StatusForbidden, "forbidden",
+			fmt.Sprintf("This token acts for a user whose role is %s, who may change a component's status only; the other fields need admin.", apiToken(c).Role()), "")
+	}
 	switch {
 	case body.Status.Set && !others:
 		_, err = h.Store.SetComponentStatus(ctx, id, models.ComponentStatus(body.Status.Value), models.SourceManual, nil)

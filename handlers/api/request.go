@@ -98,12 +98,13 @@ func (h *Handler) APIRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// RequireToken lets through requests carrying an API token
-// ("Authorization: Bearer hrd_…") that works and grants scope. Others get
-// 401 (no token, or one that is unknown, expired or revoked) or 403 (the
-// scope is missing). The token's name and the client's address go into
-// the request context for the audit log.
-func (h *Handler) RequireToken(scope models.Scope) echo.MiddlewareFunc {
+// Allow lets through requests carrying an API token ("Authorization:
+// Bearer hrd_…") that works, grants scope, and whose owner's role has the
+// powers of min. Others get 401 (no token, or one that is unknown,
+// expired or revoked) or 403 (the scope is missing, or the role too low:
+// that refusal is audited). The token's name and the client's address go
+// into the request context for the audit log.
+func (h *Handler) Allow(min models.Role, scope models.Scope) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
@@ -128,13 +129,24 @@ func (h *Handler) RequireToken(scope models.Scope) echo.MiddlewareFunc {
 			case err != nil:
 				return h.apiFail(c, err, "")
 			}
-			if !tok.Can(scope) {
-				c.Response().Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="herald", error="insufficient_scope", scope="%s"`, scope))
-				return serve.JSONError(c, http.StatusForbidden, "forbidden", fmt.Sprintf("This token lacks the %s scope.", scope), "")
-			}
 			c.Set(ctxAPIToken, tok)
 			ctx := models.WithActor(req.Context(), models.TokenActor(tok.ID, tok.Name, c.RealIP()))
 			c.SetRequest(req.WithContext(ctx))
+			if !tok.Role().AtLeast(min) {
+				if err := h.Store.AuditDenied(ctx, req.Method, echo.GetPath(req), tok.Role(), min); err != nil {
+					h.Logger.Error("audit refused request", "err", err)
+				}
+				return serve.JSONError(c, http.StatusForbidden, "forbidden", fmt.Sprintf(
+					"This token acts for a user whose role is %s; this endpoint needs %s.", tok.Role(), min), "")
+			}
+			if !tok.Can(scope) {
+				c.Response().Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="herald", error="insufficient_scope", scope="%s"`, scope))
+				msg := fmt.Sprintf("This token lacks the %s scope.", scope)
+				if !models.RoleAllowsScope(tok.Role(), scope) {
+					msg = fmt.Sprintf("This token acts for a user whose role is %s, which cannot hold the %s scope.", tok.Role(), scope)
+				}
+				return serve.JSONError(c, http.StatusForbidden, "forbidden", msg, "")
+			}
 			return next(c)
 		}
 	}

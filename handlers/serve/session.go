@@ -88,9 +88,10 @@ func (b *Base) VerifyCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// RequireAdmin lets only signed-in admins through; others are sent to the
-// login page, and back here afterwards.
-func (b *Base) RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+// RequireUser lets only signed-in team members through, whatever their
+// role; others are sent to the login page, and back here afterwards.
+// RequireRole then checks each route's role.
+func (b *Base) RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sid, _ := b.Session(c).Values[keySID].(string)
 		if sid != "" {
@@ -115,7 +116,32 @@ func (b *Base) RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// CurrentUser is the admin RequireAdmin let through, or nil.
+// RequireRole refuses, with 403 and an audit entry, a signed-in user whose
+// role lacks the powers of min. It runs after RequireUser (and, for
+// forms, after the CSRF check), before the handler: nothing is written.
+func (b *Base) RequireRole(min models.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u := CurrentUser(c)
+			if u != nil && u.Can(min) {
+				return next(c)
+			}
+			req := c.Request()
+			role := models.Role("")
+			if u != nil {
+				role = u.Role
+			}
+			if err := b.Store.AuditDenied(req.Context(), req.Method, echo.GetPath(req), role, min); err != nil {
+				b.Logger.Error("audit refused request", "err", err)
+			}
+			return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf(
+				"Your role, %s, cannot do this: it needs %s. Ask an admin if you need it.",
+				strings.ToLower(role.Label()), strings.ToLower(min.Label())))
+		}
+	}
+}
+
+// CurrentUser is the team member RequireUser let through, or nil.
 func CurrentUser(c echo.Context) *models.User {
 	u, _ := c.Get(ctxUser).(*models.User)
 	return u
@@ -124,7 +150,8 @@ func CurrentUser(c echo.Context) *models.User {
 // StartSession signs u in: a new server-side session, and a new CSRF
 // token for the browser's cookie.
 func (b *Base) StartSession(c echo.Context, u *models.User) error {
-	sess, err := b.Store.CreateSession(c.Request().Context(), u.ID, b.sessionTTL)
+	sess, err := b.Store.CreateSession(c.Request().Context(), u.ID, b.sessionTTL,
+		models.SessionOrigin{IP: c.RealIP(), UserAgent: c.Request().UserAgent()})
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,9 @@ type Server struct {
 	Public *public.Manager
 	// Routes are the registered routes as "METHOD /path".
 	Routes []string
+	// RouteRole is the least role a route needs ("" for public ones),
+	// and whether it declares one.
+	RouteRole func(route string) (models.Role, bool)
 }
 
 // Start serves Herald over httptest on a fresh database of engine.
@@ -106,7 +109,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 	for _, r := range e.Routes() {
 		routes = append(routes, r.Method+" "+r.Path)
 	}
-	return &Server{URL: srv.URL, Store: store, Engine: notifier, Public: e.Public, Routes: routes}
+	return &Server{URL: srv.URL, Store: store, Engine: notifier, Public: e.Public, Routes: routes, RouteRole: e.RouteRole}
 }
 
 type testWriter struct{ t testing.TB }
@@ -236,6 +239,28 @@ func (s *Server) SetUp(t testing.TB) *Client {
 	res := c.Submit("/setup", "/setup", url.Values{"page_name": {"Acme Status"}, "email": {AdminEmail}, "password": {AdminPassword}})
 	if res.Status != http.StatusSeeOther {
 		t.Fatalf("setup: status %d, want 303\n%s", res.Status, res.Body)
+	}
+	return c
+}
+
+// AddUser creates a team member with role (password AdminPassword) and
+// returns them with a client signed in as them. Setup must be done.
+func (s *Server) AddUser(t testing.TB, email string, role models.Role) (*models.User, *Client) {
+	t.Helper()
+	u, err := s.Store.CreateUser(context.Background(), models.UserInput{Email: email, Password: AdminPassword, Role: role})
+	if err != nil {
+		t.Fatalf("create %s %s: %v", role, email, err)
+	}
+	return u, s.SignIn(t, email, AdminPassword)
+}
+
+// SignIn returns a client signed in with email and password.
+func (s *Server) SignIn(t testing.TB, email, password string) *Client {
+	t.Helper()
+	c := s.NewClient(t)
+	res := c.Submit("/login", "/login", url.Values{"email": {email}, "password": {password}})
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: status %d, want 303\n%s", email, res.Status, res.Body)
 	}
 	return c
 }
