@@ -63,7 +63,6 @@ type Client struct {
 
 	mu       sync.Mutex
 	provider *oidc.Provider
-	lastTry  time.Time
 }
 
 // New builds a client; it does not contact the provider (see Discover).
@@ -79,18 +78,15 @@ func (c *Client) Issuer() string { return c.cfg.Issuer }
 
 // Discover fetches the provider's discovery document, once: later calls
 // return at once when an earlier one succeeded. A failure is logged and
-// returned; the next call tries again, at most every few seconds so a
-// provider that is down is not hammered by each click.
+// returned (ErrUnavailable); the next call, the next click on "Sign in
+// with SSO", tries again. Calls wait for each other, so a provider that
+// hangs gets one request at a time.
 func (c *Client) Discover(ctx context.Context) (*oidc.Provider, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.provider != nil {
 		return c.provider, nil
 	}
-	if !c.lastTry.IsZero() && time.Since(c.lastTry) < 2*time.Second {
-		return nil, ErrUnavailable
-	}
-	c.lastTry = time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	// The provider keeps this context's client for fetching its keys

@@ -78,4 +78,3 @@ func (c Config) SSO() sso.Config {
 		RedirectURL: c.OIDCRedirectURL, Scopes: scopes, Domains: domains, GroupsClaim: c.OIDCGroupsClaim,
 		Groups: groups, Timeout: c.RequestTimeout}
 }
-
