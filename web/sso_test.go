@@ -1,0 +1,242 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/models/modelstest"
+	"github.com/heraldstatus/herald/web"
+	"github.com/heraldstatus/herald/web/webtest"
+	"github.com/oauth2-proxy/mockoidc"
+)
+
+// ssoWorld is Herald configured for single sign-on with a real OpenID
+// Connect provider (mockoidc) on 127.0.0.1. Each test gives the next
+// person to sign in with QueueUser; down makes the provider answer 503.
+type ssoWorld struct {
+	srv  *webtest.Server
+	idp  *mockoidc.MockOIDC
+	down *atomic.Bool
+}
+
+// The role mapping of these tests.
+const (
+	ssoDomains = "example.com=operator,corp.example=viewer"
+	ssoGroups  = "herald-admins=admin,oncall=operator"
+)
+
+func startSSO(t *testing.T, engine models.Engine, store *models.Store, down bool) *ssoWorld {
+	t.Helper()
+	idp, err := mockoidc.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var isDown atomic.Bool
+	isDown.Store(down)
+	idp.AddMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isDown.Load() {
+				http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idp.Start(ln, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idp.Shutdown() })
+	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + hl.Addr().String()
+	srv := webtest.StartWith(t, webtest.Options{Engine: engine, Store: store, Listener: hl, Configure: func(c *web.Config) {
+		c.BaseURL = base
+		c.OIDCIssuer = idp.Issuer()
+		c.OIDCClientID = idp.ClientID
+		c.OIDCClientSecret = idp.ClientSecret
+		c.OIDCRedirectURL = base + "/auth/oidc/callback"
+		c.OIDCDomains = ssoDomains
+		c.OIDCGroups = ssoGroups
+		c.OIDCGroupsClaim = "groups"
+	}})
+	return &ssoWorld{srv: srv, idp: idp, down: &isDown}
+}
+
+// person is someone at the provider.
+func person(sub, email string, groups ...string) *mockoidc.MockUser {
+	return &mockoidc.MockUser{Subject: sub, Email: email, EmailVerified: true, Groups: groups}
+}
+
+// provider follows Herald's redirect to the provider's authorization
+// endpoint, which answers with a redirect back to Herald's callback; it
+// returns that callback's path and query.
+func (w *ssoWorld) provider(t *testing.T, authURL string) string {
+	t.Helper()
+	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := plain.Get(authURL)
+	if err != nil {
+		t.Fatalf("provider: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusFound || !strings.HasPrefix(loc, w.srv.URL+"/auth/oidc/callback?") {
+		t.Fatalf("provider answered %d to %q: %s", res.StatusCode, loc, body)
+	}
+	return strings.TrimPrefix(loc, w.srv.URL)
+}
+
+// start asks Herald to begin a sign-in and checks the request it sends
+// the browser to the provider with.
+func (w *ssoWorld) start(t *testing.T, c *webtest.Client, path string) string {
+	t.Helper()
+	res := c.Get(path)
+	if res.Status != http.StatusFound || !strings.HasPrefix(res.Location, w.idp.AuthorizationEndpoint()+"?") {
+		t.Fatalf("GET %s: %d to %q, want a redirect to the provider\n%.300s", path, res.Status, res.Location, res.Body)
+	}
+	u, _ := url.Parse(res.Location)
+	q := u.Query()
+	if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) < 43 || len(q.Get("state")) < 32 ||
+		len(q.Get("nonce")) < 32 || q.Get("client_id") != w.idp.ClientID || q.Get("redirect_uri") != w.srv.URL+"/auth/oidc/callback" ||
+		!strings.Contains(q.Get("scope"), "openid") || !strings.Contains(q.Get("scope"), "email") {
+		t.Fatalf("authorization request lacks PKCE S256, state, nonce, client or redirect: %s", res.Location)
+	}
+	return res.Location
+}
+
+// signIn runs the whole flow for p in c and returns the callback's answer.
+func (w *ssoWorld) signIn(t *testing.T, c *webtest.Client, p *mockoidc.MockUser, startPath string) webtest.Response {
+	t.Helper()
+	w.idp.QueueUser(p)
+	return c.Get(w.provider(t, w.start(t, c, startPath)))
+}
+
+func refusedEntries(t *testing.T, s *models.Store) []models.AuditEntry {
+	t.Helper()
+	es, err := s.AuditEntries(context.Background(), models.AuditFilter{Action: "access.sso_refused"})
+	modelstest.Fatal(t, err, "audit entries")
+	return es
+}
+
+func userCount(t *testing.T, s *models.Store) int {
+	t.Helper()
+	us, err := s.Users(context.Background())
+	modelstest.Fatal(t, err, "users")
+	return len(us)
+}
+
+// TestSSOSignIn: the whole flow through real HTTP against a real
+// provider: users are created at their first sign-in with the role their
+// e-mail domain or groups map to (the highest wins), follow the mapping at
+// each sign-in, can never sign in with a password, and a password account
+// is linked by its verified e-mail.
+func TestSSOSignIn(t *testing.T) {
+	for _, e := range modelstest.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			w := startSSO(t, e, nil, false)
+			s := w.srv
+			s.SetUp(t)
+			ctx := context.Background()
+			issuer := w.idp.Issuer()
+
+			login := s.NewClient(t).Get("/login")
+			if !strings.Contains(login.Body, `href="/auth/oidc/start"`) || !strings.Contains(login.Body, "Sign in with SSO") ||
+				!strings.Contains(login.Body, `action="/login"`) {
+				t.Fatalf("login page lacks the SSO button or the password form:\n%s", login.Body)
+			}
+
+			cases := []struct {
+				name  string
+				who   *mockoidc.MockUser
+				want  models.Role
+				start string
+				lands string
+			}{
+				{"by e-mail domain", person("sub-jane", "jane@example.com", "engineering"), models.RoleOperator, "/auth/oidc/start", "/admin"},
+				{"by group", person("sub-bob", "bob@elsewhere.example", "herald-admins"), models.RoleAdmin, "/auth/oidc/start", "/admin"},
+				{"the highest of domain and group", person("sub-alice", "Alice@Corp.example", "oncall"), models.RoleOperator,
+					"/auth/oidc/start?next=" + url.QueryEscape("/admin/incidents"), "/admin/incidents"},
+				{"a domain alone", person("sub-carol", "carol@corp.example"), models.RoleViewer, "/auth/oidc/start?next=//evil.example", "/admin"},
+			}
+			for _, tc := range cases {
+				c := s.NewClient(t)
+				res := w.signIn(t, c, tc.who, tc.start)
+				if res.Status != http.StatusSeeOther || res.Location != tc.lands {
+					t.Fatalf("%s: callback %d to %q, want 303 to %s\n%.500s", tc.name, res.Status, res.Location, tc.lands, res.Body)
+				}
+				if page := c.Get("/admin"); page.Status != http.StatusOK || !strings.Contains(page.Body, strings.ToLower(tc.who.Email)) {
+					t.Fatalf("%s: /admin after sign-in: %d", tc.name, page.Status)
+				}
+				u, err := s.Store.UserByEmail(ctx, tc.who.Email)
+				modelstest.Fatal(t, err, "%s: user", tc.name)
+				if u.Role != tc.want || u.PasswordHash != "" || u.OIDCSubject == nil || u.LastSignInAt == nil {
+					t.Errorf("%s: user %+v, want role %s, no password, linked, signed in", tc.name, u, tc.want)
+				}
+				created, err := s.Store.AuditEntries(ctx, models.AuditFilter{Action: "user.create", ObjectID: modelsID(u.ID)})
+				modelstest.Fatal(t, err, "audit")
+				if len(created) != 1 || created[0].ActorName != "sso:"+issuer+" "+strings.ToLower(tc.who.Email) {
+					t.Errorf("%s: user.create audit %+v, want one by the SSO identity", tc.name, created)
+				}
+				// No password: the password form never signs them in.
+				bad := s.NewClient(t).Submit("/login", "/login", url.Values{"email": {tc.who.Email}, "password": {""}})
+				if bad.Status != http.StatusUnauthorized {
+					t.Errorf("%s: password sign-in of an SSO user: %d, want 401", tc.name, bad.Status)
+				}
+			}
+
+			// Jane joins herald-admins at the provider: her next sign-in
+			// makes her an admin, audited as her SSO identity.
+			c := s.NewClient(t)
+			if res := w.signIn(t, c, person("sub-jane", "jane@example.com", "herald-admins"), "/auth/oidc/start"); res.Status != http.StatusSeeOther {
+				t.Fatalf("second sign-in: %d\n%s", res.Status, res.Body)
+			}
+			jane, err := s.Store.UserByEmail(ctx, "jane@example.com")
+			modelstest.Fatal(t, err, "jane")
+			changed, err := s.Store.AuditEntries(ctx, models.AuditFilter{Action: "user.role", ObjectID: modelsID(jane.ID)})
+			modelstest.Fatal(t, err, "audit")
+			if jane.Role != models.RoleAdmin || len(changed) != 1 || changed[0].ActorName != "sso:"+issuer+" jane@example.com" {
+				t.Errorf("jane after joining herald-admins: role %s, role audit %+v", jane.Role, changed)
+			}
+			// The same mapping again changes nothing.
+			w.signIn(t, s.NewClient(t), person("sub-jane", "jane@example.com", "herald-admins"), "/auth/oidc/start")
+			if again, _ := s.Store.AuditEntries(ctx, models.AuditFilter{Action: "user.role", ObjectID: modelsID(jane.ID)}); len(again) != 1 {
+				t.Errorf("an unchanged role was audited again: %d entries", len(again))
+			}
+
+			// The admin made at setup signs in with SSO: linked by the
+			// verified e-mail, keeps their password.
+			before := userCount(t, s.Store)
+			if res := w.signIn(t, s.NewClient(t), person("sub-ops", webtest.AdminEmail, "herald-admins"), "/auth/oidc/start"); res.Status != http.StatusSeeOther {
+				t.Fatalf("linking sign-in: %d\n%s", res.Status, res.Body)
+			}
+			ops, err := s.Store.UserByEmail(ctx, webtest.AdminEmail)
+			modelstest.Fatal(t, err, "ops")
+			linked, _ := s.Store.AuditEntries(ctx, models.AuditFilter{Action: "user.sso_link", ObjectID: modelsID(ops.ID)})
+			if userCount(t, s.Store) != before || ops.OIDCSubject == nil || ops.Role != models.RoleAdmin || len(linked) != 1 {
+				t.Errorf("linking: users %d→%d, %+v, link audit %d", before, userCount(t, s.Store), ops, len(linked))
+			}
+			s.SignIn(t, webtest.AdminEmail, webtest.AdminPassword)
+			// Another identity with the same e-mail is refused.
+			res := w.signIn(t, s.NewClient(t), person("sub-impostor", webtest.AdminEmail, "herald-admins"), "/auth/oidc/start")
+			if res.Status != http.StatusForbidden || !strings.Contains(res.Body, "already linked to another identity") {
+				t.Errorf("second identity for a linked e-mail: %d\n%.300s", res.Status, res.Body)
+			}
+		})
+	}
+}
+
+func modelsID(id int64) string { return strconv.FormatInt(id, 10) }
