@@ -240,3 +240,198 @@ func TestSSOSignIn(t *testing.T) {
 }
 
 func modelsID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// TestSSORefusals: a callback with a wrong or missing state, a replayed
+// callback, an ID token with another sign-in's nonce, an unverified
+// e-mail and an identity no role is mapped to each get a clear 4xx page
+// and an access.sso_refused audit entry, and nobody is created or signed
+// in.
+func TestSSORefusals(t *testing.T) {
+	for _, e := range modelstest.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			w := startSSO(t, e, nil, false)
+			s := w.srv
+			s.SetUp(t)
+			cases := []struct {
+				name   string
+				status int
+				page   string
+				// callback returns the callback path to request with c.
+				callback func(t *testing.T, c *webtest.Client) string
+			}{
+				{"wrong state", http.StatusBadRequest, "did not start in this browser", func(t *testing.T, c *webtest.Client) string {
+					w.idp.QueueUser(person("sub-x", "x@example.com"))
+					cb := w.provider(t, w.start(t, c, "/auth/oidc/start"))
+					u, _ := url.Parse(cb)
+					q := u.Query()
+					q.Set("state", "forged-"+q.Get("state"))
+					return u.Path + "?" + q.Encode()
+				}},
+				{"no sign-in started in this browser", http.StatusBadRequest, "did not start in this browser", func(t *testing.T, c *webtest.Client) string {
+					w.idp.QueueUser(person("sub-x", "x@example.com"))
+					return w.provider(t, w.start(t, s.NewClient(t), "/auth/oidc/start"))
+				}},
+				{"a callback used twice", http.StatusBadRequest, "did not start in this browser", func(t *testing.T, c *webtest.Client) string {
+					w.idp.QueueUser(person("sub-x", "x@example.com"))
+					cb := w.provider(t, w.start(t, c, "/auth/oidc/start"))
+					if res := c.Get(cb); res.Status != http.StatusSeeOther {
+						t.Fatalf("first use: %d", res.Status)
+					}
+					c.Post("/logout", url.Values{"_csrf": {c.CSRF("/admin")}})
+					return cb
+				}},
+				{"wrong nonce", http.StatusBadRequest, "meant for another sign-in", func(t *testing.T, c *webtest.Client) string {
+					w.idp.QueueUser(person("sub-x", "x@example.com"))
+					u, _ := url.Parse(w.start(t, c, "/auth/oidc/start"))
+					q := u.Query()
+					q.Set("nonce", "nonce-of-another-sign-in-0123456789")
+					u.RawQuery = q.Encode()
+					return w.provider(t, u.String())
+				}},
+				{"the provider refuses", http.StatusBadRequest, "did not sign you in (access_denied)", func(t *testing.T, c *webtest.Client) string {
+					u, _ := url.Parse(w.start(t, c, "/auth/oidc/start"))
+					return "/auth/oidc/callback?error=access_denied&state=" + url.QueryEscape(u.Query().Get("state"))
+				}},
+				{"unverified e-mail", http.StatusForbidden, "has not verified your e-mail address", func(t *testing.T, c *webtest.Client) string {
+					p := person("sub-u", "unverified@example.com", "herald-admins")
+					p.EmailVerified = false
+					w.idp.QueueUser(p)
+					return w.provider(t, w.start(t, c, "/auth/oidc/start"))
+				}},
+				{"no role mapped", http.StatusForbidden, "nobody@elsewhere.example may not sign in to Herald", func(t *testing.T, c *webtest.Client) string {
+					w.idp.QueueUser(person("sub-n", "nobody@elsewhere.example", "visitors", "design"))
+					return w.provider(t, w.start(t, c, "/auth/oidc/start"))
+				}},
+				{"a look-alike domain", http.StatusForbidden, "may not sign in to Herald", func(t *testing.T, c *webtest.Client) string {
+					w.idp.QueueUser(person("sub-l", "eve@notexample.com"))
+					return w.provider(t, w.start(t, c, "/auth/oidc/start"))
+				}},
+			}
+			for _, tc := range cases {
+				c := s.NewClient(t)
+				cb := tc.callback(t, c)
+				users, refused := userCount(t, s.Store), len(refusedEntries(t, s.Store))
+				res := c.Get(cb)
+				if res.Status != tc.status || !strings.Contains(res.Body, tc.page) {
+					t.Errorf("%s: %d, want %d saying %q\n%.600s", tc.name, res.Status, tc.status, tc.page, res.Body)
+				}
+				if got := userCount(t, s.Store); got != users {
+					t.Errorf("%s: users %d → %d, want none created", tc.name, users, got)
+				}
+				if got := refusedEntries(t, s.Store); len(got) != refused+1 {
+					t.Errorf("%s: %d new access.sso_refused entries, want 1", tc.name, len(got)-refused)
+				} else if !strings.HasPrefix(got[0].ActorName, "sso:"+w.idp.Issuer()+" ") {
+					t.Errorf("%s: refusal audited as %q", tc.name, got[0].ActorName)
+				}
+				if res := c.Get("/admin"); res.Status != http.StatusSeeOther {
+					t.Errorf("%s: /admin after the refusal: %d, want the redirect to sign-in", tc.name, res.Status)
+				}
+			}
+		})
+	}
+}
+
+// TestPasswordSignInSwitch: with SSO configured an admin switches password
+// sign-in off: the sign-in page shows only SSO and POST /login answers
+// 403; without SSO it cannot be switched off; and if SSO is removed from
+// the configuration, password sign-in is back (the way in when the
+// provider is gone).
+func TestPasswordSignInSwitch(t *testing.T) {
+	for _, e := range modelstest.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			w := startSSO(t, e, nil, false)
+			s := w.srv
+			admin := s.SetUp(t)
+			if page := admin.Get("/admin/settings"); !strings.Contains(page.Body, `action="/admin/settings/sign-in"`) ||
+				!strings.Contains(page.Body, w.idp.Issuer()) {
+				t.Fatalf("settings page lacks the sign-in card:\n%s", page.Body)
+			}
+			_, operator := s.AddUser(t, "op@example.com", models.RoleOperator)
+			if page := operator.Get("/admin/settings"); strings.Contains(page.Body, `action="/admin/settings/sign-in"`) {
+				t.Error("an operator is offered the sign-in setting")
+			}
+			// A form token taken while the password form was still shown.
+			c := s.NewClient(t)
+			token := c.CSRF("/login")
+			res := admin.Submit("/admin/settings", "/admin/settings/sign-in", url.Values{})
+			if res.Status != http.StatusSeeOther {
+				t.Fatalf("switch off: %d\n%s", res.Status, res.Body)
+			}
+			if on, err := s.Store.PasswordSignIn(context.Background()); err != nil || on {
+				t.Fatalf("password sign-in after switching off: %v %v", on, err)
+			}
+			audit, _ := s.Store.AuditEntries(context.Background(), models.AuditFilter{Action: "instance.password_sign_in"})
+			if len(audit) != 1 || audit[0].ActorName != webtest.AdminEmail {
+				t.Errorf("switch audited as %+v", audit)
+			}
+			login := c.Get("/login")
+			if strings.Contains(login.Body, `action="/login"`) || !strings.Contains(login.Body, "Sign in with SSO") {
+				t.Errorf("login page with password sign-in off:\n%s", login.Body)
+			}
+			refused := c.Post("/login", url.Values{"_csrf": {token}, "email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
+			if refused.Status != http.StatusForbidden || !strings.Contains(refused.Body, "Password sign-in is switched off") {
+				t.Errorf("POST /login with password sign-in off: %d\n%.300s", refused.Status, refused.Body)
+			}
+			if res := c.Get("/admin"); res.Status != http.StatusSeeOther {
+				t.Errorf("refused password sign-in signed in: /admin %d", res.Status)
+			}
+			// SSO still signs people in.
+			if res := w.signIn(t, c, person("sub-j", "j@example.com"), "/auth/oidc/start"); res.Status != http.StatusSeeOther {
+				t.Errorf("SSO with password sign-in off: %d", res.Status)
+			}
+
+			// The same database served without SSO: password sign-in is
+			// back, and cannot be switched off.
+			plain := webtest.StartWith(t, webtest.Options{Store: s.Store})
+			if login := plain.NewClient(t).Get("/login"); strings.Contains(login.Body, "Sign in with SSO") || !strings.Contains(login.Body, `action="/login"`) {
+				t.Errorf("login page without SSO:\n%s", login.Body)
+			}
+			back := plain.SignIn(t, webtest.AdminEmail, webtest.AdminPassword)
+			if page := back.Get("/admin/settings"); !strings.Contains(page.Body, "Single sign-on is not configured") {
+				t.Errorf("settings without SSO lack the note:\n%s", page.Body)
+			}
+			modelstest.Fatal(t, s.Store.SetPasswordSignIn(context.Background(), true), "switch on")
+			res = back.Submit("/admin/settings", "/admin/settings/sign-in", url.Values{})
+			if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "Password sign-in stays on") {
+				t.Errorf("switching off without SSO: %d\n%.300s", res.Status, res.Body)
+			}
+			if on, _ := s.Store.PasswordSignIn(context.Background()); !on {
+				t.Error("password sign-in was switched off without SSO")
+			}
+		})
+	}
+}
+
+// TestSSOProviderDownAtStart: Herald starts while the provider is down;
+// "Sign in with SSO" then says it is unavailable, and works as soon as
+// the provider is back, without a restart.
+func TestSSOProviderDownAtStart(t *testing.T) {
+	for _, e := range modelstest.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			w := startSSO(t, e, nil, true)
+			s := w.srv
+			s.SetUp(t)
+			c := s.NewClient(t)
+			res := c.Get("/auth/oidc/start")
+			if res.Status != http.StatusServiceUnavailable || !strings.Contains(res.Body, "Single sign-on is unavailable") ||
+				!strings.Contains(res.Body, `action="/login"`) {
+				t.Fatalf("start while the provider is down: %d\n%.500s", res.Status, res.Body)
+			}
+			w.down.Store(false)
+			if res := w.signIn(t, c, person("sub-late", "late@example.com"), "/auth/oidc/start"); res.Status != http.StatusSeeOther {
+				t.Fatalf("sign-in once the provider is back: %d\n%.300s", res.Status, res.Body)
+			}
+		})
+	}
+}
+
+// Without SSO configured its routes do not exist.
+func TestSSORoutesOffWithoutConfiguration(t *testing.T) {
+	s := webtest.Start(t, models.SQLite)
+	s.SetUp(t)
+	for _, path := range []string{"/auth/oidc/start", "/auth/oidc/callback?code=x&state=y"} {
+		if res := s.NewClient(t).Get(path); res.Status != http.StatusNotFound {
+			t.Errorf("%s without SSO: %d, want 404", path, res.Status)
+		}
+	}
+}
