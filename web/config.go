@@ -166,7 +166,7 @@ func settings() []setting {
 		{"oidc-redirect-url", "HERALD_OIDC_REDIRECT_URL", "", "callback URL to register at the provider (default: BASE_URL/auth/oidc/callback)", str(func(c *Config) *string { return &c.OIDCRedirectURL })},
 		{"oidc-scopes", "HERALD_OIDC_SCOPES", "", "scopes to request, separated by spaces (default: openid email profile, and groups when HERALD_OIDC_GROUPS is set)", str(func(c *Config) *string { return &c.OIDCScopes })},
 		{"oidc-domains", "HERALD_OIDC_DOMAINS", "", "verified e-mail domains allowed in, each with its role, e.g. example.com=operator,corp.example=viewer", str(func(c *Config) *string { return &c.OIDCDomains })},
-		{"oidc-groups-claim", "HERALD_OIDC_GROUPS_CLAIM", "groups", "ID token claim that lists the user's groups", str(func(c *Config) *string { return &c.OIDCGroupsClaim })},
+		{"oidc-groups-claim", "HERALD_OIDC_GROUPS_CLAIM", "", "ID token claim that lists the user's groups (default: groups)", str(func(c *Config) *string { return &c.OIDCGroupsClaim })},
 		{"oidc-groups", "HERALD_OIDC_GROUPS", "", "groups allowed in, each with its role, e.g. herald-admins=admin,oncall=operator (the highest matching role wins)", str(func(c *Config) *string { return &c.OIDCGroups })},
 	}
 }
