@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
@@ -288,6 +289,11 @@ func TestSSORefusals(t *testing.T) {
 					u.RawQuery = q.Encode()
 					return w.provider(t, u.String())
 				}},
+				{"an expired ID token", http.StatusBadRequest, "could not verify the identity provider", func(t *testing.T, c *webtest.Client) string {
+					w.idp.QueueUser(person("sub-x", "x@example.com"))
+					w.idp.FastForward(-2 * time.Hour) // the provider issues tokens that expired long ago
+					return w.provider(t, w.start(t, c, "/auth/oidc/start"))
+				}},
 				{"the provider refuses", http.StatusBadRequest, "did not sign you in (access_denied)", func(t *testing.T, c *webtest.Client) string {
 					u, _ := url.Parse(w.start(t, c, "/auth/oidc/start"))
 					return "/auth/oidc/callback?error=access_denied&state=" + url.QueryEscape(u.Query().Get("state"))
@@ -312,6 +318,7 @@ func TestSSORefusals(t *testing.T) {
 				cb := tc.callback(t, c)
 				users, refused := userCount(t, s.Store), len(refusedEntries(t, s.Store))
 				res := c.Get(cb)
+				w.idp.FastForward(-w.idp.FastForward(0)) // the provider's clock is right again
 				if res.Status != tc.status || !strings.Contains(res.Body, tc.page) {
 					t.Errorf("%s: %d, want %d saying %q\n%.600s", tc.name, res.Status, tc.status, tc.page, res.Body)
 				}
