@@ -101,10 +101,12 @@ const (
 	AuditAccess = "access"
 	// AuditInvitation is an invitation to join the team.
 	AuditInvitation = "invitation"
+	// AuditInstance is a setting of the whole install (instance_settings).
+	AuditInstance = "instance"
 )
 
 // AuditObjectTypes lists the object types, for filters.
-var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditAccess}
+var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditAccess, AuditInstance}
 
 // AuditActions lists every action the log records, for filters.
 var AuditActions = []string{
@@ -120,6 +122,8 @@ var AuditActions = []string{
 	"token.create", "token.revoke",
 	"user.create", "user.role", "user.remove", "user.password", "user.2fa_reset",
 	"access.denied",
+	// Single sign-on
+	"user.sso_link", "access.sso_refused", "instance.password_sign_in",
 }
 
 // change is what one audit row records; the actor and time come from the

@@ -384,6 +384,42 @@ var auditCases = []auditCase{
 			return w.secondUserID
 		},
 		want: user("user.remove")},
+	{name: "first sign-in with SSO creates the user", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.SignInWithSSO(ctx, models.SSOIdentity{Issuer: "https://id.example.com", Subject: "s-1", Email: "sso@example.com", Role: models.RoleViewer}))(t).ID
+		},
+		want: []wantRow{{"user.create", "sso:https://id.example.com sso@example.com"}}},
+	{name: "the SSO mapping changes the role", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.SignInWithSSO(ctx, models.SSOIdentity{Issuer: "https://id.example.com", Subject: "s-1", Email: "sso@example.com", Role: models.RoleOperator}))(t).ID
+		},
+		want: []wantRow{{"user.role", "sso:https://id.example.com sso@example.com"}}},
+	{name: "an SSO sign-in with the same role writes nothing", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.SignInWithSSO(ctx, models.SSOIdentity{Issuer: "https://id.example.com", Subject: "s-1", Email: "sso@example.com", Role: models.RoleOperator}))(t).ID
+		}},
+	{name: "SSO links a password account by its verified e-mail", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.SignInWithSSO(ctx, models.SSOIdentity{Issuer: "https://id.example.com", Subject: "s-2", Email: "First@example.com", Role: models.RoleAdmin}))(t).ID
+		},
+		want: []wantRow{{"user.sso_link", "sso:https://id.example.com first@example.com"}}},
+	{name: "a refused SSO sign-in", objectType: "",
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.AuditSSORefused(ctx, "x@elsewhere.example", "no role is mapped"), "audit refusal")
+			return 0
+		},
+		want: user("access.sso_refused")},
+	{name: "switch password sign-in off", objectType: models.AuditInstance,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.SetPasswordSignIn(ctx, false), "switch off")
+			return 1
+		},
+		want: user("instance.password_sign_in")},
+	{name: "switching password sign-in off again writes nothing", objectType: models.AuditInstance,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.SetPasswordSignIn(ctx, false), "switch off")
+			return 1
+		}},
 }
 
 // Every change made through the store writes its audit rows, naming the

@@ -49,6 +49,17 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token GET /metrics requires;
 	// empty leaves /metrics public.
 	MetricsToken string
+
+	// Single sign-on with OpenID Connect (empty issuer: off). The
+	// mappings are "name=role" lists: e-mail domains and groups.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCRedirectURL  string
+	OIDCScopes       string
+	OIDCDomains      string
+	OIDCGroupsClaim  string
+	OIDCGroups       string
 }
 
 // Notify is the delivery engine's configuration.
@@ -149,6 +160,14 @@ func settings() []setting {
 		{"public-max-age", "HERALD_PUBLIC_MAX_AGE", "10s", "how long browsers and proxies may cache the public page, JSON, feeds and badges", dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
 		{"secret-rotation-window", "HERALD_SECRET_ROTATION_WINDOW", "24h", "how long a rotated-out webhook signing secret keeps signing", dur(func(c *Config) *time.Duration { return &c.RotationWindow })},
 		{"metrics-token", "HERALD_METRICS_TOKEN", "", "bearer token that GET /metrics requires, at least 16 characters (default: /metrics is public)", str(func(c *Config) *string { return &c.MetricsToken })},
+		{"oidc-issuer", "HERALD_OIDC_ISSUER", "", "OpenID Connect issuer URL for single sign-on, e.g. https://sso.example.com/realms/acme (default: SSO off)", str(func(c *Config) *string { return &c.OIDCIssuer })},
+		{"oidc-client-id", "HERALD_OIDC_CLIENT_ID", "", "client ID of Herald at the identity provider", str(func(c *Config) *string { return &c.OIDCClientID })},
+		{"oidc-client-secret", "HERALD_OIDC_CLIENT_SECRET", "", "client secret of Herald at the identity provider", str(func(c *Config) *string { return &c.OIDCClientSecret })},
+		{"oidc-redirect-url", "HERALD_OIDC_REDIRECT_URL", "", "callback URL to register at the provider (default: BASE_URL/auth/oidc/callback)", str(func(c *Config) *string { return &c.OIDCRedirectURL })},
+		{"oidc-scopes", "HERALD_OIDC_SCOPES", "", "scopes to request, separated by spaces (default: openid email profile, and groups when HERALD_OIDC_GROUPS is set)", str(func(c *Config) *string { return &c.OIDCScopes })},
+		{"oidc-domains", "HERALD_OIDC_DOMAINS", "", "verified e-mail domains allowed in, each with its role, e.g. example.com=operator,corp.example=viewer", str(func(c *Config) *string { return &c.OIDCDomains })},
+		{"oidc-groups-claim", "HERALD_OIDC_GROUPS_CLAIM", "", "ID token claim that lists the user's groups (default: groups)", str(func(c *Config) *string { return &c.OIDCGroupsClaim })},
+		{"oidc-groups", "HERALD_OIDC_GROUPS", "", "groups allowed in, each with its role, e.g. herald-admins=admin,oncall=operator (the highest matching role wins)", str(func(c *Config) *string { return &c.OIDCGroups })},
 	}
 }
 
@@ -263,6 +282,9 @@ func (c *Config) validate() error {
 	}
 	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsFunc(c.MetricsToken, func(r rune) bool { return r <= ' ' || r >= 0x7f })) {
 		return fail("HERALD_METRICS_TOKEN", "metrics-token", "want at least 16 printable ASCII characters without spaces (try: openssl rand -hex 32)")
+	}
+	if err := c.validateOIDC(); err != nil {
+		return err
 	}
 	switch c.LogFormat {
 	case "text", "json":

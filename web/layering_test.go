@@ -31,7 +31,7 @@ import (
 //     github.com/a-h/templ and, for an audience, views/layout: no models,
 //     no handlers, no sibling audience. views/layout imports no other
 //     views package.
-//   - models, notify, public, markdown, static, vault and schedule import
+//   - models, notify, public, markdown, static, vault, schedule and sso import
 //     nothing from handlers/, views/ or web (no upward imports).
 //
 // Packages added later under handlers/ or views/ are checked by the same
@@ -55,7 +55,7 @@ func TestPackageLayering(t *testing.T) {
 }
 
 // layeredDirs are the folders whose packages TestPackageLayering checks.
-var layeredDirs = []string{"handlers", "views", "models", "notify", "public", "markdown", "static", "vault", "schedule"}
+var layeredDirs = []string{"handlers", "views", "models", "notify", "public", "markdown", "static", "vault", "schedule", "sso"}
 
 // layeringFailures lists, for the module at root, each import that breaks
 // the rules of TestPackageLayering, as "file imports path: why".

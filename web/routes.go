@@ -43,6 +43,11 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	forms.GET("/login", admin.ShowLogin)
 	forms.POST("/login", admin.Login)
 	forms.POST("/logout", admin.Logout)
+	// Single sign-on (OpenID Connect): 404 unless configured. The
+	// callback is a GET from the provider; its state check stands in for
+	// the CSRF token.
+	e.GET("/auth/oidc/start", admin.StartSSO)
+	e.GET("/auth/oidc/callback", admin.FinishSSO)
 
 	// Admin: every route needs a session and, for writes, the CSRF token.
 	// Each route names the least role that may use it (RequireRole).
@@ -116,6 +121,7 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// Status page settings
 	screens.GET("/settings", models.RoleViewer, admin.ShowSettings)
 	screens.POST("/settings", models.RoleAdmin, admin.SaveSettings)
+	screens.POST("/settings/sign-in", models.RoleAdmin, admin.SaveSignInSettings)
 
 	// Audit log: read-only, there is no route to change or remove an entry.
 	screens.GET("/audit", models.RoleViewer, admin.ListAudit)

@@ -20,6 +20,7 @@ import (
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/public"
+	"github.com/heraldstatus/herald/sso"
 	"github.com/heraldstatus/herald/static"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -69,6 +70,12 @@ func New(d Deps) (*Server, error) {
 		RotationWindow: d.Config.RotationWindow,
 	})
 	adminHandler := admin.New(base)
+	if sc := d.Config.SSO(); sc.Enabled() {
+		adminHandler.SSO = sso.New(sc, d.Logger)
+		// Discover the provider now, within its timeout; if it is down,
+		// Herald starts anyway and tries again at the next SSO sign-in.
+		adminHandler.SSO.Discover(context.Background())
+	}
 	apiHandler := api.New(base)
 	siteHandler := site.New(site.Options{
 		Base:           base,

@@ -86,11 +86,19 @@ func (h *Handler) renderLogin(c echo.Context, status int, v views.LoginView) err
 	}
 	ch.SiteName = page.Name
 	v.Chrome = ch
+	if err := h.loginSSO(c, &v); err != nil {
+		return err
+	}
 	return serve.Render(c, status, views.LoginPage(v))
 }
 
 // Login checks the credentials, within the rate limits.
 func (h *Handler) Login(c echo.Context) error {
+	if on, err := h.passwordSignIn(c); err != nil {
+		return err
+	} else if !on {
+		return echo.NewHTTPError(http.StatusForbidden, passwordSignInOff)
+	}
 	email := models.NormalizeEmail(c.FormValue("email"))
 	password := c.FormValue("password")
 	next := c.FormValue("next")

@@ -3,6 +3,7 @@ package admin
 import (
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/sso"
 	"github.com/heraldstatus/herald/views/layout"
 	"github.com/labstack/echo/v4"
 )
@@ -11,6 +12,8 @@ import (
 type Handler struct {
 	*serve.Base
 	limiter *loginLimiter
+	// SSO is the OpenID Connect client; nil when single sign-on is off.
+	SSO *sso.Client
 }
 
 // New builds a Handler on base.

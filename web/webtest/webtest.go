@@ -57,6 +57,9 @@ type Options struct {
 	// Log, when set, receives the server's and the notifier's log, as
 	// text.
 	Log io.Writer
+	// Listener, when set, is where the server listens, so a test can put
+	// its address in the configuration first (an SSO redirect URL).
+	Listener net.Listener
 }
 
 // StartWith serves Herald over httptest as opts says.
@@ -103,7 +106,12 @@ func StartWith(t testing.TB, opts Options) *Server {
 	pubDone := make(chan struct{})
 	go func() { defer close(pubDone); e.Public.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-pubDone })
-	srv := httptest.NewServer(e)
+	srv := httptest.NewUnstartedServer(e)
+	if opts.Listener != nil {
+		srv.Listener.Close()
+		srv.Listener = opts.Listener
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	var routes []string
 	for _, r := range e.Routes() {
