@@ -104,7 +104,7 @@ const (
 )
 
 // AuditObjectTypes lists the object types, for filters.
-var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditAccess}
+var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditAccess, AuditSettings}
 
 // AuditActions lists every action the log records, for filters.
 var AuditActions = []string{
@@ -119,7 +119,9 @@ var AuditActions = []string{
 	"page.update",
 	"token.create", "token.revoke",
 	"user.create", "user.role", "user.remove", "user.password", "user.2fa_reset",
-	"access.denied",
+	"user.2fa_enable", "user.2fa_disable", "user.2fa_recovery_codes",
+	"settings.require_2fa",
+	"access.denied", "access.signin_failed",
 }
 
 // change is what one audit row records; the actor and time come from the
