@@ -24,8 +24,11 @@ const (
 // account can have (NUL, bytes that are not UTF-8, too long) is refused
 // before any lookup and not written: it is bad input.
 func (s *Store) AuditSignInFailed(ctx context.Context, email, reason string) error {
-	email = NormalizeEmail(email)
-	if !validText(email) || len(email) > MaxEmailLength {
+	// Checked before lower-casing, which turns bad bytes into U+FFFD.
+	if !validText(email) {
+		return nil
+	}
+	if email = NormalizeEmail(email); len(email) > MaxEmailLength {
 		return nil
 	}
 	a := ActorFrom(ctx)
