@@ -159,7 +159,7 @@ func signInSettings(csrf string, s SignInSettings) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, " aria-describedby=\"h-require_2fa\"> <span>Require two-factor sign-in for everyone</span></label><p class=\"help\" id=\"h-require_2fa\">Team members who sign in with a password and have not set up two-factor sign-in are sent to set it up before any other screen. API tokens are not affected, nor are accounts that sign in only through single sign-on (their identity provider decides).</p></div><div class=\"actions\"><button type=\"submit\" class=\"primary\">Save sign-in settings</button></div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, " aria-describedby=\"h-require_2fa\"> <span>Require two-factor sign-in for everyone</span></label><p class=\"help\" id=\"h-require_2fa\">Team members who sign in with a password and have not set up two-factor sign-in are sent to set it up before any other screen. API tokens are not affected, nor are accounts that sign in only through single sign-on (their identity provider decides). <a href=\"/admin/account/2fa\">Set up your own two-factor sign-in</a> first.</p></div><div class=\"actions\"><button type=\"submit\" class=\"primary\">Save sign-in settings</button></div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
