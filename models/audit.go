@@ -101,12 +101,10 @@ const (
 	AuditAccess = "access"
 	// AuditInvitation is an invitation to join the team.
 	AuditInvitation = "invitation"
-	// AuditInstance is a setting of the whole install (instance_settings).
-	AuditInstance = "instance"
 )
 
 // AuditObjectTypes lists the object types, for filters.
-var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditAccess, AuditInstance}
+var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditAccess, AuditSettings}
 
 // AuditActions lists every action the log records, for filters.
 var AuditActions = []string{
@@ -121,9 +119,11 @@ var AuditActions = []string{
 	"page.update",
 	"token.create", "token.revoke",
 	"user.create", "user.role", "user.remove", "user.password", "user.2fa_reset",
-	"access.denied",
+	"user.2fa_enable", "user.2fa_disable", "user.2fa_recovery_codes",
+	"settings.require_2fa",
+	"access.denied", "access.signin_failed",
 	// Single sign-on
-	"user.sso_link", "access.sso_refused", "instance.password_sign_in",
+	"user.sso_link", "access.sso_refused", "settings.password_sign_in",
 }
 
 // change is what one audit row records; the actor and time come from the

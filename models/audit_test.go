@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
+	"github.com/pquerna/otp/totp"
 )
 
 // auditAdmin is the actor of the changes in these tests.
@@ -34,6 +35,7 @@ type auditWorld struct {
 	secondUserID int64
 	scratchComp  int64
 	scratchMaint int64
+	totpSecret   string // the second user's, to compute codes with
 }
 
 type wantRow struct {
@@ -95,6 +97,51 @@ var auditCases = []auditCase{
 			return w.secondUserID
 		},
 		want: user("user.2fa_reset")},
+	{name: "turn on two-factor sign-in", objectType: models.AuditUser,
+		setup: func(t *testing.T, s *models.Store, w *auditWorld, _ *modelstest.Clock) {
+			modelstest.Fatal(t, s.StartTwoFactor(context.Background(), w.secondUserID), "start enrolment")
+			w.totpSecret = ok(s.TwoFactorEnrolment(context.Background(), w.secondUserID, "Acme"))(t).Secret
+			w.secrets = append(w.secrets, w.totpSecret)
+		},
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			codes := ok(s.EnableTwoFactor(ctx, w.secondUserID, totpAt(t, w.totpSecret, s.Now())))(t)
+			w.secrets = append(w.secrets, codes...)
+			return w.secondUserID
+		},
+		want: user("user.2fa_enable")},
+	{name: "make new recovery codes", objectType: models.AuditUser,
+		setup: func(t *testing.T, s *models.Store, w *auditWorld, clock *modelstest.Clock) {
+			clock.Add(30 * time.Second)
+		},
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			codes := ok(s.RegenerateRecoveryCodes(ctx, w.secondUserID, "pa55word-but-much-longer-now", totpAt(t, w.totpSecret, s.Now())))(t)
+			w.secrets = append(w.secrets, codes...)
+			return w.secondUserID
+		},
+		want: user("user.2fa_recovery_codes")},
+	{name: "turn off two-factor sign-in", objectType: models.AuditUser,
+		setup: func(t *testing.T, s *models.Store, w *auditWorld, clock *modelstest.Clock) {
+			clock.Add(30 * time.Second)
+		},
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.DisableTwoFactor(ctx, w.secondUserID, "pa55word-but-much-longer-now", totpAt(t, w.totpSecret, s.Now())), "disable")
+			return w.secondUserID
+		},
+		want: user("user.2fa_disable")},
+	{name: "a failed sign-in names the e-mail tried", objectType: "",
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.AuditSignInFailed(ctx, "Nobody@Example.com", models.SignInBadPassword), "audit sign-in")
+			return 0
+		},
+		want: []wantRow{{"access.signin_failed", "nobody@example.com"}}},
+	{name: "require two-factor sign-in", objectType: "",
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.SetRequireTwoFactor(ctx, true), "require")
+			modelstest.Fatal(t, s.SetRequireTwoFactor(ctx, true), "require again")
+			modelstest.Fatal(t, s.SetRequireTwoFactor(ctx, false), "no longer require")
+			return 0
+		},
+		want: []wantRow{{"settings.require_2fa", auditAdmin.Name}, {"settings.require_2fa", auditAdmin.Name}}},
 	{name: "setting the same role again changes nothing", objectType: models.AuditUser,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			return ok(s.SetUserRole(ctx, w.secondUserID, models.RoleOperator))(t).ID
@@ -409,17 +456,25 @@ var auditCases = []auditCase{
 			return 0
 		},
 		want: user("access.sso_refused")},
-	{name: "switch password sign-in off", objectType: models.AuditInstance,
+	{name: "switch password sign-in off", objectType: models.AuditSettings,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			modelstest.Fatal(t, s.SetPasswordSignIn(ctx, false), "switch off")
 			return 1
 		},
-		want: user("instance.password_sign_in")},
-	{name: "switching password sign-in off again writes nothing", objectType: models.AuditInstance,
+		want: user("settings.password_sign_in")},
+	{name: "switching password sign-in off again writes nothing", objectType: models.AuditSettings,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			modelstest.Fatal(t, s.SetPasswordSignIn(ctx, false), "switch off")
 			return 1
 		}},
+}
+
+// totpAt is the code of secret at now, as an authenticator app shows it.
+func totpAt(t *testing.T, secret string, now time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCode(secret, now)
+	modelstest.Fatal(t, err, "totp code")
+	return code
 }
 
 // Every change made through the store writes its audit rows, naming the

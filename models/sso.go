@@ -190,7 +190,7 @@ func (s *Store) SetPasswordSignIn(ctx context.Context, on bool) error {
 		if on {
 			summary = "Switched password sign-in back on."
 		}
-		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "instance.password_sign_in", ObjectType: AuditInstance,
+		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "settings.password_sign_in", ObjectType: AuditSettings,
 			ObjectID: "1", Summary: summary, Before: map[string]bool{"password_sign_in": was}, After: map[string]bool{"password_sign_in": on}})
 	})
 	if err != nil {

@@ -48,10 +48,12 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// the CSRF token.
 	e.GET("/auth/oidc/start", admin.StartSSO)
 	e.GET("/auth/oidc/callback", admin.FinishSSO)
+	forms.GET("/login/2fa", admin.ShowSecondFactor) // the second step: no session before it passes
+	forms.POST("/login/2fa", admin.CheckSecondFactor)
 
 	// Admin: every route needs a session and, for writes, the CSRF token.
 	// Each route names the least role that may use it (RequireRole).
-	screens := guard(e.Group("/admin", admin.VerifyCSRF, admin.RequireUser), "/admin", roles, admin.RequireRole)
+	screens := guard(e.Group("/admin", admin.VerifyCSRF, admin.RequireUser, admin.RequireTwoFactor), "/admin", roles, admin.RequireRole)
 	screens.GET("", models.RoleViewer, admin.ShowDashboard)
 
 	// Incidents
@@ -122,6 +124,18 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.GET("/settings", models.RoleViewer, admin.ShowSettings)
 	screens.POST("/settings", models.RoleAdmin, admin.SaveSettings)
 	screens.POST("/settings/sign-in", models.RoleAdmin, admin.SaveSignInSettings)
+
+	// Own two-factor sign-in (TOTP): every role. When the install requires
+	// it, these are the only screens a user without it reaches.
+	screens.GET("/account/2fa", models.RoleViewer, admin.ShowTwoFactor)
+	screens.POST("/account/2fa/setup", models.RoleViewer, admin.StartTwoFactor)
+	screens.POST("/account/2fa/enable", models.RoleViewer, admin.EnableTwoFactor)
+	screens.GET("/account/2fa/recovery-codes", models.RoleViewer, admin.ShowRecoveryCodes)
+	screens.POST("/account/2fa/recovery-codes", models.RoleViewer, admin.RegenerateRecoveryCodes)
+	screens.POST("/account/2fa/disable", models.RoleViewer, admin.DisableTwoFactor)
+	// An admin resets the two-factor sign-in of someone locked out.
+	screens.GET("/users/:id/reset-2fa", models.RoleAdmin, admin.ConfirmResetTwoFactor)
+	screens.POST("/users/:id/reset-2fa", models.RoleAdmin, admin.ResetTwoFactor)
 
 	// Audit log: read-only, there is no route to change or remove an entry.
 	screens.GET("/audit", models.RoleViewer, admin.ListAudit)

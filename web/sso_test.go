@@ -360,14 +360,14 @@ func TestPasswordSignInSwitch(t *testing.T) {
 			// A form token taken while the password form was still shown.
 			c := s.NewClient(t)
 			token := c.CSRF("/login")
-			res := admin.Submit("/admin/settings", "/admin/settings/sign-in", url.Values{})
+			res := admin.Submit("/admin/settings", "/admin/settings/sign-in", url.Values{"password_sign_in_shown": {"1"}})
 			if res.Status != http.StatusSeeOther {
 				t.Fatalf("switch off: %d\n%s", res.Status, res.Body)
 			}
 			if on, err := s.Store.PasswordSignIn(context.Background()); err != nil || on {
 				t.Fatalf("password sign-in after switching off: %v %v", on, err)
 			}
-			audit, _ := s.Store.AuditEntries(context.Background(), models.AuditFilter{Action: "instance.password_sign_in"})
+			audit, _ := s.Store.AuditEntries(context.Background(), models.AuditFilter{Action: "settings.password_sign_in"})
 			if len(audit) != 1 || audit[0].ActorName != webtest.AdminEmail {
 				t.Errorf("switch audited as %+v", audit)
 			}
@@ -398,7 +398,8 @@ func TestPasswordSignInSwitch(t *testing.T) {
 				t.Errorf("settings without SSO lack the note:\n%s", page.Body)
 			}
 			modelstest.Fatal(t, s.Store.SetPasswordSignIn(context.Background(), true), "switch on")
-			res = back.Submit("/admin/settings", "/admin/settings/sign-in", url.Values{})
+			// A form shown while SSO was configured, sent after it was not.
+			res = back.Submit("/admin/settings", "/admin/settings/sign-in", url.Values{"password_sign_in_shown": {"1"}})
 			if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "Password sign-in stays on") {
 				t.Errorf("switching off without SSO: %d\n%.300s", res.Status, res.Body)
 			}

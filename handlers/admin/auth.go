@@ -131,11 +131,19 @@ func (h *Handler) Login(c echo.Context) error {
 	u, err := h.Store.Authenticate(c.Request().Context(), email, password)
 	if errors.Is(err, models.ErrBadCredentials) {
 		h.limiter.fail(ip, email)
+		actx := models.WithActor(c.Request().Context(), models.Actor{Type: models.ActorUser, IP: ip})
+		if err := h.Store.AuditSignInFailed(actx, c.FormValue("email"), models.SignInBadPassword); err != nil {
+			return err
+		}
 		return h.renderLogin(c, http.StatusUnauthorized, views.LoginView{Email: email, Next: next,
 			Error: "That e-mail and password do not match an admin account."})
 	}
 	if err != nil {
 		return err
+	}
+	if u.TwoFactor() {
+		// The password's failures stay counted until the code passes too.
+		return h.holdSignIn(c, u, next)
 	}
 	h.limiter.succeed(ip, email)
 	if err := h.StartSession(c, u); err != nil {
