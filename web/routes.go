@@ -128,6 +128,7 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// Own two-factor sign-in (TOTP): every role. When the install requires
 	// it, these are the only screens a user without it reaches.
 	screens.GET("/account/2fa", models.RoleViewer, admin.ShowTwoFactor)
+	screens.GET("/account/2fa/qr.png", models.RoleViewer, admin.ShowTwoFactorQR)
 	screens.POST("/account/2fa/setup", models.RoleViewer, admin.StartTwoFactor)
 	screens.POST("/account/2fa/enable", models.RoleViewer, admin.EnableTwoFactor)
 	screens.GET("/account/2fa/recovery-codes", models.RoleViewer, admin.ShowRecoveryCodes)

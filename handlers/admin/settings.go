@@ -48,8 +48,10 @@ func (h *Handler) renderSettings(c echo.Context, status int, v views.SettingsVie
 		return err
 	}
 	v.Chrome = ch
-	if v.SignIn, err = h.signInSettings(c); err != nil {
-		return err
+	if v.SignIn == nil {
+		if v.SignIn, err = h.signInSettings(c); err != nil {
+			return err
+		}
 	}
 	for _, a := range models.Accents {
 		v.Accents = append(v.Accents, layout.Option{Value: a, Label: accentLabel(a)})

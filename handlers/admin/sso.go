@@ -172,4 +172,3 @@ func (h *Handler) loginSSO(c echo.Context, v *views.LoginView) error {
 	v.PasswordOff = !on
 	return err
 }
-

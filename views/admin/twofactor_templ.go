@@ -16,8 +16,8 @@ type TwoFactorView struct {
 	// Enabled: two-factor sign-in is on; RecoveryLeft counts unused codes.
 	Enabled      bool
 	RecoveryLeft int
-	// Pending: enrolment started; QR is the otpauth:// URL as a PNG data:
-	// URI, Secret the same key in groups of four for typing in.
+	// Pending: enrolment started; QR is where Herald serves the key as a
+	// PNG QR code, Secret the same key in groups of four for typing in.
 	Pending bool
 	QR      string
 	Secret  string
