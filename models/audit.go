@@ -119,6 +119,7 @@ var AuditActions = []string{
 	"page.update",
 	"token.create", "token.revoke",
 	"user.create", "user.role", "user.remove", "user.password", "user.2fa_reset",
+	"invitation.create", "invitation.accept", "invitation.revoke", "invitation.refused",
 	"access.denied",
 }
 
