@@ -43,6 +43,9 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	forms.GET("/login", admin.ShowLogin)
 	forms.POST("/login", admin.Login)
 	forms.POST("/logout", admin.Logout)
+	// An invitation link: the invited person chooses a password.
+	forms.GET("/invite/:token", admin.ShowInvitation)
+	forms.POST("/invite/:token", admin.AcceptInvitation)
 
 	// Admin: every route needs a session and, for writes, the CSRF token.
 	// Each route names the least role that may use it (RequireRole).
@@ -128,6 +131,16 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.GET("/tokens/:id/created", models.RoleAdmin, admin.ShowCreatedToken)
 	screens.GET("/tokens/:id/revoke", models.RoleAdmin, admin.ConfirmRevokeToken)
 	screens.POST("/tokens/:id/revoke", models.RoleAdmin, admin.RevokeToken)
+
+	// Users and invitations: an invitation link is shown once, stored as
+	// a hash; the last admin can be neither demoted nor removed.
+	screens.GET("/users", models.RoleAdmin, admin.ListUsers)
+	screens.POST("/users/invitations", models.RoleAdmin, admin.CreateInvitation)
+	screens.POST("/users/:id/role", models.RoleAdmin, admin.SetUserRole)
+	screens.GET("/users/:id/remove", models.RoleAdmin, admin.ConfirmRemoveUser)
+	screens.POST("/users/:id/remove", models.RoleAdmin, admin.RemoveUser)
+	screens.GET("/invitations/:id/created", models.RoleAdmin, admin.ShowCreatedInvitation)
+	screens.POST("/invitations/:id/revoke", models.RoleAdmin, admin.RevokeInvitation)
 
 	// Admin JSON API. Bearer tokens with scopes, not the session: no CSRF
 	// check, no cookie set. Every answer, errors included, is JSON; paths
