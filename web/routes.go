@@ -197,6 +197,14 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	writePage := models.ScopePageWrite
 	v1.GET("/page", models.RoleViewer, read, api.APIShowPage)
 	v1.PATCH("/page", models.RoleAdmin, writePage, api.APIUpdatePage)
+	// Users: e-mail addresses are for admins. POST invites (the answer
+	// holds the link, once), so it takes no Idempotency-Key: the stored
+	// answer would keep the link.
+	writeUsers := models.ScopeUsersWrite
+	v1.GET("/users", models.RoleAdmin, read, api.APIListUsers)
+	v1.POST("/users", models.RoleAdmin, writeUsers, api.APIInviteUser)
+	v1.PATCH("/users/:id", models.RoleAdmin, writeUsers, api.APISetUserRole)
+	v1.DELETE("/users/:id", models.RoleAdmin, writeUsers, api.APIRemoveUser)
 	v1.Public(http.MethodGet, "/openapi.json", api.OpenAPI) // the API's description needs no token
 	v1.PublicAny("/*", api.APINoRoute)
 
