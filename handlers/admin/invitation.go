@@ -16,7 +16,7 @@ import (
 // (audited, so admins see who tried).
 func (h *Handler) invitationGone(c echo.Context, inv *models.Invitation, err error) error {
 	if errors.Is(err, models.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound,
+		return h.RenderError(c, http.StatusNotFound, "Invitation not found",
 			"This invitation link is not valid. Check that you copied all of it, or ask an admin for a new one.")
 	}
 	if !errors.Is(err, models.ErrInvitationInvalid) || inv == nil {
@@ -27,7 +27,7 @@ func (h *Handler) invitationGone(c echo.Context, inv *models.Invitation, err err
 		h.Logger.Error("audit refused invitation", "invitation_id", inv.ID, "error", aerr)
 	}
 	msg := "This invitation link no longer works. Ask an admin for a new one."
-	code := http.StatusGone
+	code, heading := http.StatusGone, "Invitation no longer valid"
 	switch {
 	case errors.Is(err, models.ErrInvitationExpired):
 		msg = "This invitation expired on " + inv.ExpiresAt.UTC().Format("Jan 2, 2006") + ". Ask an admin for a new one."
@@ -38,7 +38,7 @@ func (h *Handler) invitationGone(c echo.Context, inv *models.Invitation, err err
 	case errors.Is(err, models.ErrInvitationTaken):
 		code, msg = http.StatusConflict, "An account with this e-mail address already exists. Sign in instead."
 	}
-	return echo.NewHTTPError(code, msg)
+	return h.RenderError(c, code, heading, msg)
 }
 
 func (h *Handler) renderInvitation(c echo.Context, status int, inv *models.Invitation, v views.InvitationView) error {
