@@ -19,6 +19,10 @@ import (
 // reads and forgets it.
 const keyNewInvitation = "new_invitation"
 
+// resetTwoFactorRoute is where an admin resets a user's two-factor
+// sign-in (registered with the two-factor screens).
+const resetTwoFactorRoute = "/admin/users/:id/reset-2fa"
+
 func userPath(id int64) string       { return "/admin/users/" + strconv.FormatInt(id, 10) }
 func invitationPath(id int64) string { return "/admin/invitations/" + strconv.FormatInt(id, 10) }
 
@@ -72,6 +76,11 @@ func (h *Handler) renderUsers(c echo.Context, status int, v views.AdminUsersView
 			RoleURL: userPath(u.ID) + "/role", RemoveURL: userPath(u.ID) + "/remove"}
 		if u.LastSignInAt != nil {
 			row.LastSignInAgo = relativeTime(now, *u.LastSignInAt)
+		}
+		// The button appears once the two-factor screens register their
+		// reset route, for users who have two-factor sign-in on.
+		if u.TwoFactor() && ch.Allows("POST "+resetTwoFactorRoute) {
+			row.ResetTwoFactorURL = userPath(u.ID) + "/reset-2fa"
 		}
 		v.Rows = append(v.Rows, row)
 	}
