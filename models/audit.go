@@ -263,6 +263,7 @@ var auditTables = map[string]string{
 	AuditPage:        "pages",
 	AuditUser:        "users",
 	AuditToken:       "api_tokens",
+	AuditInvitation:  "invitations",
 }
 
 // markExisting sets ObjectExists with one query per object type.
