@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,6 +72,28 @@ func TestBrowserUsersAndInvitation(t *testing.T) {
 	wantText(t, p, ".flash", "signed in as an operator")
 	if n := browsertest.Eval[int](p, `document.querySelectorAll('.sidebar a[href="/admin/users"], .sidebar a[href="/admin/tokens"]').length`); n != 0 {
 		t.Errorf("an operator's navigation shows %d admin-only entries", n)
+	}
+
+	// A viewer's incident page: the timeline, no forms.
+	inc, err := srv.Store.CreateIncident(t.Context(), models.DefaultPageID, models.IncidentInput{Title: "Slow API", Status: models.IncidentInvestigating,
+		Impact: models.ImpactMinor, Message: "We are looking into slow responses."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Click(`.sidebar-foot button.link`) // sign out
+	p.Go("/login")
+	p.Fill("#f-email", "viewer.with.a.rather.long.address@example.com")
+	p.Fill("#f-password", webtest.AdminPassword)
+	p.Click("main form button[type=submit]")
+	wantPath(t, p, "/admin")
+	incidentPath := "/admin/incidents/" + strconv.FormatInt(inc.ID, 10)
+	shoot("viewer-incident", func() { p.Go(incidentPath); p.WaitVisible(".timeline") })
+	if n := browsertest.Eval[int](p, `document.querySelectorAll("main form").length`); n != 0 {
+		t.Errorf("a viewer's incident page holds %d forms", n)
+	}
+	shoot("viewer-components", func() { p.Go("/admin/components"); p.WaitVisible(".components-table") })
+	if n := browsertest.Eval[int](p, `document.querySelectorAll("main form").length`); n != 0 {
+		t.Errorf("a viewer's components page holds %d forms", n)
 	}
 	assertNoDialogsOrConsoleErrors(t, p, dialogs())
 }
