@@ -124,6 +124,7 @@ var AuditActions = []string{
 	"access.denied", "access.signin_failed",
 	// Single sign-on
 	"user.sso_link", "access.sso_refused", "settings.password_sign_in",
+	"invitation.create", "invitation.accept", "invitation.revoke", "invitation.refused",
 }
 
 // change is what one audit row records; the actor and time come from the
@@ -266,6 +267,7 @@ var auditTables = map[string]string{
 	AuditPage:        "pages",
 	AuditUser:        "users",
 	AuditToken:       "api_tokens",
+	AuditInvitation:  "invitations",
 }
 
 // markExisting sets ObjectExists with one query per object type.

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,6 +37,8 @@ type auditWorld struct {
 	scratchComp  int64
 	scratchMaint int64
 	totpSecret   string // the second user's, to compute codes with
+	invitationID int64
+	invitation   string // link secret of a pending invitation
 }
 
 type wantRow struct {
@@ -425,6 +428,44 @@ var auditCases = []auditCase{
 			return w.tokenID
 		},
 		want: user("token.revoke")},
+	{name: "invite someone", objectType: models.AuditInvitation,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			inv, plain, err := s.CreateInvitation(ctx, models.InvitationInput{Email: "Third@Example.com", Role: models.RoleViewer}, w.userID)
+			modelstest.Fatal(t, err, "invite")
+			w.invitationID, w.invitation = inv.ID, plain
+			w.secrets = append(w.secrets, plain, inv.TokenHash)
+			return inv.ID
+		},
+		want: user("invitation.create")},
+	{name: "accept an invitation", objectType: "",
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			u := ok(s.AcceptInvitation(models.WithActor(context.Background(), models.Actor{Type: models.ActorUser, IP: "198.51.100.7"}),
+				w.invitation, "third person's long password"))(t)
+			if u.Email != "third@example.com" || u.Role != models.RoleViewer {
+				t.Fatalf("accepted: %s %s", u.Email, u.Role)
+			}
+			w.secrets = append(w.secrets, "third person's long password")
+			return 0
+		},
+		want: []wantRow{{"user.create", "third@example.com"}, {"invitation.accept", "third@example.com"}}},
+	{name: "a used invitation link is refused", objectType: models.AuditInvitation,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			inv, err := s.InvitationByToken(ctx, w.invitation)
+			if !errors.Is(err, models.ErrInvitationUsed) {
+				t.Fatalf("used link: %v, want ErrInvitationUsed", err)
+			}
+			modelstest.Fatal(t, s.AuditInvitationRefused(ctx, inv, err), "audit refusal")
+			return inv.ID
+		},
+		want: user("invitation.refused")},
+	{name: "revoke an invitation", objectType: models.AuditInvitation,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			inv, _, err := s.CreateInvitation(ctx, models.InvitationInput{Email: "fourth@example.com", Role: models.RoleOperator}, 0)
+			modelstest.Fatal(t, err, "invite")
+			ok(s.RevokeInvitation(ctx, inv.ID))(t)
+			return inv.ID
+		},
+		want: []wantRow{{"invitation.create", auditAdmin.Name}, {"invitation.revoke", auditAdmin.Name}}},
 	{name: "remove a user", objectType: models.AuditUser,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			modelstest.Fatal(t, s.RemoveUser(ctx, w.secondUserID), "remove")

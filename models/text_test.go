@@ -232,6 +232,15 @@ func inputCases() map[string]inputCase {
 				return err
 			}}},
 		},
+		"InvitationInput": {
+			valid: func(*testing.T, *models.Store) any {
+				return models.InvitationInput{Email: "invited@example.com", Role: models.RoleViewer}
+			},
+			calls: []inputCall{{"CreateInvitation", func(ctx context.Context, s *models.Store, in any) error {
+				_, _, err := s.CreateInvitation(ctx, in.(models.InvitationInput), 0)
+				return err
+			}}},
+		},
 		"UserInput": {
 			valid: func(*testing.T, *models.Store) any {
 				return models.UserInput{Email: "second@example.com", Password: "a long enough password", Role: models.RoleOperator}
@@ -342,7 +351,7 @@ func rowCounts(t *testing.T, s *models.Store) map[string]int {
 	modelstest.Fatal(t, err, "sql db")
 	out := map[string]int{}
 	for _, table := range []string{"components", "component_groups", "incidents", "incident_updates", "maintenances",
-		"channels", "deliveries", "events", "audit_log", "pages", "users", "api_tokens"} {
+		"channels", "deliveries", "events", "audit_log", "pages", "users", "api_tokens", "invitations"} {
 		var n int
 		modelstest.Fatal(t, db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n), "count %s", table)
 		out[table] = n

@@ -61,6 +61,12 @@ func NormalizeEmail(email string) string {
 // validateCredentials checks an e-mail and password; inputs are further
 // words the password must not be built from, such as the page's name.
 func validateCredentials(v *Validator, email, password string, inputs ...string) {
+	validateEmailAddress(v, email)
+	validatePassword(v, email, password, inputs...)
+}
+
+// validateEmailAddress checks a normalised e-mail address.
+func validateEmailAddress(v *Validator, email string) {
 	switch {
 	case email == "":
 		v.Add("email", "Enter an e-mail address.")
@@ -72,7 +78,6 @@ func validateCredentials(v *Validator, email, password string, inputs ...string)
 			v.Add("email", "Enter a valid e-mail address, like ops@example.com.")
 		}
 	}
-	validatePassword(v, email, password, inputs...)
 }
 
 // validatePassword checks a password's length and strength; inputs are

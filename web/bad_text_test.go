@@ -234,6 +234,8 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 		modelstest.Fatal(t, err, "channel")
 		ids := map[string]string{"components": fmt.Sprint(comp.ID), "groups": fmt.Sprint(g.ID), "incidents": fmt.Sprint(inc.ID),
 			"maintenance": fmt.Sprint(m.ID), "channels": fmt.Sprint(ch.ID)}
+		lee, _ := s.AddUser(t, "lee@example.com", models.RoleViewer)
+		ids["users"] = fmt.Sprint(lee.ID)
 
 		component := fmt.Sprintf(`{"name": "Web", "description": "The site", "status": "operational", "group_id": "%d", "visible": true}`, g.ID)
 		channel := fmt.Sprintf(`{"type": "webhook", "name": "Hook", "url": "%s/in", "events": ["incident.created"], "enabled": true,
@@ -259,6 +261,8 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 			"POST /maintenance/:id/updates":           `{"body": "Halfway.", "deliver_notifications": true}`,
 			"PATCH /page": `{"name": "Acme", "description": "All of it.", "logo_url": "https://cdn.example.com/l.svg",
 				"accent_color": "teal", "time_zone": "UTC"}`,
+			"POST /users":      `{"email": "new@example.com", "role": "operator"}`,
+			"PATCH /users/:id": `{"role": "operator"}`,
 		}
 
 		var doc struct {

@@ -109,6 +109,9 @@ func seedEverything(t *testing.T, s *webtest.Server, adminID int64) roleSeed {
 	modelstest.Fatal(t, err, "audit")
 	set("audit", entries[0].ID)
 	set("users", adminID)
+	inv, _, err := s.Store.CreateInvitation(ctx, models.InvitationInput{Email: "invited@example.com", Role: models.RoleViewer}, adminID)
+	modelstest.Fatal(t, err, "invitation")
+	set("invitations", inv.ID)
 	return roleSeed{ids: ids}
 }
 
@@ -124,11 +127,14 @@ func writtenTables(t *testing.T, s *webtest.Server) map[string]int {
 	db, err := s.Store.SQLDB()
 	modelstest.Fatal(t, err, "sql db")
 	// Changes that add no row: a row's updated_at moves.
-	for _, table := range []string{"components", "component_groups", "incidents", "maintenances", "pages", "users", "api_tokens"} {
+	for _, table := range []string{"components", "component_groups", "incidents", "maintenances", "pages", "users", "api_tokens", "invitations"} {
 		var latest string
 		col := "updated_at"
-		if table == "api_tokens" {
+		switch table {
+		case "api_tokens":
 			col = "COALESCE(revoked_at, created_at)"
+		case "invitations":
+			col = "COALESCE(revoked_at, accepted_at, created_at)"
 		}
 		modelstest.Fatal(t, db.QueryRowContext(context.Background(),
 			"SELECT COALESCE(CAST(MAX("+col+") AS TEXT), '') FROM "+table).Scan(&latest), "latest change of %s", table)

@@ -50,6 +50,9 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	e.GET("/auth/oidc/callback", admin.FinishSSO)
 	forms.GET("/login/2fa", admin.ShowSecondFactor) // the second step: no session before it passes
 	forms.POST("/login/2fa", admin.CheckSecondFactor)
+	// An invitation link: the invited person chooses a password.
+	forms.GET("/invite/:token", admin.ShowInvitation)
+	forms.POST("/invite/:token", admin.AcceptInvitation)
 
 	// Admin: every route needs a session and, for writes, the CSRF token.
 	// Each route names the least role that may use it (RequireRole).
@@ -150,6 +153,16 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.GET("/tokens/:id/revoke", models.RoleAdmin, admin.ConfirmRevokeToken)
 	screens.POST("/tokens/:id/revoke", models.RoleAdmin, admin.RevokeToken)
 
+	// Users and invitations: an invitation link is shown once, stored as
+	// a hash; the last admin can be neither demoted nor removed.
+	screens.GET("/users", models.RoleAdmin, admin.ListUsers)
+	screens.POST("/users/invitations", models.RoleAdmin, admin.CreateInvitation)
+	screens.POST("/users/:id/role", models.RoleAdmin, admin.SetUserRole)
+	screens.GET("/users/:id/remove", models.RoleAdmin, admin.ConfirmRemoveUser)
+	screens.POST("/users/:id/remove", models.RoleAdmin, admin.RemoveUser)
+	screens.GET("/invitations/:id/created", models.RoleAdmin, admin.ShowCreatedInvitation)
+	screens.POST("/invitations/:id/revoke", models.RoleAdmin, admin.RevokeInvitation)
+
 	// Admin JSON API. Bearer tokens with scopes, not the session: no CSRF
 	// check, no cookie set. Every answer, errors included, is JSON; paths
 	// that match no endpoint get a JSON 404 or 405 from the catch-all.
@@ -205,6 +218,14 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	writePage := models.ScopePageWrite
 	v1.GET("/page", models.RoleViewer, read, api.APIShowPage)
 	v1.PATCH("/page", models.RoleAdmin, writePage, api.APIUpdatePage)
+	// Users: e-mail addresses are for admins. POST invites (the answer
+	// holds the link, once), so it takes no Idempotency-Key: the stored
+	// answer would keep the link.
+	writeUsers := models.ScopeUsersWrite
+	v1.GET("/users", models.RoleAdmin, read, api.APIListUsers)
+	v1.POST("/users", models.RoleAdmin, writeUsers, api.APIInviteUser)
+	v1.PATCH("/users/:id", models.RoleAdmin, writeUsers, api.APISetUserRole)
+	v1.DELETE("/users/:id", models.RoleAdmin, writeUsers, api.APIRemoveUser)
 	v1.Public(http.MethodGet, "/openapi.json", api.OpenAPI) // the API's description needs no token
 	v1.PublicAny("/*", api.APINoRoute)
 

@@ -104,6 +104,7 @@ func New(d Deps) (*Server, error) {
 	}))
 	e.Use(securityHeaders)
 	access := registerRoutes(e, siteHandler, adminHandler, apiHandler, health{store: d.Store, logger: d.Logger}, assets, m)
+	base.SetRouteRoles(access.Roles)
 	return &Server{Echo: e, Public: siteHandler.Public(), access: access}, nil
 }
 

@@ -44,7 +44,7 @@ func (h *Handler) ListAudit(c echo.Context) error {
 	}
 	v := views.AuditLogView{Chrome: ch, Filter: fv, Total: total}
 	for _, e := range list {
-		v.Rows = append(v.Rows, auditRow(e))
+		v.Rows = append(v.Rows, auditRow(e, ch))
 	}
 	pageURL := func(n int) string {
 		q := url.Values{}
@@ -82,7 +82,7 @@ func (h *Handler) ShowAuditEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.AuditEntryView{Chrome: ch, Row: auditRow(*e), Before: prettyBody(e.Before), After: prettyBody(e.After)}
+	v := views.AuditEntryView{Chrome: ch, Row: auditRow(*e, ch), Before: prettyBody(e.Before), After: prettyBody(e.After)}
 	for _, d := range models.AuditChanges(e.Before, e.After) {
 		v.Changes = append(v.Changes, auditChangeRow(d))
 	}
@@ -95,11 +95,13 @@ func (h *Handler) ShowAuditEntry(c echo.Context) error {
 	return serve.Render(c, http.StatusOK, views.AuditEntryPage(v))
 }
 
-func auditRow(e models.AuditEntry) views.AuditRow {
+// auditRow is an entry as the log shows it; the object is linked only
+// when the viewer's role may open its screen (ch.Allows).
+func auditRow(e models.AuditEntry, ch layout.Chrome) views.AuditRow {
 	r := views.AuditRow{ID: e.ID, URL: auditPath(e.ID), At: layout.Time{At: e.At}, Actor: e.ActorName,
 		ActorType: e.ActorType, IP: e.IP, Action: e.Action, Object: strings.TrimSpace(e.ObjectType + " " + e.ObjectID),
 		Summary: e.Summary}
-	if e.ObjectExists {
+	if route := auditObjectRoute(e.ObjectType); e.ObjectExists && (route == "" || ch.Allows(route)) {
 		r.ObjectURL = auditObjectPath(e.ObjectType, e.ObjectID)
 	}
 	return r
@@ -141,6 +143,30 @@ func auditObjectPath(objectType, id string) string {
 		return "/admin/settings"
 	case models.AuditToken:
 		return "/admin/tokens"
+	case models.AuditUser, models.AuditInvitation:
+		return "/admin/users"
+	}
+	return ""
+}
+
+// auditObjectRoute is the route of auditObjectPath's screen, as
+// registered, for the role check; "" for public pages.
+func auditObjectRoute(objectType string) string {
+	switch objectType {
+	case models.AuditComponent:
+		return "GET /admin/components/:id/edit"
+	case models.AuditGroup:
+		return "GET /admin/groups/:id/edit"
+	case models.AuditIncident:
+		return "GET /admin/incidents/:id"
+	case models.AuditChannel:
+		return "GET /admin/channels/:id"
+	case models.AuditPage:
+		return "GET /admin/settings"
+	case models.AuditToken:
+		return "GET /admin/tokens"
+	case models.AuditUser, models.AuditInvitation:
+		return "GET /admin/users"
 	}
 	return ""
 }

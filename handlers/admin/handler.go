@@ -30,6 +30,7 @@ func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome,
 	ch.Nav = nav
 	if u := serve.CurrentUser(c); u != nil {
 		ch.UserEmail = u.Email
+		ch.Allowed = h.AllowedRoutes(u.Role)
 	}
 	page, err := h.managedPage(c)
 	if err != nil {

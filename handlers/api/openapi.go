@@ -24,6 +24,9 @@ type apiOperation struct {
 	Response     any // a value of the Go type of the success body, if any
 	Paged        bool
 	Query        []string // query parameters besides page and per_page
+	// NoIdempotency: a POST whose answer holds a secret shown once takes
+	// no Idempotency-Key (the stored answer would keep it).
+	NoIdempotency bool
 }
 
 // apiOperations is every /api/v1 endpoint.
@@ -72,6 +75,10 @@ var apiOperations = []apiOperation{
 	{Method: "POST", Path: "/maintenance/:id/complete", Summary: "End a window in progress now (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
 	{Method: "GET", Path: "/page", Summary: "Get the status page settings", Scope: models.ScopeRead, Tag: "page", Status: 200, Response: apiPage{}},
 	{Method: "PATCH", Path: "/page", Summary: "Change the status page settings; the fields may come inside {\"page\": …}. image_hosts replaces the whole list of hosts whose images messages show (at most 20 host names, *.example.net for subdomains; [] for Herald's own images only)", Scope: models.ScopePageWrite, Tag: "page", Request: pageBody{}, Status: 200, Response: apiPage{}},
+	{Method: "GET", Path: "/users", Summary: "List the team (admins' tokens only): e-mail, role, two-factor sign-in, last sign-in", Scope: models.ScopeRead, Tag: "users", Status: 200, Response: []apiUser{}},
+	{Method: "POST", Path: "/users", Summary: "Invite someone with a role (admins' tokens only): the answer's url, valid 7 days and once, is shown this once; they choose their password there. 422 for an address that already has a user or a pending invitation", Scope: models.ScopeUsersWrite, Tag: "users", Request: invitationBody{}, Status: 201, Response: apiInvitation{}, NoIdempotency: true},
+	{Method: "PATCH", Path: "/users/:id", Summary: "Change a user's role (admins' tokens only); their tokens shrink with them. 409 last_admin for the only admin", Scope: models.ScopeUsersWrite, Tag: "users", Request: userRoleBody{}, Status: 200, Response: apiUser{}},
+	{Method: "DELETE", Path: "/users/:id", Summary: "Remove a user (admins' tokens only): their sessions end and their tokens are revoked at once. 409 last_admin for the only admin", Scope: models.ScopeUsersWrite, Tag: "users", Status: 204},
 }
 
 // openAPIDocument builds the OpenAPI 3.1 description of apiOperations.
@@ -128,7 +135,10 @@ func openAPIDocument(baseURL string) map[string]any {
 				"content": jsonContent(schemaOf(reflect.TypeOf(op.Request)))}
 			responses["413"], responses["415"], responses["422"] = errorRef, errorRef, errorRef
 		}
-		if op.Method == http.MethodPost {
+		if strings.Contains(op.Summary, "409") {
+			responses["409"] = errorRef
+		}
+		if op.Method == http.MethodPost && !op.NoIdempotency {
 			operation["parameters"] = append(params, map[string]any{"name": "Idempotency-Key", "in": "header",
 				"description": "Sending the same request with the same key within 24 h replays the first answer. " +
 					"A request that did not complete (the client gave up, or a 5xx) left nothing behind: retry it with the same key.",
@@ -140,7 +150,7 @@ func openAPIDocument(baseURL string) map[string]any {
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Herald admin API", "version": "1",
-			"description": "Manage a Herald status page: components, incidents, maintenance, notification channels and the page settings. " +
+			"description": "Manage a Herald status page: components, incidents, maintenance, notification channels, the page settings and the team. " +
 				"Authenticate with `Authorization: Bearer hrd_…` (create tokens under Admin → API tokens). " +
 				"Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."},
 		"servers":  []any{map[string]any{"url": strings.TrimRight(baseURL, "/") + "/api/v1"}},

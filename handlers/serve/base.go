@@ -59,6 +59,25 @@ type Base struct {
 	cookies    sessions.Store
 	sessionTTL time.Duration
 	secure     bool
+	// routeRoles is the least role of every admin route, as web
+	// registered them ("POST /admin/incidents").
+	routeRoles map[string]models.Role
+}
+
+// SetRouteRoles tells the handlers the least role of every admin route
+// ("METHOD /path" as registered), once web has registered them, so
+// screens can leave out what the signed-in user may not use.
+func (b *Base) SetRouteRoles(roles map[string]models.Role) { b.routeRoles = roles }
+
+// AllowedRoutes lists the routes role may use, for layout.Chrome.
+func (b *Base) AllowedRoutes(role models.Role) map[string]bool {
+	out := make(map[string]bool, len(b.routeRoles))
+	for route, min := range b.routeRoles {
+		if role.AtLeast(min) {
+			out[route] = true
+		}
+	}
+	return out
 }
 
 // New builds a Base.

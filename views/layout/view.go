@@ -17,7 +17,15 @@ type Chrome struct {
 	// class, such as "accent-purple"; empty keeps the default.
 	LogoURL string
 	Accent  string
+	// Allowed holds the admin routes, as registered ("POST
+	// /admin/incidents/:id/resolve"), the signed-in user's role may use:
+	// admin screens draw only the links and forms it holds.
+	Allowed map[string]bool
 }
+
+// Allows reports whether the signed-in user's role may use route
+// ("METHOD /admin/path/:id", as web/routes.go registers it).
+func (c Chrome) Allows(route string) bool { return c.Allowed[route] }
 
 // Flash is a one-time message shown after an action.
 type Flash struct {

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/models"
+	"github.com/labstack/echo/v4"
+)
+
+const userGone = "That user does not exist."
+
+// lastAdminMessage is the 409 of a change that would leave no admin.
+const lastAdminMessage = "This is the only admin: make someone else an admin first. Herald always keeps one."
+
+// apiUser is a team member as the API shows them: never a password
+// hash or a TOTP secret.
+type apiUser struct {
+	ID           string  `json:"id"`
+	Email        string  `json:"email"`
+	Role         string  `json:"role"`
+	TwoFactor    bool    `json:"two_factor"`
+	LastSignInAt *string `json:"last_sign_in_at"`
+	CreatedAt    string  `json:"created_at"`
+}
+
+func userJSON(u *models.User) apiUser {
+	out := apiUser{ID: formatAPIID(u.ID), Email: u.Email, Role: string(u.Role), TwoFactor: u.TwoFactor(),
+		CreatedAt: formatAPITime(u.CreatedAt)}
+	if u.LastSignInAt != nil {
+		at := formatAPITime(*u.LastSignInAt)
+		out.LastSignInAt = &at
+	}
+	return out
+}
+
+// apiInvitation is the answer of POST /api/v1/users: the invitation and,
+// this once, the link to send.
+type apiInvitation struct {
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	Role      string `json:"role"`
+	URL       string `json:"url"`
+	ExpiresAt string `json:"expires_at"`
+	CreatedAt string `json:"created_at"`
+}
+
+// invitationBody is the body of POST /api/v1/users.
+type invitationBody struct {
+	Email optional[string] `json:"email"`
+	Role  optional[string] `json:"role"`
+}
+
+// userRoleBody is the body of PATCH /api/v1/users/:id.
+type userRoleBody struct {
+	Role optional[string] `json:"role"`
+}
+
+// APIListUsers is GET /api/v1/users: the team, by e-mail.
+func (h *Handler) APIListUsers(c echo.Context) error {
+	users, err := h.Store.Users(c.Request().Context())
+	if err != nil {
+		return h.apiFail(c, err, userGone)
+	}
+	out := make([]apiUser, len(users))
+	for i := range users {
+		out[i] = userJSON(&users[i])
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// APIInviteUser is POST /api/v1/users. It invites rather than creates:
+// the person chooses their own password through the link in the answer,
+// which works once, for 7 days, and is never shown again.
+func (h *Handler) APIInviteUser(c echo.Context) error {
+	var body invitationBody
+	if err := decodeJSON(c, &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	var me int64
+	if tok := apiToken(c); tok != nil && tok.CreatedByUserID != nil {
+		me = *tok.CreatedByUserID
+	}
+	inv, plain, err := h.Store.CreateInvitation(c.Request().Context(),
+		models.InvitationInput{Email: body.Email.Value, Role: models.Role(body.Role.Value)}, me)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	return c.JSON(http.StatusCreated, apiInvitation{ID: formatAPIID(inv.ID), Email: inv.Email, Role: string(inv.Role),
+		URL: h.publicURL(c, "/invite/"+plain), ExpiresAt: formatAPITime(inv.ExpiresAt), CreatedAt: formatAPITime(inv.CreatedAt)})
+}
+
+// APISetUserRole is PATCH /api/v1/users/:id: {"role": "operator"}.
+func (h *Handler) APISetUserRole(c echo.Context) error {
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return serve.JSONError(c, http.StatusNotFound, "not_found", userGone, "")
+	}
+	var body userRoleBody
+	if err := decodeJSON(c, &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	if !body.Role.Set {
+		return serve.JSONError(c, http.StatusUnprocessableEntity, "validation_failed", "Send the new role: viewer, operator or admin.", "role")
+	}
+	u, err := h.Store.SetUserRole(c.Request().Context(), id, models.Role(body.Role.Value))
+	if errors.Is(err, models.ErrLastAdmin) {
+		return serve.JSONError(c, http.StatusConflict, "last_admin", lastAdminMessage, "role")
+	}
+	if err != nil {
+		return h.apiFail(c, err, userGone)
+	}
+	return c.JSON(http.StatusOK, userJSON(u))
+}
+
+// APIRemoveUser is DELETE /api/v1/users/:id: their sessions end and
+// their API tokens are revoked at once.
+func (h *Handler) APIRemoveUser(c echo.Context) error {
+	if err := decodeNoFields(c); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return serve.JSONError(c, http.StatusNotFound, "not_found", userGone, "")
+	}
+	err := h.Store.RemoveUser(c.Request().Context(), id)
+	if errors.Is(err, models.ErrLastAdmin) {
+		return serve.JSONError(c, http.StatusConflict, "last_admin", lastAdminMessage, "")
+	}
+	if err != nil {
+		return h.apiFail(c, err, userGone)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
