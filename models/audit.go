@@ -119,6 +119,7 @@ var AuditActions = []string{
 	"page.update",
 	"token.create", "token.revoke",
 	"user.create", "user.role", "user.remove", "user.password", "user.2fa_reset",
+	"user.email", "user.wrong_password", "user.sessions_end",
 	"access.denied",
 }
 

@@ -29,6 +29,7 @@ var scopeHelp = map[models.Scope]string{
 	models.ScopeMaintenanceWrite: "schedule, change and cancel maintenance",
 	models.ScopeChannelsWrite:    "manage notification channels and replay deliveries",
 	models.ScopePageWrite:        "change the status page settings (name, description, logo, accent, time zone)",
+	models.ScopeUsersWrite:       "invite, change and remove users",
 }
 
 func tokenPath(id int64) string { return "/admin/tokens/" + strconv.FormatInt(id, 10) }
