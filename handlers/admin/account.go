@@ -117,8 +117,8 @@ func (h *Handler) ChangeEmail(c echo.Context) error {
 		fmt.Sprintf("E-mail address changed. Sign in with %s from now on.", changed.Email))
 }
 
-// EndOtherSessions signs the user out everywhere but this browser.
-func (h *Handler) EndOtherSessions(c echo.Context) error {
+// SignOutOtherSessions signs the user out everywhere but this browser.
+func (h *Handler) SignOutOtherSessions(c echo.Context) error {
 	ended, err := h.Store.EndOtherSessions(c.Request().Context(), serve.CurrentUser(c).ID, h.SessionID(c))
 	if err != nil {
 		return err
@@ -133,8 +133,8 @@ func (h *Handler) EndOtherSessions(c echo.Context) error {
 	return h.RedirectWithFlash(c, "/admin/account", "success", msg)
 }
 
-// EndSession signs out one other session of the user.
-func (h *Handler) EndSession(c echo.Context) error {
+// SignOutSession signs out one other session of the user.
+func (h *Handler) SignOutSession(c echo.Context) error {
 	handle := c.Param("id")
 	if !sessionHandleRE.MatchString(handle) {
 		return serve.ErrNotFound
