@@ -351,3 +351,27 @@ func TestOwnTokensStayWithinTheRole(t *testing.T) {
 		}
 	})
 }
+
+// TestAccountLimitsWrongPasswords: after five wrong current passwords in
+// a quarter of an hour, the account's forms answer 429 with Retry-After,
+// even to the right password, and change nothing.
+func TestAccountLimitsWrongPasswords(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		s.SetUp(t)
+		_, c := s.AddUser(t, "vi@example.com", models.RoleViewer)
+		for i := range 5 {
+			res := c.Submit("/admin/account", "/admin/account/email", url.Values{"email": {"new@example.com"}, "email_password": {"guess " + itoa(int64(i))}})
+			if res.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("wrong password %d: %d", i+1, res.Status)
+			}
+		}
+		res := c.Submit("/admin/account", "/admin/account/password", url.Values{"current_password": {webtest.AdminPassword},
+			"new_password": {"a brand new passphrase"}, "new_password_again": {"a brand new passphrase"}})
+		if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || !strings.Contains(res.Body, "Too many wrong passwords") {
+			t.Fatalf("sixth try: %d, Retry-After %q\n%.2000s", res.Status, res.Header.Get("Retry-After"), res.Body)
+		}
+		if _, err := s.Store.Authenticate(context.Background(), "vi@example.com", webtest.AdminPassword); err != nil {
+			t.Fatalf("the refused change changed the password: %v", err)
+		}
+	})
+}

@@ -19,10 +19,13 @@ import (
 // sessionHandleRE is the shape of models.Session.Handle.
 var sessionHandleRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16}$`)
 
-// errTooManyPasswords answers a user who gave a wrong current password
-// too often lately.
-var errTooManyPasswords = echo.NewHTTPError(http.StatusTooManyRequests,
-	"Too many wrong passwords. Wait a quarter of an hour, then try again.")
+// tooManyPasswords answers a user who gave a wrong current password too
+// often lately: 429, with when to come back.
+func tooManyPasswords(c echo.Context) error {
+	c.Response().Header().Set("Retry-After", "900")
+	return echo.NewHTTPError(http.StatusTooManyRequests,
+		"Too many wrong passwords. Wait a quarter of an hour, then try again.")
+}
 
 // ShowAccount shows the signed-in user's account.
 func (h *Handler) ShowAccount(c echo.Context) error {
@@ -80,7 +83,7 @@ func (h *Handler) ChangePassword(c echo.Context) error {
 	case errors.As(err, &ve):
 		return h.renderAccount(c, http.StatusUnprocessableEntity, views.AccountView{PasswordErrors: ve.Fields})
 	case errors.Is(err, models.ErrTooManyAttempts):
-		return errTooManyPasswords
+		return tooManyPasswords(c)
 	case err != nil:
 		return err
 	}
@@ -109,7 +112,7 @@ func (h *Handler) ChangeEmail(c echo.Context) error {
 		}
 		return h.renderAccount(c, http.StatusUnprocessableEntity, views.AccountView{NewEmail: in.Email, EmailErrors: errs})
 	case errors.Is(err, models.ErrTooManyAttempts):
-		return errTooManyPasswords
+		return tooManyPasswords(c)
 	case err != nil:
 		return err
 	}
