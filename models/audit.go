@@ -125,6 +125,7 @@ var AuditActions = []string{
 	// Single sign-on
 	"user.sso_link", "access.sso_refused", "settings.password_sign_in",
 	"invitation.create", "invitation.accept", "invitation.revoke", "invitation.refused",
+	"user.email", "user.wrong_password", "user.sessions_end",
 }
 
 // change is what one audit row records; the actor and time come from the

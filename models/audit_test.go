@@ -39,6 +39,7 @@ type auditWorld struct {
 	totpSecret   string // the second user's, to compute codes with
 	invitationID int64
 	invitation   string // link secret of a pending invitation
+	sessionID    string
 }
 
 type wantRow struct {
@@ -145,6 +146,46 @@ var auditCases = []auditCase{
 			return 0
 		},
 		want: []wantRow{{"settings.require_2fa", auditAdmin.Name}, {"settings.require_2fa", auditAdmin.Name}}},
+	{name: "a wrong current password on the account page", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			_, err := s.ChangePassword(ctx, w.secondUserID, "", models.PasswordChangeInput{CurrentPassword: "not my password at all", NewPassword: "second brand new passphrase"})
+			if !errors.As(err, new(*models.ValidationError)) {
+				t.Fatalf("wrong current password: %v, want a validation error", err)
+			}
+			return w.secondUserID
+		},
+		want: user("user.wrong_password")},
+	{name: "change own password", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			_, err := s.ChangePassword(ctx, w.secondUserID, "", models.PasswordChangeInput{CurrentPassword: "pa55word-but-much-longer-now", NewPassword: "second brand new passphrase"})
+			modelstest.Fatal(t, err, "change password")
+			w.secrets = append(w.secrets, "second brand new passphrase")
+			return w.secondUserID
+		},
+		want: user("user.password")},
+	{name: "change own e-mail", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.ChangeEmail(ctx, w.secondUserID, models.EmailChangeInput{Email: "Second.New@Example.com", CurrentPassword: "second brand new passphrase"}))(t).ID
+		},
+		want: user("user.email")},
+	{name: "sign out everywhere else", objectType: models.AuditUser,
+		setup: func(t *testing.T, s *models.Store, w *auditWorld, _ *modelstest.Clock) {
+			for range 2 {
+				w.sessionID = ok(s.CreateSession(context.Background(), w.secondUserID, time.Hour, models.SessionOrigin{IP: "192.0.2.1", UserAgent: "curl/8.0"}))(t).ID
+			}
+		},
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			if n := ok(s.EndOtherSessions(ctx, w.secondUserID, w.sessionID))(t); n != 1 {
+				t.Fatalf("ended %d sessions, want 1", n)
+			}
+			return w.secondUserID
+		},
+		want: user("user.sessions_end")},
+	{name: "signed in nowhere else: nothing to end", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			ok(s.EndOtherSessions(ctx, w.secondUserID, w.sessionID))(t)
+			return w.secondUserID
+		}},
 	{name: "setting the same role again changes nothing", objectType: models.AuditUser,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			return ok(s.SetUserRole(ctx, w.secondUserID, models.RoleOperator))(t).ID

@@ -45,6 +45,16 @@ var badText = []struct{ name, value, want string }{
 // text checks.
 func inputCases() map[string]inputCase {
 	future := time.Now().Add(48 * time.Hour)
+	// The account's inputs change an existing user's: made by valid.
+	var changer, mover int64
+	user := func(t *testing.T, s *models.Store, email string) int64 {
+		if u, err := s.UserByEmail(context.Background(), email); err == nil {
+			return u.ID
+		}
+		u, err := s.CreateUser(context.Background(), models.UserInput{Email: email, Password: "the first long password", Role: models.RoleViewer})
+		modelstest.Fatal(t, err, "user %s", email)
+		return u.ID
+	}
 	component := func(t *testing.T, s *models.Store) *models.Component {
 		c, err := s.CreateComponent(context.Background(), models.DefaultPageID, models.ComponentInput{Name: "API", Visible: true, Status: models.StatusOperational})
 		modelstest.Fatal(t, err, "component")
@@ -241,6 +251,26 @@ func inputCases() map[string]inputCase {
 				return err
 			}}},
 		},
+		"PasswordChangeInput": {
+			valid: func(t *testing.T, s *models.Store) any {
+				changer = user(t, s, "changer@example.com")
+				return models.PasswordChangeInput{CurrentPassword: "the first long password", NewPassword: "a long enough password"}
+			},
+			calls: []inputCall{{"ChangePassword", func(ctx context.Context, s *models.Store, in any) error {
+				_, err := s.ChangePassword(ctx, changer, "", in.(models.PasswordChangeInput))
+				return err
+			}}},
+		},
+		"EmailChangeInput": {
+			valid: func(t *testing.T, s *models.Store) any {
+				mover = user(t, s, "mover@example.com")
+				return models.EmailChangeInput{Email: "moved@example.com", CurrentPassword: "the first long password"}
+			},
+			calls: []inputCall{{"ChangeEmail", func(ctx context.Context, s *models.Store, in any) error {
+				_, err := s.ChangeEmail(ctx, mover, in.(models.EmailChangeInput))
+				return err
+			}}},
+		},
 		"UserInput": {
 			valid: func(*testing.T, *models.Store) any {
 				return models.UserInput{Email: "second@example.com", Password: "a long enough password", Role: models.RoleOperator}
@@ -426,6 +456,12 @@ func TestEveryInputRefusesBadText(t *testing.T) {
 				}
 				modelstest.Fatal(t, call.call(ctx, s, tc.valid(t, s)), "%s with the valid input", call.name)
 			}
+		}
+		// Setup needs an install without users: the account inputs' users go.
+		for _, email := range []string{"changer@example.com", "moved@example.com"} {
+			u, err := s.UserByEmail(ctx, email)
+			modelstest.Fatal(t, err, "user %s", email)
+			modelstest.Fatal(t, s.RemoveUser(ctx, u.ID), "remove %s", email)
 		}
 		modelstest.Fatal(t, cases["SetupInput"].calls[0].call(ctx, s, cases["SetupInput"].valid(t, s)), "setup")
 		modelstest.Fatal(t, cases["UserInput"].calls[0].call(ctx, s, cases["UserInput"].valid(t, s)), "create user")

@@ -144,15 +144,21 @@ type TokenInput struct {
 	ExpiresAt *time.Time
 }
 
-func (s *Store) validateToken(in *TokenInput) (string, error) {
+// validateToken checks in; role, when set, is the creator's: a scope
+// beyond it is refused, naming the scope.
+func (s *Store) validateToken(in *TokenInput, role Role) (string, error) {
 	var v Validator
 	checkInput(&v, in)
 	in.Name = strings.TrimSpace(in.Name)
 	checkName(&v, "name", in.Name)
 	var picked []Scope
 	for _, sc := range in.Scopes {
-		if !sc.Valid() {
+		switch {
+		case !sc.Valid():
 			v.Add("scopes", fmt.Sprintf("“%s” is not a scope. Choose from the list.", sc))
+		case role != "" && !RoleAllowsScope(role, sc):
+			v.Add("scopes", fmt.Sprintf("Your role, %s, cannot give a token the scope “%s”: a token never does more than its owner may.",
+				strings.ToLower(role.Label()), sc))
 		}
 	}
 	for _, sc := range Scopes {
@@ -203,8 +209,18 @@ func tokenAuditSnapshot(t *Token) tokenAudit {
 
 // CreateToken makes a token for pageID, created by userID (0 when no
 // admin is signed in). It returns the token and, once only, its plaintext.
+// A scope beyond the creator's role is refused with a ValidationError
+// naming it.
 func (s *Store) CreateToken(ctx context.Context, pageID int64, in TokenInput, userID int64) (*Token, string, error) {
-	scopes, err := s.validateToken(&in)
+	var role Role
+	if userID != 0 {
+		var owner User
+		if err := s.conn(ctx).Select("role").First(&owner, userID).Error; err != nil {
+			return nil, "", fmt.Errorf("create token: load user %d: %w", userID, notFound(err))
+		}
+		role = owner.Role
+	}
+	scopes, err := s.validateToken(&in, role)
 	if err != nil {
 		return nil, "", err
 	}

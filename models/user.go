@@ -310,14 +310,20 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, ttl time.Durati
 
 // SessionUser returns the user signed in with session id, or ErrNotFound
 // when the session does not exist or has expired.
+// It records when the session was last seen, at most once a minute.
 func (s *Store) SessionUser(ctx context.Context, sessionID string) (*User, error) {
-	var u User
-	err := s.conn(ctx).
-		Joins("JOIN user_sessions ON user_sessions.user_id = users.id").
-		Where("user_sessions.id = ? AND user_sessions.expires_at > ?", sessionID, s.Now()).
-		First(&u).Error
+	var sess Session
+	err := s.conn(ctx).Select("user_id", "last_seen_at").
+		Where("id = ? AND expires_at > ?", sessionID, s.Now()).Take(&sess).Error
 	if err != nil {
+		return nil, fmt.Errorf("load session: %w", notFound(err))
+	}
+	var u User
+	if err := s.conn(ctx).First(&u, sess.UserID).Error; err != nil {
 		return nil, fmt.Errorf("load session user: %w", notFound(err))
+	}
+	if err := s.seeSession(ctx, sessionID, sess.LastSeenAt); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }

@@ -162,6 +162,17 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.POST("/users/:id/remove", models.RoleAdmin, admin.RemoveUser)
 	screens.GET("/invitations/:id/created", models.RoleAdmin, admin.ShowCreatedInvitation)
 	screens.POST("/invitations/:id/revoke", models.RoleAdmin, admin.RevokeInvitation)
+	// Own account: every role changes their own password, e-mail,
+	// sessions and API tokens (never beyond their role).
+	screens.GET("/account", models.RoleViewer, admin.ShowAccount)
+	screens.POST("/account/password", models.RoleViewer, admin.ChangePassword)
+	screens.POST("/account/email", models.RoleViewer, admin.ChangeEmail)
+	screens.POST("/account/sessions/others", models.RoleViewer, admin.SignOutOtherSessions)
+	screens.POST("/account/sessions/:id/end", models.RoleViewer, admin.SignOutSession)
+	screens.GET("/account/tokens", models.RoleViewer, admin.ListOwnTokens)
+	screens.POST("/account/tokens", models.RoleViewer, admin.CreateOwnToken)
+	screens.GET("/account/tokens/:id/created", models.RoleViewer, admin.ShowCreatedOwnToken)
+	screens.POST("/account/tokens/:id/revoke", models.RoleViewer, admin.RevokeOwnToken)
 
 	// Admin JSON API. Bearer tokens with scopes, not the session: no CSRF
 	// check, no cookie set. Every answer, errors included, is JSON; paths

@@ -6,6 +6,10 @@
 //	herald [serve] [flags]           run the server (default)
 //	herald migrate [flags]           apply database migrations and exit
 //	herald admin create --email E --password-stdin
+//	herald user create --email E --role viewer|operator|admin --password-stdin
+//	herald user list
+//	herald user reset-password --email E --password-stdin
+//	herald user reset-2fa --email E
 //	herald version
 //
 // Every flag can also be set with a HERALD_* environment variable; run
@@ -13,7 +17,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -71,12 +74,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		err = migrate(args, stdout, stderr, getenv)
 	case "admin":
 		err = admin(args, stdin, stdout, stderr, getenv)
+	case "user":
+		err = user(args, stdin, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "herald", versionString())
 	case "help":
-		fmt.Fprintln(stdout, "usage: herald [serve|migrate|admin create|version] [flags]\nrun \"herald serve -h\" for the settings; each flag is also a HERALD_* variable")
+		fmt.Fprintln(stdout, "usage: herald [serve|migrate|admin create|user create|user list|user reset-password|user reset-2fa|version] [flags]\nrun \"herald serve -h\" for the settings; each flag is also a HERALD_* variable")
 	default:
-		err = fmt.Errorf("unknown command %q; want serve, migrate, admin create or version", cmd)
+		err = fmt.Errorf("unknown command %q; want serve, migrate, admin create, user or version", cmd)
 	}
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -250,51 +255,6 @@ func migrate(args []string, stdout, stderr io.Writer, getenv func(string) string
 	}
 	defer store.Close()
 	fmt.Fprintf(stdout, "database %s is up to date\n", redactURL(cfg.DatabaseURL))
-	return nil
-}
-
-func admin(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: herald admin create --email E --password-stdin")
-	}
-	fs := flag.NewFlagSet("herald admin create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	email := fs.String("email", "", "the admin's e-mail address")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
-	load := web.ConfigFlags(fs, getenv)
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *email == "" || !*fromStdin || fs.NArg() > 0 {
-		return errors.New("usage: herald admin create --email E --password-stdin")
-	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password from stdin: %w", err)
-	}
-	password := strings.TrimRight(line, "\r\n")
-	_, _, store, err := open(context.Background(), cfg, stderr, nil)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	u, err := store.CreateUser(context.Background(), models.UserInput{Email: *email, Password: password, Role: models.RoleAdmin})
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		var msgs []string
-		for f, m := range ve.Fields {
-			msgs = append(msgs, f+": "+m)
-		}
-		return errors.New(strings.Join(msgs, "; "))
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "admin %s created (id %d)\n", u.Email, u.ID)
 	return nil
 }
 

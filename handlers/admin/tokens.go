@@ -29,6 +29,7 @@ var scopeHelp = map[models.Scope]string{
 	models.ScopeMaintenanceWrite: "schedule, change and cancel maintenance",
 	models.ScopeChannelsWrite:    "manage notification channels and replay deliveries",
 	models.ScopePageWrite:        "change the status page settings (name, description, logo, accent, time zone)",
+	models.ScopeUsersWrite:       "invite, change and remove users",
 }
 
 func tokenPath(id int64) string { return "/admin/tokens/" + strconv.FormatInt(id, 10) }
@@ -56,6 +57,14 @@ func (h *Handler) ListTokens(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	users, err := h.Store.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	owners := map[int64]string{}
+	for _, u := range users {
+		owners[u.ID] = u.Email
+	}
 	now := h.Now()
 	v := views.AdminTokensView{Chrome: ch}
 	for i := range tokens {
@@ -63,6 +72,9 @@ func (h *Handler) ListTokens(c echo.Context) error {
 		row := views.TokenRow{ID: t.ID, Name: t.Name, Display: t.Display(), Scopes: scopeStrings(t),
 			Expires: serve.TimePtr(t.ExpiresAt), LastUsed: serve.TimePtr(t.LastUsedAt), Created: layout.Time{At: t.CreatedAt},
 			State: tokenStateView(t.State(now))}
+		if t.CreatedByUserID != nil {
+			row.Owner = owners[*t.CreatedByUserID]
+		}
 		if t.LastUsedAt != nil {
 			row.LastUsedAgo = relativeTime(now, *t.LastUsedAt)
 		}

@@ -141,6 +141,13 @@ func (b *Base) RequireRole(min models.Role) echo.MiddlewareFunc {
 	}
 }
 
+// SessionID is the id of the browser's server-side session ("" when
+// signed out), for screens that tell it from the user's other sessions.
+func (b *Base) SessionID(c echo.Context) string {
+	sid, _ := b.Session(c).Values[keySID].(string)
+	return sid
+}
+
 // CurrentUser is the team member RequireUser let through, or nil.
 func CurrentUser(c echo.Context) *models.User {
 	u, _ := c.Get(ctxUser).(*models.User)

@@ -133,7 +133,13 @@ type Client struct {
 	t    testing.TB
 	base string
 	http *http.Client
+	// userAgent, when set, is sent as the User-Agent header.
+	userAgent string
 }
+
+// SetUserAgent makes the client send ua as its User-Agent, as a browser
+// would.
+func (c *Client) SetUserAgent(ua string) { c.userAgent = ua }
 
 // NewClient returns a client for s.
 func (s *Server) NewClient(t testing.TB) *Client {
@@ -197,6 +203,9 @@ func (c *Client) do(method, path, contentType string, body io.Reader) Response {
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
