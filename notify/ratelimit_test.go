@@ -315,7 +315,19 @@ func TestServiceUnavailableWithRetryAfterPausesTheChannel(t *testing.T) {
 		if gap := arrivals[1].Sub(arrivals[0]); gap < 1900*time.Millisecond {
 			t.Errorf("the next request came %s after the 503, want the whole channel paused for its Retry-After (2 s)", gap)
 		}
-		ds, _ := s.Deliveries(context.Background(), models.DeliveryFilter{ChannelID: c.ID})
+		// The receiver has answered the third; the engine records that
+		// right after.
+		var ds []models.Delivery
+		for settle := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			ds, _ = s.Deliveries(context.Background(), models.DeliveryFilter{ChannelID: c.ID})
+			done := len(ds) == 3
+			for _, d := range ds {
+				done = done && d.State == models.DeliveryDelivered
+			}
+			if done || time.Now().After(settle) {
+				break
+			}
+		}
 		slices.SortFunc(ds, func(a, b models.Delivery) int { return strings.Compare(a.ID, b.ID) })
 		if len(ds) != 3 || ids[0] != first.ID || !slices.Equal(ids, []string{ds[0].ID, ds[1].ID, ds[2].ID}) {
 			t.Errorf("delivered %v, want the paused delivery first, then the others in event order", ids)
