@@ -33,8 +33,10 @@ type feedEntry struct {
 // feedScope is what one feed covers: the whole page, or the incidents
 // and maintenance of one component.
 type feedScope struct {
+	ID          string // the Atom feed's id
 	Title       string
-	Description string
+	Subtitle    string // Atom's, may be empty
+	Description string // RSS's, never empty
 	AtomPath    string // path of the Atom feed, and of the RSS one below
 	RSSPath     string
 	entries     []feedEntry
@@ -62,7 +64,9 @@ func pageFeedScope(d *Data, all []feedEntry) feedScope {
 	if strings.TrimSpace(description) == "" {
 		description = "Incidents and maintenance of " + d.Page.Name
 	}
-	return feedScope{Title: feedTitle(d), Description: description, AtomPath: "/history.atom",
+	// The page feed's id predates per-component feeds: readers key on it.
+	return feedScope{ID: d.BaseURL + "/", Title: feedTitle(d), Subtitle: d.Page.Description,
+		Description: description, AtomPath: "/history.atom",
 		RSSPath: "/history.rss", entries: limitFeed(all)}
 }
 
@@ -74,22 +78,18 @@ func componentFeedScope(d *Data, c *models.Component, all []feedEntry) feedScope
 			entries = append(entries, e)
 		}
 	}
-	return feedScope{Title: c.Name + " · " + feedTitle(d),
-		Description: "Incidents and maintenance affecting " + c.Name + " on " + d.Page.Name,
-		AtomPath:    ComponentFeedKey("/history.atom", c.ID), RSSPath: ComponentFeedKey("/history.rss", c.ID),
+	about := "Incidents and maintenance affecting " + c.Name + " on " + d.Page.Name
+	return feedScope{ID: d.BaseURL + ComponentFeedKey("/history.atom", c.ID), Title: c.Name + " · " + feedTitle(d),
+		Subtitle: about, Description: about, AtomPath: ComponentFeedKey("/history.atom", c.ID), RSSPath: ComponentFeedKey("/history.rss", c.ID),
 		entries: limitFeed(entries)}
 }
 
 func atomFeedOf(d *Data, sc feedScope) ([]byte, error) {
-	subtitle := d.Page.Description
-	if sc.AtomPath != "/history.atom" {
-		subtitle = sc.Description
-	}
 	feed := atomFeed{
 		NS:        "http://www.w3.org/2005/Atom",
-		ID:        d.BaseURL + sc.AtomPath,
+		ID:        sc.ID,
 		Title:     sc.Title,
-		Subtitle:  subtitle,
+		Subtitle:  sc.Subtitle,
 		Updated:   atomTime(feedUpdated(d, sc.entries)),
 		Generator: "Herald",
 		Author:    atomPerson{Name: d.Page.Name},
@@ -97,9 +97,6 @@ func atomFeedOf(d *Data, sc feedScope) ([]byte, error) {
 			{Rel: "self", Type: "application/atom+xml", Href: d.BaseURL + sc.AtomPath},
 			{Rel: "alternate", Type: "text/html", Href: d.BaseURL + "/"},
 		},
-	}
-	if sc.AtomPath == "/history.atom" {
-		feed.ID = d.BaseURL + "/" // as before per-component feeds: readers key on it
 	}
 	for _, e := range sc.entries {
 		feed.Entries = append(feed.Entries, atomEntry{
@@ -167,9 +164,9 @@ func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func rssTime(t time.Time) string  { return t.UTC().Format(time.RFC1123Z) }
 
 // feedEntries merges incidents and maintenance windows (cancelled ones
-// left out), newest activity first; limitFeed keeps the feedLimit first. Unresolved
-// incidents and active or upcoming windows are merged in too, in case they
-// fell outside the RecentLimit lists.
+// left out), newest activity first; limitFeed keeps the first feedLimit.
+// Unresolved incidents and active or upcoming windows are merged in too,
+// in case they fell outside the RecentLimit lists.
 func feedEntries(d *Data, md *markdown.Renderer) []feedEntry {
 	// The page's images, as on the page; a feed reader loading the others
 	// would hand its users' addresses to their hosts.
