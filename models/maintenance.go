@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,10 +51,13 @@ type Maintenance struct {
 	WindowStart    time.Time
 	WindowEnd      time.Time
 	SetMaintenance bool
-	StartedAt      *time.Time
-	CompletedAt    *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Sequence is the window's iCalendar SEQUENCE: raised with every
+	// change a calendar shows (edit, new end, cancellation, early end).
+	Sequence    int
+	StartedAt   *time.Time
+	CompletedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 
 	Components []Component `gorm:"-"`
 	// Updates posted to the window, newest first.
@@ -186,7 +190,7 @@ func (s *Store) UpdateMaintenance(ctx context.Context, id int64, in MaintenanceI
 		// Conditional update: the scheduler may start the window meanwhile.
 		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ?", id, MaintenanceScheduled).Updates(map[string]any{
 			"title": in.Title, "message": in.Message, "window_start": in.WindowStart, "window_end": in.WindowEnd,
-			"set_maintenance": in.SetMaintenance, "updated_at": now})
+			"set_maintenance": in.SetMaintenance, "updated_at": now, "sequence": nextSequence()})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -216,7 +220,7 @@ func (s *Store) CancelMaintenance(ctx context.Context, id int64) error {
 		}
 		// Conditional update: the scheduler may start the window meanwhile.
 		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ?", id, MaintenanceScheduled).
-			Updates(map[string]any{"status": MaintenanceCancelled, "updated_at": s.Now()})
+			Updates(map[string]any{"status": MaintenanceCancelled, "updated_at": s.Now(), "sequence": nextSequence()})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -243,7 +247,7 @@ func (s *Store) EndMaintenanceNow(ctx context.Context, id int64) error {
 			return notFound(err)
 		}
 		res := tx.Model(&Maintenance{}).Where("id = ? AND status = ?", id, MaintenanceInProgress).
-			Updates(map[string]any{"window_end": now, "updated_at": now})
+			Updates(map[string]any{"window_end": now, "updated_at": now, "sequence": nextSequence()})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -262,6 +266,10 @@ func (s *Store) EndMaintenanceNow(ctx context.Context, id int64) error {
 	_, err = s.RunMaintenanceTransitions(ctx)
 	return err
 }
+
+// nextSequence raises a window's iCalendar SEQUENCE within the update
+// that changes it, so the bump and the change commit together.
+func nextSequence() any { return gorm.Expr("sequence + 1") }
 
 // maintenanceComponentIDs lists the components of window id.
 func maintenanceComponentIDs(tx *gorm.DB, id int64) ([]int64, error) {
@@ -369,4 +377,22 @@ func (s *Store) maintenanceEvent(tx *gorm.DB, m *Maintenance, typ EventType, at 
 		WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Status: string(m.Status),
 		URL: fmt.Sprintf("%s/maintenance/%d", s.baseURL, m.ID),
 	}, at)
+}
+
+// CalendarMaintenances lists the windows of a page's calendar: every
+// scheduled or in-progress one, and completed or cancelled ones that end
+// after since; the limit most recent by start, returned soonest first.
+func (s *Store) CalendarMaintenances(ctx context.Context, pageID int64, since time.Time, limit int) ([]Maintenance, error) {
+	db := s.conn(ctx)
+	var out []Maintenance
+	if err := db.Where("page_id = ? AND (status IN ? OR window_end >= ?)", pageID,
+		[]MaintenanceStatus{MaintenanceScheduled, MaintenanceInProgress}, since.UTC()).
+		Order("window_start DESC, id DESC").Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list calendar maintenance of page %d: %w", pageID, err)
+	}
+	slices.Reverse(out)
+	if err := fillMaintenances(db, out); err != nil {
+		return nil, fmt.Errorf("list calendar maintenance of page %d: %w", pageID, err)
+	}
+	return out, nil
 }

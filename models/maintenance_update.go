@@ -77,6 +77,7 @@ func (s *Store) PostMaintenanceUpdate(ctx context.Context, id int64, in Maintena
 		changes := map[string]any{"updated_at": now}
 		if in.WindowEnd != nil {
 			changes["window_end"] = *in.WindowEnd
+			changes["sequence"] = nextSequence()
 		}
 		res := tx.Model(&Maintenance{}).Where("id = ? AND status IN ?", id, allowed).Updates(changes)
 		if res.Error != nil {

@@ -41,6 +41,10 @@ type Data struct {
 	Active       []models.Maintenance
 	Upcoming     []models.Maintenance
 	Maintenances []models.Maintenance
+	// Calendar is what /maintenance.ics lists: windows scheduled or in
+	// progress, and those completed or cancelled in the last
+	// CalendarHorizon, soonest first.
+	Calendar []models.Maintenance
 }
 
 // Load reads Data for a page at now.
@@ -86,6 +90,9 @@ func Load(ctx context.Context, store *models.Store, pageID int64, now time.Time)
 		return nil, err
 	}
 	if d.Maintenances, err = store.Maintenances(ctx, pageID, models.MaintenanceFilter{Limit: RecentLimit}); err != nil {
+		return nil, fmt.Errorf("load public data: %w", err)
+	}
+	if d.Calendar, err = store.CalendarMaintenances(ctx, pageID, d.Now.Add(-CalendarHorizon), calendarLimit); err != nil {
 		return nil, fmt.Errorf("load public data: %w", err)
 	}
 	return d, nil

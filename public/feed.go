@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,26 +26,79 @@ type feedEntry struct {
 	Updated   time.Time // latest activity: the feeds' sort key
 	HTML      string
 	id        int64
+	// components are the ids of the visible components it affects.
+	components []int64
+}
+
+// feedScope is what one feed covers: the whole page, or the incidents
+// and maintenance of one component.
+type feedScope struct {
+	ID          string // the Atom feed's id
+	Title       string
+	Subtitle    string // Atom's, may be empty
+	Description string // RSS's, never empty
+	AtomPath    string // path of the Atom feed, and of the RSS one below
+	RSSPath     string
+	entries     []feedEntry
 }
 
 // AtomFeed and RSSFeed list d's incidents and maintenance windows
 // (SPEC §6.3), newest first.
 func AtomFeed(d *Data, md *markdown.Renderer) ([]byte, error) {
-	entries := feedEntries(d, md)
+	return atomFeedOf(d, pageFeedScope(d, feedEntries(d, md)))
+}
+
+// RSSFeed is AtomFeed as RSS 2.0.
+func RSSFeed(d *Data, md *markdown.Renderer) ([]byte, error) {
+	return rssFeedOf(d, pageFeedScope(d, feedEntries(d, md)))
+}
+
+// ComponentFeedKey is the snapshot path of a component's feed; feed is
+// "/history.atom" or "/history.rss".
+func ComponentFeedKey(feed string, componentID int64) string {
+	return feed + "?component=" + strconv.FormatInt(componentID, 10)
+}
+
+func pageFeedScope(d *Data, all []feedEntry) feedScope {
+	description := d.Page.Description
+	if strings.TrimSpace(description) == "" {
+		description = "Incidents and maintenance of " + d.Page.Name
+	}
+	// The page feed's id predates per-component feeds: readers key on it.
+	return feedScope{ID: d.BaseURL + "/", Title: feedTitle(d), Subtitle: d.Page.Description,
+		Description: description, AtomPath: "/history.atom",
+		RSSPath: "/history.rss", entries: limitFeed(all)}
+}
+
+// componentFeedScope keeps the entries that affect component c.
+func componentFeedScope(d *Data, c *models.Component, all []feedEntry) feedScope {
+	var entries []feedEntry
+	for _, e := range all {
+		if slices.Contains(e.components, c.ID) {
+			entries = append(entries, e)
+		}
+	}
+	about := "Incidents and maintenance affecting " + c.Name + " on " + d.Page.Name
+	return feedScope{ID: d.BaseURL + ComponentFeedKey("/history.atom", c.ID), Title: c.Name + " · " + feedTitle(d),
+		Subtitle: about, Description: about, AtomPath: ComponentFeedKey("/history.atom", c.ID), RSSPath: ComponentFeedKey("/history.rss", c.ID),
+		entries: limitFeed(entries)}
+}
+
+func atomFeedOf(d *Data, sc feedScope) ([]byte, error) {
 	feed := atomFeed{
 		NS:        "http://www.w3.org/2005/Atom",
-		ID:        d.BaseURL + "/",
-		Title:     feedTitle(d),
-		Subtitle:  d.Page.Description,
-		Updated:   atomTime(feedUpdated(d, entries)),
+		ID:        sc.ID,
+		Title:     sc.Title,
+		Subtitle:  sc.Subtitle,
+		Updated:   atomTime(feedUpdated(d, sc.entries)),
 		Generator: "Herald",
 		Author:    atomPerson{Name: d.Page.Name},
 		Links: []atomLink{
-			{Rel: "self", Type: "application/atom+xml", Href: d.BaseURL + "/history.atom"},
+			{Rel: "self", Type: "application/atom+xml", Href: d.BaseURL + sc.AtomPath},
 			{Rel: "alternate", Type: "text/html", Href: d.BaseURL + "/"},
 		},
 	}
-	for _, e := range entries {
+	for _, e := range sc.entries {
 		feed.Entries = append(feed.Entries, atomEntry{
 			ID:        e.URL,
 			Title:     atomText{Type: "text", Text: e.Title},
@@ -59,26 +113,20 @@ func AtomFeed(d *Data, md *markdown.Renderer) ([]byte, error) {
 	return marshalFeed(feed, "Atom")
 }
 
-// RSSFeed is AtomFeed as RSS 2.0.
-func RSSFeed(d *Data, md *markdown.Renderer) ([]byte, error) {
-	entries := feedEntries(d, md)
-	description := d.Page.Description
-	if strings.TrimSpace(description) == "" {
-		description = "Incidents and maintenance of " + d.Page.Name
-	}
+func rssFeedOf(d *Data, sc feedScope) ([]byte, error) {
 	doc := rssDoc{
 		Version: "2.0",
 		AtomNS:  "http://www.w3.org/2005/Atom",
 		Channel: rssChannel{
-			Title:         feedTitle(d),
+			Title:         sc.Title,
 			Link:          d.BaseURL + "/",
-			Description:   description,
-			AtomLink:      atomLink{Rel: "self", Type: "application/rss+xml", Href: d.BaseURL + "/history.rss"},
-			LastBuildDate: rssTime(feedUpdated(d, entries)),
+			Description:   sc.Description,
+			AtomLink:      atomLink{Rel: "self", Type: "application/rss+xml", Href: d.BaseURL + sc.RSSPath},
+			LastBuildDate: rssTime(feedUpdated(d, sc.entries)),
 			Generator:     "Herald",
 		},
 	}
-	for _, e := range entries {
+	for _, e := range sc.entries {
 		doc.Channel.Items = append(doc.Channel.Items, rssItem{
 			Title:       e.Title,
 			Link:        e.URL,
@@ -116,9 +164,9 @@ func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func rssTime(t time.Time) string  { return t.UTC().Format(time.RFC1123Z) }
 
 // feedEntries merges incidents and maintenance windows (cancelled ones
-// left out), newest activity first, at most feedLimit of them. Unresolved
-// incidents and active or upcoming windows are merged in too, in case they
-// fell outside the RecentLimit lists.
+// left out), newest activity first; limitFeed keeps the first feedLimit.
+// Unresolved incidents and active or upcoming windows are merged in too,
+// in case they fell outside the RecentLimit lists.
 func feedEntries(d *Data, md *markdown.Renderer) []feedEntry {
 	// The page's images, as on the page; a feed reader loading the others
 	// would hand its users' addresses to their hosts.
@@ -147,10 +195,11 @@ func feedEntries(d *Data, md *markdown.Renderer) []feedEntry {
 	slices.SortFunc(out, func(a, b feedEntry) int {
 		return cmp.Or(b.Updated.Compare(a.Updated), cmp.Compare(a.Category, b.Category), cmp.Compare(b.id, a.id))
 	})
-	if len(out) > feedLimit {
-		out = out[:feedLimit]
-	}
 	return out
+}
+
+func limitFeed(entries []feedEntry) []feedEntry {
+	return entries[:min(len(entries), feedLimit)]
 }
 
 func feedLatest(times ...time.Time) time.Time {
@@ -204,7 +253,8 @@ func feedIncident(d *Data, inc *models.Incident, md *markdown.Renderer) feedEntr
 	}
 	url := fmt.Sprintf("%s/incidents/%d", d.BaseURL, inc.ID)
 	return feedEntry{URL: url, Title: prefix + inc.Title, Category: "incident",
-		Published: published.UTC(), Updated: activity.UTC(), HTML: b.String(), id: inc.ID}
+		Published: published.UTC(), Updated: activity.UTC(), HTML: b.String(), id: inc.ID,
+		components: visibleIDs(d, inc.Components)}
 }
 
 func feedMaintenance(d *Data, m *models.Maintenance, md *markdown.Renderer) feedEntry {
@@ -233,7 +283,19 @@ func feedMaintenance(d *Data, m *models.Maintenance, md *markdown.Renderer) feed
 	}
 	url := fmt.Sprintf("%s/maintenance/%d", d.BaseURL, m.ID)
 	return feedEntry{URL: url, Title: "Maintenance: " + m.Title, Category: "maintenance",
-		Published: published.UTC(), Updated: updated.UTC(), HTML: b.String(), id: m.ID}
+		Published: published.UTC(), Updated: updated.UTC(), HTML: b.String(), id: m.ID,
+		components: visibleIDs(d, m.Components)}
+}
+
+// visibleIDs are the ids of comps that the page shows.
+func visibleIDs(d *Data, comps []models.Component) []int64 {
+	var ids []int64
+	for _, c := range comps {
+		if d.visible(c.ID) {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
 }
 
 // feedStatusLine writes the heading of one timeline entry.

@@ -335,18 +335,10 @@ func (m *Manager) build(ctx context.Context) (*Snapshot, error) {
 			return nil, err
 		}
 	}
-	atom, err := AtomFeed(d, m.opts.Markdown)
-	if err != nil {
-		return nil, fmt.Errorf("render Atom feed: %w", err)
-	}
-	if err := add("/history.atom", "application/atom+xml; charset=utf-8", atom); err != nil {
+	if err := addFeeds(d, m.opts.Markdown, add); err != nil {
 		return nil, err
 	}
-	rss, err := RSSFeed(d, m.opts.Markdown)
-	if err != nil {
-		return nil, fmt.Errorf("render RSS feed: %w", err)
-	}
-	if err := add("/history.rss", "application/rss+xml; charset=utf-8", rss); err != nil {
+	if err := add(CalendarPath, "text/calendar; charset=utf-8", MaintenanceCalendar(d, m.opts.Markdown)); err != nil {
 		return nil, err
 	}
 	if err := add("/badge.svg", "image/svg+xml", PageBadge(d)); err != nil {
@@ -365,4 +357,31 @@ func (m *Manager) build(ctx context.Context) (*Snapshot, error) {
 		}
 	}
 	return s, nil
+}
+
+// addFeeds adds the page's Atom and RSS feeds and those of each visible
+// component, rendering every entry once for all of them.
+func addFeeds(d *Data, md *markdown.Renderer, add func(path, contentType string, body []byte) error) error {
+	all := feedEntries(d, md)
+	scopes := []feedScope{pageFeedScope(d, all)}
+	for i := range d.Components {
+		scopes = append(scopes, componentFeedScope(d, &d.Components[i], all))
+	}
+	for _, sc := range scopes {
+		atom, err := atomFeedOf(d, sc)
+		if err != nil {
+			return fmt.Errorf("render Atom feed %s: %w", sc.AtomPath, err)
+		}
+		if err := add(sc.AtomPath, "application/atom+xml; charset=utf-8", atom); err != nil {
+			return err
+		}
+		rss, err := rssFeedOf(d, sc)
+		if err != nil {
+			return fmt.Errorf("render RSS feed %s: %w", sc.RSSPath, err)
+		}
+		if err := add(sc.RSSPath, "application/rss+xml; charset=utf-8", rss); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -21,13 +21,13 @@ import (
 // /api/v2 document, the feeds, the badges, the history and the
 // permalinks of the given incident and maintenance window.
 func publicPaths(incidentID, maintenanceID int64, componentIDs ...int64) []string {
-	paths := []string{"/", "/history.atom", "/history.rss", "/badge.svg", "/history",
+	paths := []string{"/", "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg", "/history",
 		fmt.Sprintf("/incidents/%d", incidentID), fmt.Sprintf("/maintenance/%d", maintenanceID)}
 	for _, e := range public.StatuspageEndpoints {
 		paths = append(paths, "/api/v2/"+e)
 	}
 	for _, id := range componentIDs {
-		paths = append(paths, public.BadgeKey(id))
+		paths = append(paths, public.BadgeKey(id), public.ComponentFeedKey("/history.atom", id), public.ComponentFeedKey("/history.rss", id))
 	}
 	return paths
 }

@@ -26,13 +26,14 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	e.GET("/api/v2/*", site.StatusJSON)
 	e.GET("/history.atom", site.Feed)
 	e.GET("/history.rss", site.Feed)
+	e.GET("/maintenance.ics", site.Calendar)
 	e.GET("/badge.svg", site.Badge)
 	e.GET("/favicon.svg", site.Favicon)
 	e.GET("/favicon.ico", site.FaviconICO)
 	e.GET("/history", site.ShowHistory)
 	e.GET("/incidents/:id", site.ShowIncidentPermalink)
 	e.GET("/maintenance/:id", site.ShowMaintenancePermalink)
-	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/badge.svg"} {
+	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg"} {
 		e.OPTIONS(path, site.Preflight) // CORS preflight: any origin may read these
 	}
 

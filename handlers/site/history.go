@@ -1,11 +1,13 @@
 package site
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/public"
 	views "github.com/heraldstatus/herald/views/site"
 	"github.com/labstack/echo/v4"
 )
@@ -63,6 +65,9 @@ func (h *Handler) ShowHistory(c echo.Context) error {
 	v := views.HistoryPageView{Chrome: h.pageChrome("History · "+page.Name, page), PageName: page.Name,
 		Months: historyMonths(items), Page: n, Pages: pages}
 	v.Nav = "history"
+	if v.ComponentFeeds, err = h.componentFeeds(ctx); err != nil {
+		return err
+	}
 	if n > 1 {
 		v.Newer = historyURL(n - 1)
 	}
@@ -72,6 +77,22 @@ func (h *Handler) ShowHistory(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", h.publicCacheControl)
 	serve.SetPagePolicy(c, page, true)
 	return serve.Render(c, http.StatusOK, views.HistoryPage(v))
+}
+
+// componentFeeds links the feeds of each component the page shows.
+func (h *Handler) componentFeeds(ctx context.Context) ([]views.ComponentFeed, error) {
+	comps, err := h.Store.Components(ctx, models.DefaultPageID)
+	if err != nil {
+		return nil, err
+	}
+	var out []views.ComponentFeed
+	for _, c := range comps {
+		if c.Visible {
+			out = append(out, views.ComponentFeed{Name: c.Name,
+				AtomURL: public.ComponentFeedKey("/history.atom", c.ID), RSSURL: public.ComponentFeedKey("/history.rss", c.ID)})
+		}
+	}
+	return out, nil
 }
 
 // historyPageNumber reads ?page=: absent is the first page; anything but a

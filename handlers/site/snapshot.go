@@ -46,10 +46,40 @@ func (h *Handler) StatusJSON(c echo.Context) error {
 	return h.serveResource(c, r)
 }
 
-// Feed serves /history.atom and /history.rss, to any origin.
+// Feed serves /history.atom and /history.rss, to any origin; with
+// ?component={id}, the feed of one visible component. An unknown, hidden
+// or malformed component is a plain-text 404: a feed reader has no use
+// for the HTML error page.
 func (h *Handler) Feed(c echo.Context) error {
 	allowAnyOrigin(c)
-	return h.serveSnapshot(c, c.Path())
+	if !c.QueryParams().Has("component") {
+		return h.serveSnapshot(c, c.Path())
+	}
+	id, err := strconv.ParseInt(c.QueryParam("component"), 10, 64)
+	if err != nil || id <= 0 {
+		return unknownComponentFeed(c)
+	}
+	snap, err := h.snapshot(c)
+	if err != nil {
+		return err
+	}
+	r, ok := snap.Get(public.ComponentFeedKey(c.Path(), id))
+	if !ok {
+		return unknownComponentFeed(c)
+	}
+	return h.serveResource(c, r)
+}
+
+func unknownComponentFeed(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.String(http.StatusNotFound, "There is no such component on this status page.\n")
+}
+
+// Calendar serves /maintenance.ics, the maintenance windows as an
+// iCalendar subscription (RFC 5545), to any origin.
+func (h *Handler) Calendar(c echo.Context) error {
+	allowAnyOrigin(c)
+	return h.serveSnapshot(c, public.CalendarPath)
 }
 
 // Badge serves /badge.svg, or a component's with ?component={id}, to any
