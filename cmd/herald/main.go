@@ -210,6 +210,14 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Said before the first request is answered: the listener is open, and
+	// a log read after any answer has this line.
+	dbVersion, _ := store.ServerVersion(ctx)
+	logger.Info("Herald is running", "url", cfg.BaseURL, "listen", ln.Addr().String(),
+		"database", string(store.Engine()), "database_version", dbVersion, "version", versionString())
+	if has, err := store.HasUsers(ctx); err == nil && !has {
+		logger.Info("no admin yet: open the setup page to create one", "url", cfg.BaseURL+"/setup")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
@@ -222,12 +230,6 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	work.Go(func() { store.Listen(workCtx, logger) })
 	work.Go(func() { e.Public.Run(workCtx) })
 
-	dbVersion, _ := store.ServerVersion(ctx)
-	logger.Info("Herald is running", "url", cfg.BaseURL, "listen", ln.Addr().String(),
-		"database", string(store.Engine()), "database_version", dbVersion, "version", versionString())
-	if has, err := store.HasUsers(ctx); err == nil && !has {
-		logger.Info("no admin yet: open the setup page to create one", "url", cfg.BaseURL+"/setup")
-	}
 
 	select {
 	case err := <-errc:
