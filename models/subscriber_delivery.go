@@ -222,7 +222,9 @@ type SubscriberMail struct {
 // (the unsubscribe one takes RFC 8058's one-click POST).
 func SubscriptionConfirmPath(token string) string     { return "/subscriptions/confirm/" + token }
 func SubscriptionPreferencesPath(token string) string { return "/subscriptions/" + token }
-func SubscriptionUnsubscribePath(token string) string { return "/subscriptions/" + token + "/unsubscribe" }
+func SubscriptionUnsubscribePath(token string) string {
+	return "/subscriptions/" + token + "/unsubscribe"
+}
 
 // SubscriberMails loads what the claimed deliveries need, in a few
 // queries whatever their number. A delivery whose subscriber is gone (it
