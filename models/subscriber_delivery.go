@@ -87,8 +87,12 @@ func (s *Store) FanOutSubscribers(ctx context.Context, batch int) (created int, 
 	}
 	now := s.Now()
 	err = s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+		// A write first: on SQLite it takes the write lock before reading
+		// (a read-then-write transaction of another process would fail);
+		// on PostgreSQL it holds the row, and a second engine skips it.
 		var f subscriberFanout
-		res := tx.Raw("SELECT * FROM subscriber_fanouts ORDER BY event_id LIMIT 1" + lock).Scan(&f)
+		res := tx.Raw(`UPDATE subscriber_fanouts SET after_id = after_id WHERE event_id =
+  (SELECT event_id FROM subscriber_fanouts ORDER BY event_id LIMIT 1` + lock + `) RETURNING *`).Scan(&f)
 		if res.Error != nil {
 			return res.Error
 		}

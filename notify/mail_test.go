@@ -278,3 +278,89 @@ func TestSubscriberBouncesAfterThreePermanentRefusals(t *testing.T) {
 		})
 	}
 }
+
+// confirmAll confirms every pending subscriber through the store, as the
+// links in their confirmation e-mails would.
+func confirmAll(t *testing.T, s *models.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		ds, err := s.ClaimSubscriberDeliveries(ctx, 500, time.Minute)
+		modelstest.Fatal(t, err, "claim")
+		if len(ds) == 0 {
+			return
+		}
+		mails, err := s.SubscriberMails(ctx, ds)
+		modelstest.Fatal(t, err, "mails")
+		for i, m := range mails {
+			_, err := s.ConfirmSubscription(ctx, m.ConfirmURL[strings.LastIndexByte(m.ConfirmURL, '/')+1:])
+			modelstest.Fatal(t, err, "confirm")
+			modelstest.Fatal(t, s.RecordSubscriberAttempt(ctx, &ds[i], models.MailResult{State: models.DeliveryDelivered}), "record")
+		}
+	}
+}
+
+// TestFanOutExactlyOnceWithTwoEngines: two engines on one database race
+// to expand the same events in small batches; every subscriber gets each
+// event once.
+func TestFanOutExactlyOnceWithTwoEngines(t *testing.T) {
+	for _, engine := range modelstest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			ctx := context.Background()
+			dbURL := modelstest.NewDatabaseURL(t, engine)
+			a := modelstest.OpenURL(t, dbURL, models.Options{BaseURL: mailBase})
+			b := modelstest.OpenURL(t, dbURL, models.Options{BaseURL: mailBase})
+			const subscribers, incidents = 120, 3
+			var addrs []string
+			for i := range subscribers {
+				addr := fmt.Sprintf("reader%03d@example.com", i)
+				addrs = append(addrs, addr)
+				modelstest.Fatal(t, a.Subscribe(ctx, models.DefaultPageID, models.SubscribeInput{Email: addr, AllComponents: true}), "subscribe")
+			}
+			confirmAll(t, a)
+			srv := startSMTP(t)
+			logsA := runMailEngine(t, a, srv, 7)
+			logsB := runMailEngine(t, b, srv, 7)
+			var events []string
+			for i := range incidents {
+				_, err := a.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: fmt.Sprintf("Incident %d", i), Status: models.IncidentInvestigating, Message: "Looking."})
+				modelstest.Fatal(t, err, "incident")
+			}
+			evs, _ := a.Events(ctx, models.EventFilter{Type: models.EventIncidentCreated})
+			for _, ev := range evs {
+				events = append(events, ev.ID)
+			}
+			msgs := srv.waitFor(subscribers*incidents, 60*time.Second)
+			time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
+			msgs = srv.Messages()
+			if len(msgs) != subscribers*incidents {
+				t.Fatalf("%d messages, want %d", len(msgs), subscribers*incidents)
+			}
+			for _, addr := range addrs {
+				subjects := map[string]int{}
+				for _, m := range mailsTo(msgs, addr) {
+					subjects[m.Header.Get("Subject")]++
+				}
+				if len(subjects) != incidents {
+					t.Fatalf("%s received %v", addr, subjects)
+				}
+				for subj, n := range subjects {
+					if n != 1 {
+						t.Errorf("%s received %q %d times", addr, subj, n)
+					}
+				}
+			}
+			for _, id := range events {
+				if n, _ := a.CountSubscriberDeliveries(ctx, id, ""); n != subscribers {
+					t.Errorf("event %s has %d subscriber deliveries, want %d", id, n, subscribers)
+				}
+			}
+			if n, _ := a.PendingSubscriberFanouts(ctx); n != 0 {
+				t.Errorf("%d fan-outs left", n)
+			}
+			if strings.Count(logsA.String()+logsB.String(), "level=ERROR") > 0 {
+				t.Errorf("errors logged:\n%s\n%s", logsA.String(), logsB.String())
+			}
+		})
+	}
+}
