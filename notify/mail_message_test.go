@@ -19,10 +19,10 @@ func TestMailHeadersCannotBeInjected(t *testing.T) {
 		Message: "Body.\r\nX-Injected: body", URL: "https://status.example.com/incidents/1"})
 	eventID := "evt_1"
 	m := &models.SubscriberMail{
-		Delivery:   models.SubscriberDelivery{ID: 7, Kind: models.MailEvent, EventID: &eventID},
-		Subscriber: models.Subscriber{ID: 3, Email: "ann@example.com"},
-		Page:       models.Page{Name: "Acme\r\nBcc: eve@evil.example", TimeZone: "Europe/Paris"},
-		Event:      &models.Event{ID: eventID, Type: models.EventIncidentCreated, Data: string(data), OccurredAt: time.Now()},
+		Delivery:       models.SubscriberDelivery{ID: 7, Kind: models.MailEvent, EventID: &eventID},
+		Subscriber:     models.Subscriber{ID: 3, Email: "ann@example.com"},
+		Page:           models.Page{Name: "Acme\r\nBcc: eve@evil.example", TimeZone: "Europe/Paris"},
+		Event:          &models.Event{ID: eventID, Type: models.EventIncidentCreated, Data: string(data), OccurredAt: time.Now()},
 		PreferencesURL: "https://status.example.com/subscriptions/tok",
 		UnsubscribeURL: "https://status.example.com/subscriptions/tok/unsubscribe\r\nX-Injected: link",
 	}
