@@ -209,6 +209,21 @@ func (s *Store) ClaimSubscriberDeliveries(ctx context.Context, most int, lease t
 	return out, nil
 }
 
+// ExtendSubscriberLeases renews, for lease from now, the deliveries of one
+// claim (lease token) that are not recorded yet: a batch is sent one
+// message after another, and each lease needs to outlast only a few.
+func (s *Store) ExtendSubscriberLeases(ctx context.Context, token string, lease time.Duration) error {
+	if token == "" {
+		return nil
+	}
+	until := s.Now().UnixMilli() + lease.Milliseconds()
+	if err := s.conn(ctx).Model(&SubscriberDelivery{}).Where("lease_token = ?", token).
+		Update("lease_until", until).Error; err != nil {
+		return fmt.Errorf("extend subscriber delivery leases: %w", err)
+	}
+	return nil
+}
+
 // SubscriberMail is what one e-mail is made of.
 type SubscriberMail struct {
 	Delivery   SubscriberDelivery

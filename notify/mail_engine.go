@@ -122,18 +122,31 @@ func (m *mailer) sendDue(ctx context.Context) bool {
 		m.e.log.Error("load subscriber e-mails", "error", err)
 		return false // the leases run out and the e-mails are claimed again
 	}
+	lease, renewed := m.lease(), m.e.store.Now()
 	for i := range mails {
 		if ctx.Err() != nil {
 			return true
+		}
+		if now := m.e.store.Now(); now.Sub(renewed) >= lease/2 {
+			extCtx, cancel := m.e.storeCall(ctx, false)
+			err := m.e.store.ExtendSubscriberLeases(extCtx, ds[0].LeaseToken, lease)
+			cancel()
+			if err != nil {
+				m.e.log.Error("extend subscriber delivery leases", "error", err)
+				return true // the rest are claimed again when their leases run out
+			}
+			renewed = now
 		}
 		m.deliver(ctx, &mails[i])
 	}
 	return true
 }
 
-// lease outlasts a batch sent one after another.
+// lease is how long a claim holds: two attempts and some, renewed while
+// the batch is sent, so after a crash its e-mails wait no longer than
+// that to be claimed again.
 func (m *mailer) lease() time.Duration {
-	return time.Duration(m.cfg.Batch)*m.e.cfg.Timeout + time.Minute
+	return 2*m.e.cfg.Timeout + 10*time.Second
 }
 
 // deliver sends one e-mail and records how it went. Logs name the
