@@ -14,13 +14,14 @@ import (
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
 	"github.com/heraldstatus/herald/notify"
+	"github.com/heraldstatus/herald/notify/smtptest"
 )
 
 const mailBase = "https://status.example.com"
 
 // runMailEngine runs a notify engine that sends to srv until the test
 // ends, logging into the returned buffer.
-func runMailEngine(t *testing.T, s *models.Store, srv *smtpServer, fanOut int) *safeBuffer {
+func runMailEngine(t *testing.T, s *models.Store, srv *smtptest.Server, fanOut int) *safeBuffer {
 	t.Helper()
 	logs := &safeBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -47,7 +48,7 @@ func linkIn(t *testing.T, text, prefix string) string {
 }
 
 // confirmFromMail follows the confirmation link of the message to addr.
-func confirmFromMail(t *testing.T, s *models.Store, msgs []mailMsg, addr string) {
+func confirmFromMail(t *testing.T, s *models.Store, msgs []smtptest.Msg, addr string) {
 	t.Helper()
 	for _, m := range msgs {
 		if len(m.Rcpts) == 1 && m.Rcpts[0] == addr {
@@ -64,8 +65,8 @@ func confirmFromMail(t *testing.T, s *models.Store, msgs []mailMsg, addr string)
 }
 
 // mailsTo are the messages whose one recipient is addr.
-func mailsTo(msgs []mailMsg, addr string) []mailMsg {
-	var out []mailMsg
+func mailsTo(msgs []smtptest.Msg, addr string) []smtptest.Msg {
+	var out []smtptest.Msg
 	for _, m := range msgs {
 		if len(m.Rcpts) == 1 && m.Rcpts[0] == addr {
 			out = append(out, m)
@@ -76,7 +77,7 @@ func mailsTo(msgs []mailMsg, addr string) []mailMsg {
 
 // checkPrivacy: every message has one recipient, addressed in To, and
 // no other subscriber's address anywhere; the log names none.
-func checkPrivacy(t *testing.T, msgs []mailMsg, addrs []string, logs string) {
+func checkPrivacy(t *testing.T, msgs []smtptest.Msg, addrs []string, logs string) {
 	t.Helper()
 	for i, m := range msgs {
 		if len(m.Rcpts) != 1 {
@@ -115,7 +116,7 @@ func TestSubscriberMailsEndToEnd(t *testing.T) {
 		t.Run(string(engine), func(t *testing.T) {
 			ctx := context.Background()
 			s := modelstest.OpenWith(t, engine, models.Options{BaseURL: mailBase})
-			srv := startSMTP(t)
+			srv := smtptest.Start(t)
 			logs := runMailEngine(t, s, srv, 0)
 			api, _ := s.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: "API", Visible: true, Status: models.StatusOperational})
 			db, _ := s.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: "Database", Visible: true, Status: models.StatusOperational})
@@ -125,7 +126,7 @@ func TestSubscriberMailsEndToEnd(t *testing.T) {
 			} {
 				modelstest.Fatal(t, s.Subscribe(ctx, models.DefaultPageID, in), "subscribe")
 			}
-			msgs := srv.waitFor(3, 10*time.Second)
+			msgs := srv.WaitFor(3, 10*time.Second)
 			for _, m := range msgs {
 				if !strings.Contains(m.Header.Get("Subject"), "confirm your subscription") {
 					t.Fatalf("before confirming, a message with subject %q", m.Header.Get("Subject"))
@@ -142,11 +143,11 @@ func TestSubscriberMailsEndToEnd(t *testing.T) {
 			inc, err := s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Elevated API errors", Status: models.IncidentInvestigating,
 				Message: "We are **looking** into it. <script>alert(1)</script>", Components: map[int64]models.ComponentStatus{api.ID: models.StatusPartialOutage}})
 			modelstest.Fatal(t, err, "incident")
-			msgs = srv.waitFor(5, 10*time.Second)
+			msgs = srv.WaitFor(5, 10*time.Second)
 			if _, err := s.ResolveIncident(ctx, inc.ID, "Fixed."); err != nil {
 				t.Fatal(err)
 			}
-			msgs = srv.waitFor(7, 10*time.Second)
+			msgs = srv.WaitFor(7, 10*time.Second)
 			time.Sleep(200 * time.Millisecond) // nothing more may come
 			msgs = srv.Messages()
 			if len(msgs) != 7 {
@@ -193,13 +194,13 @@ func TestSubscriberMailRetriesTemporaryRefusals(t *testing.T) {
 			ctx := context.Background()
 			clock := modelstest.NewClock(time.Now().UTC())
 			s := modelstest.OpenWith(t, engine, models.Options{BaseURL: mailBase, Now: clock.Now})
-			srv := startSMTP(t)
-			srv.rcpt = func(to string, n int) *smtp.SMTPError {
+			srv := smtptest.Start(t)
+			srv.SetRcpt(func(to string, n int) *smtp.SMTPError {
 				if n == 1 {
 					return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later, " + to}
 				}
 				return nil
-			}
+			})
 			logs := runMailEngine(t, s, srv, 0)
 			modelstest.Fatal(t, s.Subscribe(ctx, models.DefaultPageID, models.SubscribeInput{Email: "dan@example.com", AllComponents: true}), "subscribe")
 			waitFor(t, 10*time.Second, func() bool { return srv.RcptCount("dan@example.com") == 1 }, func() string { return "no first attempt" })
@@ -216,7 +217,7 @@ func TestSubscriberMailRetriesTemporaryRefusals(t *testing.T) {
 				t.Fatal("a message arrived before the retry")
 			}
 			clock.Add(models.DefaultRetrySchedule[1]) // the usual schedule: one minute later
-			srv.waitFor(1, 10*time.Second)
+			srv.WaitFor(1, 10*time.Second)
 			waitFor(t, 10*time.Second, func() bool {
 				ds, _ := s.SubscriberDeliveries(ctx, subs[0].ID)
 				return ds[0].State == models.DeliveryDelivered && ds[0].Attempts == 2
@@ -235,27 +236,27 @@ func TestSubscriberBouncesAfterThreePermanentRefusals(t *testing.T) {
 		t.Run(string(engine), func(t *testing.T) {
 			ctx := context.Background()
 			s := modelstest.OpenWith(t, engine, models.Options{BaseURL: mailBase})
-			srv := startSMTP(t)
+			srv := smtptest.Start(t)
 			gone, kept := "gone@example.com", "kept@example.com"
 			var refuse sync.Map
-			srv.rcpt = func(to string, n int) *smtp.SMTPError {
+			srv.SetRcpt(func(to string, n int) *smtp.SMTPError {
 				if _, ok := refuse.Load(to); ok {
 					return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user " + to}
 				}
 				return nil
-			}
+			})
 			logs := runMailEngine(t, s, srv, 0)
 			for _, a := range []string{gone, kept} {
 				modelstest.Fatal(t, s.Subscribe(ctx, models.DefaultPageID, models.SubscribeInput{Email: a, AllComponents: true}), "subscribe")
 			}
-			msgs := srv.waitFor(2, 10*time.Second)
+			msgs := srv.WaitFor(2, 10*time.Second)
 			confirmFromMail(t, s, msgs, gone)
 			confirmFromMail(t, s, msgs, kept)
 			refuse.Store(gone, true)
 			for i := range 4 {
 				_, err := s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: fmt.Sprintf("Outage %d", i), Status: models.IncidentInvestigating, Message: "Looking."})
 				modelstest.Fatal(t, err, "incident")
-				srv.waitFor(3+i, 10*time.Second) // kept's copy, sent after or before gone's
+				srv.WaitFor(3+i, 10*time.Second) // kept's copy, sent after or before gone's
 				if i == 2 {
 					waitFor(t, 10*time.Second, func() bool {
 						subs, _ := s.Subscribers(ctx, models.SubscriberFilter{State: models.SubscriberBouncing})
@@ -318,7 +319,7 @@ func TestFanOutExactlyOnceWithTwoEngines(t *testing.T) {
 				modelstest.Fatal(t, a.Subscribe(ctx, models.DefaultPageID, models.SubscribeInput{Email: addr, AllComponents: true}), "subscribe")
 			}
 			confirmAll(t, a)
-			srv := startSMTP(t)
+			srv := smtptest.Start(t)
 			logsA := runMailEngine(t, a, srv, 7)
 			logsB := runMailEngine(t, b, srv, 7)
 			var events []string
@@ -330,7 +331,7 @@ func TestFanOutExactlyOnceWithTwoEngines(t *testing.T) {
 			for _, ev := range evs {
 				events = append(events, ev.ID)
 			}
-			msgs := srv.waitFor(subscribers*incidents, 60*time.Second)
+			msgs := srv.WaitFor(subscribers*incidents, 60*time.Second)
 			time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
 			msgs = srv.Messages()
 			if len(msgs) != subscribers*incidents {

@@ -1,4 +1,7 @@
-package notify_test
+// Package smtptest runs a real SMTP server on 127.0.0.1 for tests: it
+// offers STARTTLS, parses every message it accepts (headers, MIME parts)
+// and answers RCPT TO as a test scripts.
+package smtptest
 
 import (
 	"bytes"
@@ -23,8 +26,8 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// mailMsg is one message as the SMTP server received and parsed it.
-type mailMsg struct {
+// Msg is one message as the SMTP server received and parsed it.
+type Msg struct {
 	From       string
 	Rcpts      []string
 	Raw        []byte
@@ -33,29 +36,37 @@ type mailMsg struct {
 	TLS        bool
 }
 
-// smtpServer is a real SMTP server on 127.0.0.1 that offers STARTTLS,
+// Server is a real SMTP server on 127.0.0.1 that offers STARTTLS,
 // parses every message it accepts, and answers RCPT as scripted.
-type smtpServer struct {
-	t        *testing.T
+type Server struct {
+	t        testing.TB
 	addr     string
 	roots    *x509.CertPool
 	mu       sync.Mutex
-	msgs     []mailMsg
+	msgs     []Msg
 	conns    map[string]bool
 	problems []string
 	rcptSeen map[string]int
-	// rcpt, when set, answers RCPT TO: nil accepts.
 	rcpt    func(to string, n int) *smtp.SMTPError
 	arrived chan struct{}
 }
 
-func startSMTP(t *testing.T) *smtpServer {
+// Start starts a server that offers STARTTLS; it stops when the test
+// ends, failing it if a message was malformed.
+func Start(t testing.TB) *Server { return start(t, true) }
+
+// StartPlain starts a server without STARTTLS.
+func StartPlain(t testing.TB) *Server { return start(t, false) }
+
+func start(t testing.TB, offerTLS bool) *Server {
 	t.Helper()
 	cert, roots := selfSigned(t)
-	s := &smtpServer{t: t, roots: roots, rcptSeen: map[string]int{}, conns: map[string]bool{}, arrived: make(chan struct{}, 1)}
+	s := &Server{t: t, roots: roots, rcptSeen: map[string]int{}, conns: map[string]bool{}, arrived: make(chan struct{}, 1)}
 	srv := smtp.NewServer(s)
 	srv.Domain = "127.0.0.1"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	if offerTLS {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,14 +86,15 @@ func startSMTP(t *testing.T) *smtpServer {
 }
 
 // URL is the server's smtp:// URL.
-func (s *smtpServer) URL() string { return "smtp://" + s.addr }
+func (s *Server) URL() string { return "smtp://" + s.addr }
 
 // TLS is the client configuration that trusts the server's certificate.
-func (s *smtpServer) TLS() *tls.Config {
+func (s *Server) TLS() *tls.Config {
 	return &tls.Config{RootCAs: s.roots, ServerName: "127.0.0.1"}
 }
 
-func (s *smtpServer) NewSession(c *smtp.Conn) (smtp.Session, error) {
+// NewSession is go-smtp's Backend.
+func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	s.mu.Lock()
 	s.conns[c.Conn().RemoteAddr().String()] = true // EHLO after STARTTLS starts a new session
 	s.mu.Unlock()
@@ -90,28 +102,36 @@ func (s *smtpServer) NewSession(c *smtp.Conn) (smtp.Session, error) {
 }
 
 // Messages returns a copy of what arrived.
-func (s *smtpServer) Messages() []mailMsg {
+func (s *Server) Messages() []Msg {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]mailMsg(nil), s.msgs...)
+	return append([]Msg(nil), s.msgs...)
 }
 
 // Connections is how many connections were opened.
-func (s *smtpServer) Connections() int {
+func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
 }
 
 // RcptCount is how many times RCPT TO named to.
-func (s *smtpServer) RcptCount(to string) int {
+func (s *Server) RcptCount(to string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rcptSeen[to]
 }
 
-// waitFor waits until n messages arrived.
-func (s *smtpServer) waitFor(n int, within time.Duration) []mailMsg {
+// SetRcpt scripts the answers to RCPT TO: f gets the address and how
+// many times it was named so far (this one included); nil accepts.
+func (s *Server) SetRcpt(f func(to string, n int) *smtp.SMTPError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rcpt = f
+}
+
+// WaitFor waits until n messages arrived and returns them.
+func (s *Server) WaitFor(n int, within time.Duration) []Msg {
 	s.t.Helper()
 	deadline := time.After(within)
 	for {
@@ -127,7 +147,7 @@ func (s *smtpServer) waitFor(n int, within time.Duration) []mailMsg {
 }
 
 type smtpSession struct {
-	s     *smtpServer
+	s     *Server
 	c     *smtp.Conn
 	from  string
 	rcpts []string
@@ -178,8 +198,8 @@ func (x *smtpSession) Logout() error { return nil }
 
 // parseMail checks one message's structure: headers, multipart/alternative
 // with a text and an HTML part. It returns what it found and a problem.
-func parseMail(raw []byte) (mailMsg, string) {
-	m := mailMsg{Raw: raw}
+func parseMail(raw []byte) (Msg, string) {
+	m := Msg{Raw: raw}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		return m, fmt.Sprintf("unparsable message: %v", err)
@@ -230,7 +250,7 @@ func parseMail(raw []byte) (mailMsg, string) {
 }
 
 // selfSigned is a certificate for 127.0.0.1 and a pool that trusts it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
