@@ -47,8 +47,8 @@ type Server struct {
 	conns    map[string]bool
 	problems []string
 	rcptSeen map[string]int
-	rcpt    func(to string, n int) *smtp.SMTPError
-	arrived chan struct{}
+	rcpt     func(to string, n int) *smtp.SMTPError
+	arrived  chan struct{}
 }
 
 // Start starts a server that offers STARTTLS; it stops when the test
