@@ -144,7 +144,9 @@ func (s *Store) Subscribe(ctx context.Context, pageID int64, in SubscribeInput) 
 		return ErrNoSealer
 	}
 	now := s.Now()
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	queued := false
+	// transact, not write: a sign-up changes nothing the public page shows.
+	err := s.transact(ctx, func(tx *gorm.DB) error {
 		comps, err := subscriberComponentIDs(tx, &v, pageID, in)
 		if err != nil {
 			return err
@@ -178,6 +180,7 @@ func (s *Store) Subscribe(ctx context.Context, pageID int64, in SubscribeInput) 
 		if err := setSubscriberComponents(tx, sub.ID, in.AllComponents, comps); err != nil {
 			return err
 		}
+		queued = true
 		return s.queueConfirmation(tx, &sub, now)
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -185,6 +188,9 @@ func (s *Store) Subscribe(ctx context.Context, pageID int64, in SubscribeInput) 
 	}
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
+	}
+	if queued {
+		s.afterCommit(ctx, s.wake.Notify) // the engine sends the confirmation
 	}
 	return nil
 }
