@@ -141,3 +141,64 @@ func TestSubscribeRefusesBadAddresses(t *testing.T) {
 		}
 	})
 }
+
+// TestFanOutFollowsComponents: the engine's fan-out gives each active
+// subscriber whose components match one delivery per event, in batches,
+// and nothing to pending subscribers.
+func TestFanOutFollowsComponents(t *testing.T) {
+	eachClocked(t, func(t *testing.T, s *models.Store, clock *modelstest.Clock) {
+		ctx := context.Background()
+		api, _ := s.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: "API", Visible: true, Status: models.StatusOperational})
+		db, _ := s.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: "Database", Visible: true, Status: models.StatusOperational})
+		subscribe := func(addr string, in models.SubscribeInput) {
+			in.Email = addr
+			modelstest.Fatal(t, s.Subscribe(ctx, models.DefaultPageID, in), "subscribe %s", addr)
+		}
+		subscribe("all@example.com", models.SubscribeInput{AllComponents: true})
+		subscribe("api@example.com", models.SubscribeInput{Components: []int64{api.ID}})
+		subscribe("db@example.com", models.SubscribeInput{Components: []int64{db.ID}})
+		for _, m := range claimMails(t, s) {
+			_, err := s.ConfirmSubscription(ctx, tokenOf(m.ConfirmURL))
+			modelstest.Fatal(t, err, "confirm")
+		}
+		subscribe("pending@example.com", models.SubscribeInput{AllComponents: true})
+		claimMails(t, s)
+		clock.Add(time.Minute)
+
+		_, err := s.ScheduleMaintenance(ctx, models.DefaultPageID, models.MaintenanceInput{Title: "Upgrade",
+			ComponentIDs: []int64{db.ID}, WindowStart: t0.Add(time.Hour), WindowEnd: t0.Add(2 * time.Hour)})
+		modelstest.Fatal(t, err, "schedule")
+		_, err = s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Errors", Status: models.IncidentInvestigating,
+			Message: "Looking.", Components: map[int64]models.ComponentStatus{api.ID: models.StatusPartialOutage}})
+		modelstest.Fatal(t, err, "incident")
+		if n, _ := s.PendingSubscriberFanouts(ctx); n != 2 {
+			t.Fatalf("fan-outs queued = %d, want 2 (one per event, none written by the request)", n)
+		}
+		if n, _ := s.CountSubscriberDeliveries(ctx, "", models.DeliveryPending); n != 0 {
+			t.Fatalf("the request wrote %d subscriber deliveries", n)
+		}
+		for {
+			_, more, err := s.FanOutSubscribers(ctx, 1) // one subscriber per transaction
+			modelstest.Fatal(t, err, "fan out")
+			if !more {
+				break
+			}
+		}
+		got := map[string][]string{}
+		for _, m := range claimMails(t, s) {
+			got[string(m.Event.Type)] = append(got[string(m.Event.Type)], m.Subscriber.Email)
+		}
+		want := map[string][]string{
+			string(models.EventMaintenanceScheduled): {"all@example.com", "db@example.com"},
+			string(models.EventIncidentCreated):      {"all@example.com", "api@example.com"},
+		}
+		for typ, addrs := range want {
+			if strings.Join(got[typ], ",") != strings.Join(addrs, ",") {
+				t.Errorf("%s went to %v, want %v", typ, got[typ], addrs)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("deliveries by event: %v", got)
+		}
+	})
+}
