@@ -99,6 +99,9 @@ func addEvent(tx *gorm.DB, pageID int64, typ EventType, data any, at time.Time) 
 	if err := tx.Create(&ev).Error; err != nil {
 		return fmt.Errorf("write %s event: %w", typ, err)
 	}
+	if err := queueSubscriberFanout(tx, &ev); err != nil {
+		return err
+	}
 	notified, err := fanOut(tx, &ev)
 	if err != nil {
 		return err

@@ -182,6 +182,16 @@ func inputCases() map[string]inputCase {
 				return s.SetPostmortem(ctx, inc.ID, in.(models.PostmortemInput).Postmortem)
 			}}},
 		},
+		"SubscribeInput": {
+			valid: func(*testing.T, *models.Store) any {
+				return models.SubscribeInput{Email: "reader@example.com", AllComponents: true}
+			},
+			calls: []inputCall{
+				{"Subscribe", func(ctx context.Context, s *models.Store, in any) error {
+					return s.Subscribe(ctx, models.DefaultPageID, in.(models.SubscribeInput))
+				}},
+			},
+		},
 		"MaintenanceInput": {
 			valid: func(*testing.T, *models.Store) any {
 				return models.MaintenanceInput{Title: "Upgrade", Message: "Short.", WindowStart: future, WindowEnd: future.Add(time.Hour)}

@@ -7,4 +7,10 @@
 // under the egress Policy, logs every attempt and schedules retries. The
 // formatting of Slack and Discord messages and the meaning of receivers'
 // answers live beside it, free of I/O.
+//
+// With SMTP configured, the Engine also e-mails a page's subscribers: it
+// expands each event into one subscriber delivery per matching subscriber
+// (models.FanOutSubscribers, exactly once across processes) and sends them
+// over one reused SMTP connection (mail.go, mail_engine.go), the messages
+// built in mail_message.go.
 package notify

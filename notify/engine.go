@@ -63,6 +63,8 @@ type Config struct {
 	Version string
 	// TLS configures HTTPS to receivers; nil uses the system's roots.
 	TLS *tls.Config
+	// SMTP, when set, sends subscribers' e-mails (see SMTPConfig).
+	SMTP *SMTPConfig
 }
 
 func (c *Config) defaults() {
@@ -174,6 +176,8 @@ type Engine struct {
 	dueAt, dueRead time.Time
 	freed          *models.Signal
 	wg             sync.WaitGroup
+	// mail sends subscribers' e-mails; nil without SMTP.
+	mail *mailer
 }
 
 // channelLoad is what this process has in flight to one channel.
@@ -197,8 +201,15 @@ func New(store *models.Store, cfg Config, logger *slog.Logger) *Engine {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{store: store, cfg: cfg, sender: NewSender(cfg.Policy, cfg.Timeout, cfg.Version, cfg.TLS),
+	e := &Engine{store: store, cfg: cfg, sender: NewSender(cfg.Policy, cfg.Timeout, cfg.Version, cfg.TLS),
 		log: logger, chans: map[int64]*channelLoad{}, freed: models.NewSignal()}
+	m, err := newMailer(e, cfg.SMTP)
+	if err != nil {
+		// The configuration checks the same with ParseSMTP at start.
+		logger.Error("subscriber e-mail off: bad SMTP settings", "error", err)
+	}
+	e.mail = m
+	return e
 }
 
 // storeCall bounds one database call by StoreTimeout. Calls that only
@@ -222,6 +233,13 @@ func (e *Engine) Run(ctx context.Context) {
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
 	e.prune(ctx)
+	if e.mail != nil {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.mail.run(ctx)
+		}()
+	}
 	fresh := true
 	for {
 		wait := e.dispatch(ctx, fresh)
@@ -232,6 +250,9 @@ func (e *Engine) Run(ctx context.Context) {
 			return
 		case <-e.store.DeliveriesDue():
 			fresh = true
+			if e.mail != nil {
+				e.mail.wake.Notify()
+			}
 		case <-e.freed.C():
 			fresh = false
 		case <-prune.C:
@@ -759,6 +780,16 @@ func (e *Engine) prune(ctx context.Context) {
 	}
 	if n > 0 {
 		e.log.Info("pruned delivery log", "deliveries", n, "retention", e.cfg.Retention)
+	}
+	m, err := e.store.PruneSubscriberDeliveries(pruneCtx, e.store.Now().Add(-e.cfg.Retention))
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("prune subscriber deliveries", "error", err)
+		}
+		return
+	}
+	if m > 0 {
+		e.log.Info("pruned subscriber deliveries", "deliveries", m, "retention", e.cfg.Retention)
 	}
 }
 

@@ -46,6 +46,9 @@ type Config struct {
 	RotationWindow      time.Duration
 	// PublicMaxAge is the Cache-Control max-age of public responses.
 	PublicMaxAge time.Duration
+	// SMTPURL and SMTPFrom send subscribers' e-mails (empty URL: off).
+	SMTPURL  string
+	SMTPFrom string
 	// MetricsToken, when set, is the bearer token GET /metrics requires;
 	// empty leaves /metrics public.
 	MetricsToken string
@@ -73,7 +76,16 @@ func (c Config) Notify(version string) notify.Config {
 		Retention:    c.DeliveryRetention,
 		Policy:       c.Egress(),
 		Version:      version,
+		SMTP:         c.SMTP(),
 	}
+}
+
+// SMTP is the subscribers' e-mail server, nil when none is configured.
+func (c Config) SMTP() *notify.SMTPConfig {
+	if c.SMTPURL == "" {
+		return nil
+	}
+	return &notify.SMTPConfig{URL: c.SMTPURL, From: c.SMTPFrom}
 }
 
 // Egress is the webhook egress policy.
@@ -159,6 +171,8 @@ func settings() []setting {
 		{"channel-disable-after", "HERALD_CHANNEL_DISABLE_AFTER", "10", "disable a channel after this many consecutive failed events (over at least 24 h)", count(func(c *Config) *int { return &c.ChannelDisableAfter })},
 		{"public-max-age", "HERALD_PUBLIC_MAX_AGE", "10s", "how long browsers and proxies may cache the public page, JSON, feeds and badges", dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
 		{"secret-rotation-window", "HERALD_SECRET_ROTATION_WINDOW", "24h", "how long a rotated-out webhook signing secret keeps signing", dur(func(c *Config) *time.Duration { return &c.RotationWindow })},
+		{"smtp-url", "HERALD_SMTP_URL", "", "SMTP server for subscribers' e-mails: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (default: e-mail subscriptions off)", str(func(c *Config) *string { return &c.SMTPURL })},
+		{"smtp-from", "HERALD_SMTP_FROM", "", "sender of subscribers' e-mails, e.g. \"Example status <status@example.com>\" (required with HERALD_SMTP_URL)", str(func(c *Config) *string { return &c.SMTPFrom })},
 		{"metrics-token", "HERALD_METRICS_TOKEN", "", "bearer token that GET /metrics requires, at least 16 characters (default: /metrics is public)", str(func(c *Config) *string { return &c.MetricsToken })},
 		{"oidc-issuer", "HERALD_OIDC_ISSUER", "", "OpenID Connect issuer URL for single sign-on, e.g. https://sso.example.com/realms/acme (default: SSO off)", str(func(c *Config) *string { return &c.OIDCIssuer })},
 		{"oidc-client-id", "HERALD_OIDC_CLIENT_ID", "", "client ID of Herald at the identity provider", str(func(c *Config) *string { return &c.OIDCClientID })},
@@ -282,6 +296,16 @@ func (c *Config) validate() error {
 	}
 	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsFunc(c.MetricsToken, func(r rune) bool { return r <= ' ' || r >= 0x7f })) {
 		return fail("HERALD_METRICS_TOKEN", "metrics-token", "want at least 16 printable ASCII characters without spaces (try: openssl rand -hex 32)")
+	}
+	if c.SMTPURL != "" {
+		if err := notify.CheckSMTPURL(c.SMTPURL); err != nil {
+			return fail("HERALD_SMTP_URL", "smtp-url", "%v", err)
+		}
+		if err := notify.CheckSMTPFrom(c.SMTPFrom); err != nil {
+			return fail("HERALD_SMTP_FROM", "smtp-from", "%v", err)
+		}
+	} else if c.SMTPFrom != "" {
+		return fail("HERALD_SMTP_URL", "smtp-url", "must be set when HERALD_SMTP_FROM is")
 	}
 	if err := c.validateOIDC(); err != nil {
 		return err

@@ -234,6 +234,11 @@ func TestLoadConfigErrorsNameTheSetting(t *testing.T) {
 		{name: "workers zero", env: map[string]string{"HERALD_DELIVERY_WORKERS": "0"}, env2: "HERALD_DELIVERY_WORKERS", flg: "delivery-workers"},
 		{name: "metrics token of 15 characters", env: map[string]string{"HERALD_METRICS_TOKEN": strings.Repeat("m", 15)}, env2: "HERALD_METRICS_TOKEN", flg: "metrics-token"},
 		{name: "metrics token with a space", env: map[string]string{"HERALD_METRICS_TOKEN": "abcdefgh ijklmnopq"}, env2: "HERALD_METRICS_TOKEN", flg: "metrics-token"},
+		{name: "SMTP URL of another scheme", env: map[string]string{"HERALD_SMTP_URL": "http://mail.example.com", "HERALD_SMTP_FROM": "s@example.com"}, env2: "HERALD_SMTP_URL", flg: "smtp-url"},
+		{name: "SMTP URL with a bad port", env: map[string]string{"HERALD_SMTP_URL": "smtp://mail.example.com:99999", "HERALD_SMTP_FROM": "s@example.com"}, env2: "HERALD_SMTP_URL", flg: "smtp-url"},
+		{name: "SMTP without a sender", env: map[string]string{"HERALD_SMTP_URL": "smtps://u:p@mail.example.com"}, env2: "HERALD_SMTP_FROM", flg: "smtp-from"},
+		{name: "SMTP sender with a line break", env: map[string]string{"HERALD_SMTP_URL": "smtp://mail.example.com", "HERALD_SMTP_FROM": "s@example.com\r\nBcc: eve@example.com"}, env2: "HERALD_SMTP_FROM", flg: "smtp-from"},
+		{name: "SMTP sender without its server", env: map[string]string{"HERALD_SMTP_FROM": "s@example.com"}, env2: "HERALD_SMTP_URL", flg: "smtp-url"},
 		{name: "disable after words", env: map[string]string{"HERALD_CHANNEL_DISABLE_AFTER": "ten"}, env2: "HERALD_CHANNEL_DISABLE_AFTER", flg: "channel-disable-after"},
 	}
 	for _, tc := range tests {
