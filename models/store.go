@@ -199,6 +199,11 @@ func sqliteDSN(path string) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Transactions take the write lock when they begin, not at their
+	// first write: a transaction that read first and then writes fails at
+	// once with SQLITE_BUSY (no busy_timeout wait) when another process on
+	// the same file wrote in between, such as a second engine.
+	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
 
