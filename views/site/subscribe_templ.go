@@ -76,7 +76,7 @@ func SubscribePage(v SubscribeView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else if v.Mail {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<form class=\"card form-card subscribe-card\" method=\"post\" action=\"/subscribe\" novalidate>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<form class=\"card form-card subscribe-card\" method=\"post\" action=\"/subscribe\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
