@@ -33,6 +33,18 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	e.GET("/history", site.ShowHistory)
 	e.GET("/incidents/:id", site.ShowIncidentPermalink)
 	e.GET("/maintenance/:id", site.ShowMaintenancePermalink)
+	// E-mail subscriptions: the sign-up form carries the CSRF token; the
+	// links from the e-mails carry a secret, which is their credential
+	// (the one-click unsubscribe POST comes from mail providers, without
+	// cookies, RFC 8058). A GET never changes anything.
+	e.GET("/subscribe", site.ShowSubscribe, site.VerifyCSRF)
+	e.POST("/subscribe", site.Subscribe, site.VerifyCSRF)
+	e.GET("/subscriptions/confirm/:token", site.ShowConfirm)
+	e.POST("/subscriptions/confirm/:token", site.Confirm)
+	e.GET("/subscriptions/:token", site.ShowPreferences)
+	e.POST("/subscriptions/:token", site.SavePreferences)
+	e.GET("/subscriptions/:token/unsubscribe", site.ShowUnsubscribe)
+	e.POST("/subscriptions/:token/unsubscribe", site.Unsubscribe)
 	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg"} {
 		e.OPTIONS(path, site.Preflight) // CORS preflight: any origin may read these
 	}

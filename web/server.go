@@ -81,6 +81,7 @@ func New(d Deps) (*Server, error) {
 		Base:           base,
 		PublicMaxAge:   d.Config.PublicMaxAge,
 		RequestTimeout: requestTimeout(d.Config),
+		Mail:           d.Config.SMTP() != nil,
 	})
 
 	e := echo.New()

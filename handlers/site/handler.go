@@ -19,6 +19,9 @@ type Options struct {
 	// RequestTimeout is the deadline of a request's database calls; the
 	// public snapshot's rebuilds get the same.
 	RequestTimeout time.Duration
+	// Mail: e-mail subscriptions are on (SMTP is configured), so
+	// /subscribe shows the form.
+	Mail bool
 }
 
 // Handler serves what visitors see.
@@ -27,12 +30,16 @@ type Handler struct {
 	public *public.Manager
 	// publicCacheControl is the Cache-Control of public responses.
 	publicCacheControl string
+	// mail: e-mail subscriptions are on; signups limits them per IP.
+	mail    bool
+	signups signupLimiter
 }
 
 // New builds a Handler.
 func New(o Options) *Handler {
 	h := &Handler{
 		Base: o.Base,
+		mail: o.Mail,
 	}
 	maxAge := o.PublicMaxAge
 	if maxAge == 0 {
