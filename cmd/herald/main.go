@@ -230,7 +230,6 @@ func serve(args []string, stderr io.Writer, getenv func(string) string) error {
 	work.Go(func() { store.Listen(workCtx, logger) })
 	work.Go(func() { e.Public.Run(workCtx) })
 
-
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
