@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
@@ -63,22 +62,13 @@ func (h *Handler) renderOwnTokens(c echo.Context, status int, v views.AccountTok
 // store refuses a scope beyond the user's role, whatever the form sent.
 func (h *Handler) CreateOwnToken(c echo.Context) error {
 	v := views.AccountTokensView{Name: c.FormValue("name"), ExpiresAt: strings.TrimSpace(c.FormValue("expires_at"))}
-	form, err := c.FormParams()
+	in, picked, badExpiry, err := tokenForm(c)
 	if err != nil {
 		return err
 	}
-	var picked []models.Scope
-	for _, s := range form["scopes"] {
-		picked = append(picked, models.Scope(s))
-	}
-	in := models.TokenInput{Name: v.Name, Scopes: picked}
-	if v.ExpiresAt != "" {
-		day, err := time.Parse(time.DateOnly, v.ExpiresAt)
-		if err != nil {
-			v.Errors = layout.FormErrors{"expires_at": "Enter a date such as 2026-12-31, or leave it empty."}
-			return h.renderOwnTokens(c, http.StatusUnprocessableEntity, v, picked)
-		}
-		in.ExpiresAt = &day
+	if badExpiry != "" {
+		v.Errors = layout.FormErrors{"expires_at": badExpiry}
+		return h.renderOwnTokens(c, http.StatusUnprocessableEntity, v, picked)
 	}
 	tok, plain, err := h.Store.CreateToken(c.Request().Context(), models.DefaultPageID, in, serve.CurrentUser(c).ID)
 	if err != nil {

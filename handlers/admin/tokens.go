@@ -105,22 +105,13 @@ func (h *Handler) renderTokenForm(c echo.Context, status int, v views.TokenFormV
 // shows it, once.
 func (h *Handler) CreateToken(c echo.Context) error {
 	v := views.TokenFormView{Name: c.FormValue("name"), ExpiresAt: strings.TrimSpace(c.FormValue("expires_at"))}
-	form, err := c.FormParams()
+	in, picked, badExpiry, err := tokenForm(c)
 	if err != nil {
 		return err
 	}
-	var picked []models.Scope
-	for _, s := range form["scopes"] {
-		picked = append(picked, models.Scope(s))
-	}
-	in := models.TokenInput{Name: v.Name, Scopes: picked}
-	if v.ExpiresAt != "" {
-		day, err := time.Parse(time.DateOnly, v.ExpiresAt)
-		if err != nil {
-			v.Errors = layout.FormErrors{"expires_at": "Enter a date such as 2026-12-31, or leave it empty."}
-			return h.renderTokenForm(c, http.StatusUnprocessableEntity, v, picked)
-		}
-		in.ExpiresAt = &day
+	if badExpiry != "" {
+		v.Errors = layout.FormErrors{"expires_at": badExpiry}
+		return h.renderTokenForm(c, http.StatusUnprocessableEntity, v, picked)
 	}
 	var userID int64
 	if u := serve.CurrentUser(c); u != nil {
@@ -219,4 +210,25 @@ func (h *Handler) RevokeToken(c echo.Context) error {
 		return err
 	}
 	return h.RedirectWithFlash(c, "/admin/tokens", "success", fmt.Sprintf("Token “%s” revoked.", tok.Name))
+}
+
+// tokenForm reads a token form: the name, the scopes ticked and the
+// expiry date. badExpiry is the field's error when the date is not one.
+func tokenForm(c echo.Context) (in models.TokenInput, picked []models.Scope, badExpiry string, err error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return in, nil, "", err
+	}
+	for _, s := range form["scopes"] {
+		picked = append(picked, models.Scope(s))
+	}
+	in = models.TokenInput{Name: c.FormValue("name"), Scopes: picked}
+	if e := strings.TrimSpace(c.FormValue("expires_at")); e != "" {
+		day, err := time.Parse(time.DateOnly, e)
+		if err != nil {
+			return in, picked, "Enter a date such as 2026-12-31, or leave it empty.", nil
+		}
+		in.ExpiresAt = &day
+	}
+	return in, picked, "", nil
 }
