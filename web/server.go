@@ -70,6 +70,7 @@ func New(d Deps) (*Server, error) {
 		RotationWindow: d.Config.RotationWindow,
 	})
 	adminHandler := admin.New(base)
+	adminHandler.Mail = d.Config.SMTP() != nil
 	if sc := d.Config.SSO(); sc.Enabled() {
 		adminHandler.SSO = sso.New(sc, d.Logger)
 		// Discover the provider now, within its timeout; if it is down,

@@ -43,5 +43,23 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 		return err
 	}
 	v.Channels, v.ChannelNotices, v.SkippedNotices = health.rows, health.notices, health.skipped
+	if v.Subscribers, err = h.subscriberCounts(c); err != nil {
+		return err
+	}
 	return serve.Render(c, http.StatusOK, views.DashboardPage(v))
+}
+
+// subscriberCounts are the dashboard's visitor subscriptions: how many
+// receive notices, wait for their confirmation, or bounce.
+func (h *Handler) subscriberCounts(c echo.Context) (views.SubscriberCounts, error) {
+	out := views.SubscriberCounts{Mail: h.Mail}
+	for state, n := range map[models.SubscriberState]*int64{
+		models.SubscriberActive: &out.Active, models.SubscriberPending: &out.Pending, models.SubscriberBouncing: &out.Bouncing} {
+		count, err := h.Store.CountSubscribers(c.Request().Context(), models.SubscriberFilter{PageID: models.DefaultPageID, State: state})
+		if err != nil {
+			return out, err
+		}
+		*n = count
+	}
+	return out, nil
 }

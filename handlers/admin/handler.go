@@ -14,6 +14,9 @@ type Handler struct {
 	limiter *loginLimiter
 	// SSO is the OpenID Connect client; nil when single sign-on is off.
 	SSO *sso.Client
+	// Mail says whether e-mail (SMTP) is configured, so visitors can
+	// subscribe.
+	Mail bool
 }
 
 // New builds a Handler on base.

@@ -1,6 +1,10 @@
 package layout
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Chrome is what every page's layout needs.
 type Chrome struct {
@@ -85,4 +89,19 @@ func (t Time) Human() string {
 		return at.Format("Jan 2, 2006, 15:04 UTC")
 	}
 	return at.Format("Jan 2, 15:04 UTC")
+}
+
+// Thousands writes n with a comma between each group of three digits,
+// as in "1,204".
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
 }
