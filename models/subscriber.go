@@ -441,3 +441,21 @@ func (s *Store) CountSubscribers(ctx context.Context, f SubscriberFilter) (int64
 	}
 	return n, nil
 }
+
+// SubscriberStateCounts counts a page's subscribers by state, in one
+// query.
+func (s *Store) SubscriberStateCounts(ctx context.Context, pageID int64) (map[SubscriberState]int64, error) {
+	var rows []struct {
+		State SubscriberState
+		N     int64
+	}
+	if err := s.conn(ctx).Model(&Subscriber{}).Select("state, COUNT(*) AS n").
+		Where("page_id = ?", pageID).Group("state").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count subscribers of page %d by state: %w", pageID, err)
+	}
+	out := map[SubscriberState]int64{}
+	for _, r := range rows {
+		out[r.State] = r.N
+	}
+	return out, nil
+}

@@ -52,14 +52,10 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 // subscriberCounts are the dashboard's visitor subscriptions: how many
 // receive notices, wait for their confirmation, or bounce.
 func (h *Handler) subscriberCounts(c echo.Context) (views.SubscriberCounts, error) {
-	out := views.SubscriberCounts{Mail: h.Mail}
-	for state, n := range map[models.SubscriberState]*int64{
-		models.SubscriberActive: &out.Active, models.SubscriberPending: &out.Pending, models.SubscriberBouncing: &out.Bouncing} {
-		count, err := h.Store.CountSubscribers(c.Request().Context(), models.SubscriberFilter{PageID: models.DefaultPageID, State: state})
-		if err != nil {
-			return out, err
-		}
-		*n = count
+	n, err := h.Store.SubscriberStateCounts(c.Request().Context(), models.DefaultPageID)
+	if err != nil {
+		return views.SubscriberCounts{}, err
 	}
-	return out, nil
+	return views.SubscriberCounts{Mail: h.Mail, Active: n[models.SubscriberActive],
+		Pending: n[models.SubscriberPending], Bouncing: n[models.SubscriberBouncing]}, nil
 }

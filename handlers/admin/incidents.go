@@ -77,7 +77,7 @@ func (h *Handler) renderIncidentForm(c echo.Context, status int, v views.Inciden
 	if err != nil {
 		return err
 	}
-	loc, err := h.pageZone(c.Request().Context())
+	loc, err := h.pageZone(c)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func incidentForm(c echo.Context, loc *time.Location) (models.IncidentInput, vie
 // CreateIncident opens an incident (or records a back-filled one); with
 // the Preview button it shows the form again with the message rendered.
 func (h *Handler) CreateIncident(c echo.Context) error {
-	loc, err := h.pageZone(c.Request().Context())
+	loc, err := h.pageZone(c)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func (h *Handler) adminMaintenanceRow(m *models.Maintenance) views.AdminMaintena
 // NewMaintenance shows an empty schedule form, starting at the next full
 // hour for two hours.
 func (h *Handler) NewMaintenance(c echo.Context) error {
-	loc, err := h.pageZone(c.Request().Context())
+	loc, err := h.pageZone(c)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (h *Handler) EditMaintenance(c echo.Context) error {
 	if m.Status != models.MaintenanceScheduled {
 		return h.maintenanceStateError(c, m, "edited")
 	}
-	loc, err := h.pageZone(c.Request().Context())
+	loc, err := h.pageZone(c)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (h *Handler) renderMaintenanceForm(c echo.Context, status int, v views.Main
 	if err != nil {
 		return err
 	}
-	loc, err := h.pageZone(c.Request().Context())
+	loc, err := h.pageZone(c)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func maintenanceForm(c echo.Context, loc *time.Location) (models.MaintenanceInpu
 // ScheduleMaintenance creates a window; with the Preview button it shows
 // the form again with the message rendered.
 func (h *Handler) ScheduleMaintenance(c echo.Context) error {
-	loc, err := h.pageZone(c.Request().Context())
+	loc, err := h.pageZone(c)
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (h *Handler) UpdateMaintenance(c echo.Context) error {
 	if current.Status != models.MaintenanceScheduled {
 		return h.maintenanceStateError(c, current, "edited")
 	}
-	loc, err := h.pageZone(ctx)
+	loc, err := h.pageZone(c)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (h *Handler) NewMaintenanceUpdate(c echo.Context) error {
 		return h.RedirectWithFlash(c, "/admin/maintenance", "error",
 			fmt.Sprintf("“%s” is %s; only scheduled or in-progress maintenance takes updates.", m.Title, serve.LowerLabel(m.Status)))
 	}
-	loc, err := h.pageZone(c.Request().Context())
+	loc, err := h.pageZone(c)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (h *Handler) PostMaintenanceUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	loc, err := h.pageZone(ctx)
+	loc, err := h.pageZone(c)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
 package admin
 
 import (
-	"context"
 	"fmt"
+	"github.com/labstack/echo/v4"
 	"strings"
 	"time"
 
@@ -48,8 +48,8 @@ func plural(n int, unit string) string {
 // pageZone is the page's time zone, in which the admin's date and time
 // fields are read and shown. A zone the page no longer knows (the tz
 // database of this host lacks it) falls back to UTC.
-func (h *Handler) pageZone(ctx context.Context) (*time.Location, error) {
-	page, err := h.Store.Page(ctx, models.DefaultPageID)
+func (h *Handler) pageZone(c echo.Context) (*time.Location, error) {
+	page, err := h.managedPage(c) // loaded once per request
 	if err != nil {
 		return nil, err
 	}
