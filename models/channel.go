@@ -97,8 +97,13 @@ type Channel struct {
 	// statements of their own, so saving a channel never overwrites them.
 	PausedUntil int64 `gorm:"->"`
 	NextSendAt  int64 `gorm:"->"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// SubscriberID is set on the hidden channel that carries a visitor's
+	// webhook subscription (SubscribeWebhook). Such a channel is never
+	// one of the admin's: Channels leaves it out, and so does the
+	// fan-out in an event's transaction.
+	SubscriberID *int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 
 	URL            string   `gorm:"-"`
 	Headers        []Header `gorm:"-"`
@@ -650,10 +655,11 @@ func (s *Store) Channel(ctx context.Context, id int64) (*Channel, error) {
 	return &c, nil
 }
 
-// Channels lists a page's channels by name.
+// Channels lists a page's channels by name: the admin's, never the
+// channels of webhook subscribers.
 func (s *Store) Channels(ctx context.Context, pageID int64) ([]Channel, error) {
 	var cs []Channel
-	if err := s.conn(ctx).Where("page_id = ?", pageID).Order("name, id").Find(&cs).Error; err != nil {
+	if err := s.conn(ctx).Where("page_id = ? AND subscriber_id IS NULL", pageID).Order("name, id").Find(&cs).Error; err != nil {
 		return nil, fmt.Errorf("list channels of page %d: %w", pageID, err)
 	}
 	for i := range cs {
@@ -666,9 +672,11 @@ func (s *Store) Channels(ctx context.Context, pageID int64) ([]Channel, error) {
 // event, inside the event's transaction: pending for an enabled channel,
 // skipped for a disabled one, so the log shows what it missed and the
 // admin can send it later. It returns the channels with a pending one.
+// Webhook subscribers' channels are left to FanOutSubscribers, so this
+// transaction stays small whatever their number.
 func fanOut(tx *gorm.DB, ev *Event) ([]int64, error) {
 	var chans []Channel
-	if err := tx.Select("id, events, enabled").Where("page_id = ?", ev.PageID).Find(&chans).Error; err != nil {
+	if err := tx.Select("id, events, enabled").Where("page_id = ? AND subscriber_id IS NULL", ev.PageID).Find(&chans).Error; err != nil {
 		return nil, fmt.Errorf("channels for %s: %w", ev.Type, err)
 	}
 	var ds []Delivery

@@ -468,6 +468,9 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 		if err := s.updateChannelHealth(ctx, tx, d, r, now); err != nil {
 			return err
 		}
+		if err := activateVerified(tx, d, r, now); err != nil {
+			return err
+		}
 		return updateChannelPace(tx, d, r)
 	})
 	if err != nil {
@@ -548,11 +551,19 @@ func (s *Store) updateChannelHealth(ctx context.Context, tx *gorm.DB, d *Deliver
 }
 
 // auditAutoDisable records that the delivery worker turned a channel off.
+// A webhook subscriber's channel is none of the admin's: its subscriber
+// becomes bouncing instead (skipped by the fan-out, shown to the admin
+// among the subscribers).
 func auditAutoDisable(ctx context.Context, tx *gorm.DB, d *Delivery, reason string) error {
-	var name string
-	if err := tx.Model(&Channel{}).Where("id = ?", d.ChannelID).Select("name").Scan(&name).Error; err != nil {
+	var c Channel
+	if err := tx.Select("id, name, subscriber_id").Where("id = ?", d.ChannelID).Take(&c).Error; err != nil {
 		return err
 	}
+	if c.SubscriberID != nil {
+		return tx.Model(&Subscriber{}).Where("id = ? AND state = ?", *c.SubscriberID, SubscriberActive).
+			Update("state", SubscriberBouncing).Error
+	}
+	name := c.Name
 	return audit(WithActor(ctx, NotifierActor()), tx, change{PageID: d.PageID, Action: "channel.disable",
 		ObjectType: AuditChannel, ObjectID: idString(d.ChannelID),
 		Summary: fmt.Sprintf("Disabled channel “%s” after delivery %s failed.", name, d.ID),

@@ -342,7 +342,9 @@ func (s *Store) UpdateSubscriberPreferences(ctx context.Context, token string, p
 }
 
 // Unsubscribe deletes the subscriber whose preferences link carries
-// token, its address and its queued e-mails.
+// token, its address and its queued e-mails; for a webhook subscriber its
+// channel, secret, deliveries and their log go with it (ON DELETE
+// CASCADE).
 func (s *Store) Unsubscribe(ctx context.Context, token string) error {
 	if token == "" || !validText(token) {
 		return ErrSubscriptionLink

@@ -76,10 +76,12 @@ var errFanoutMoved = errors.New("fan-out advanced by another engine")
 
 // FanOutSubscribers writes the deliveries of up to batch subscribers for
 // the oldest event still to expand, and says whether more fan-out work may
-// be left. The cursor moves in the same transaction as the deliveries it
-// covers, and (event, subscriber) is unique, so a crash or a second engine
-// can neither lose nor double a delivery: the losing transaction rolls
-// back and the work is looked at again.
+// be left: a subscriber delivery (e-mail) for an e-mail subscriber, a
+// delivery to its channel for a webhook subscriber. The cursor moves in
+// the same transaction as the deliveries it covers, and (event,
+// subscriber) and (event, channel) are unique, so a crash or a second
+// engine can neither lose nor double a delivery: the losing transaction
+// rolls back and the work is looked at again.
 func (s *Store) FanOutSubscribers(ctx context.Context, batch int) (created int, more bool, err error) {
 	lock := ""
 	if s.engine == Postgres {
@@ -111,17 +113,33 @@ func (s *Store) FanOutSubscribers(ctx context.Context, batch int) (created int, 
 		if comps == nil {
 			comps = []int64{0} // no component: only "all components" subscribers
 		}
-		var ids []int64
-		err = tx.Model(&Subscriber{}).
-			Where("page_id = ? AND kind = ? AND state = ? AND id > ? AND confirmed_at <= ?",
-				f.PageID, SubscriberEmail, SubscriberActive, f.AfterID, ev.OccurredAt).
+		var subs []struct {
+			ID   int64
+			Kind SubscriberKind
+		}
+		err = tx.Model(&Subscriber{}).Select("id, kind").
+			Where("page_id = ? AND state = ? AND id > ? AND confirmed_at <= ?",
+				f.PageID, SubscriberActive, f.AfterID, ev.OccurredAt).
 			Where("all_components OR id IN (SELECT subscriber_id FROM subscriber_components WHERE component_id IN ?)", comps).
-			Order("id").Limit(batch).Pluck("id", &ids).Error
+			Order("id").Limit(batch).Scan(&subs).Error
 		if err != nil {
 			return fmt.Errorf("subscribers of %s: %w", ev.ID, err)
 		}
+		// E-mail subscribers get a subscriber delivery; webhook ones a
+		// delivery to their channel, which the engine sends like any.
+		var ids, hooks []int64
+		for _, sub := range subs {
+			if sub.Kind == SubscriberWebhook {
+				hooks = append(hooks, sub.ID)
+			} else {
+				ids = append(ids, sub.ID)
+			}
+		}
+		due := now.UnixMilli()
+		if created, err = webhookSubscriberDeliveries(tx, &ev, hooks, due); err != nil {
+			return err
+		}
 		if len(ids) > 0 {
-			due := now.UnixMilli()
 			res := tx.Exec(`INSERT INTO subscriber_deliveries
     (page_id, subscriber_id, event_id, kind, state, due_at, created_at, updated_at)
   SELECT page_id, id, ?, ?, ?, ?, ?, ? FROM subscribers WHERE id IN ?
@@ -130,15 +148,15 @@ func (s *Store) FanOutSubscribers(ctx context.Context, batch int) (created int, 
 			if res.Error != nil {
 				return fmt.Errorf("deliveries of %s: %w", ev.ID, res.Error)
 			}
-			created = int(res.RowsAffected)
+			created += int(res.RowsAffected)
 		}
 		// Conditional on the cursor read: only one engine moves it.
 		var moved *gorm.DB
-		if len(ids) < batch {
+		if len(subs) < batch {
 			moved = tx.Where("event_id = ? AND after_id = ?", f.EventID, f.AfterID).Delete(&subscriberFanout{})
 		} else {
 			moved = tx.Model(&subscriberFanout{}).Where("event_id = ? AND after_id = ?", f.EventID, f.AfterID).
-				Update("after_id", ids[len(ids)-1])
+				Update("after_id", subs[len(subs)-1].ID)
 		}
 		if moved.Error != nil {
 			return fmt.Errorf("move fan-out cursor of %s: %w", ev.ID, moved.Error)

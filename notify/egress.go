@@ -22,7 +22,23 @@ import (
 type Policy struct {
 	Allow []netip.Prefix
 	Deny  []netip.Prefix
+	// RefusePrivate also refuses private ranges (RFC 1918, fc00::/7, the
+	// shared 100.64.0.0/10) that Allow does not hold: see Visitor.
+	RefusePrivate bool
 }
+
+// Visitor is the policy for the webhook URLs visitors subscribe with: p,
+// and private ranges refused unless HERALD_WEBHOOK_ALLOW_CIDRS allows
+// them. An admin's intranet receiver is legitimate; an anonymous
+// visitor's URL must not make Herald reach into the intranet.
+func (p Policy) Visitor() Policy {
+	p.RefusePrivate = true
+	return p
+}
+
+// sharedAddressSpace is 100.64.0.0/10 (RFC 6598, carrier-grade NAT),
+// which netip does not count as private.
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // ParseCIDRs reads a comma- or space-separated list of CIDR ranges; a bare
 // address is its own /32 or /128.
@@ -112,6 +128,8 @@ func (p Policy) Check(addr netip.Addr) error {
 		return &RefusedError{Addr: addr, Reason: "a multicast or broadcast address"}
 	case addr.Is4() && addr.As4()[0] == 0:
 		return &RefusedError{Addr: addr, Reason: "an address in 0.0.0.0/8 (“this network”)"}
+	case p.RefusePrivate && (addr.IsPrivate() || sharedAddressSpace.Contains(addr)):
+		return &RefusedError{Addr: addr, Reason: "a private address"}
 	}
 	return nil
 }
@@ -170,4 +188,33 @@ func warningSentence(fact string, refused *RefusedError) string {
 		msg += " To send them, " + r + "."
 	}
 	return msg
+}
+
+// Refusal is, for a visitor's webhook form, why deliveries to raw would
+// be refused: its host resolves to no address, or to one p refuses (every
+// address is checked, since any may be the one connected to). It returns
+// "" when deliveries may go. The sentence names the address, never the
+// settings that would allow it: that is the admin's business.
+func (p Policy) Refusal(ctx context.Context, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return "Enter a URL such as https://example.com/hooks/status."
+	}
+	host := u.Hostname()
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else if addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host); err != nil || len(addrs) == 0 {
+		return fmt.Sprintf("%s does not resolve to an address from this server: check the URL.", host)
+	}
+	for _, a := range addrs {
+		var refused *RefusedError
+		if errors.As(p.Check(a), &refused) {
+			if refused.Denied.IsValid() {
+				return fmt.Sprintf("This page does not send to %s: use a receiver on another address.", refused.Addr)
+			}
+			return fmt.Sprintf("This page does not send to %s, %s: use a receiver on a public address.", refused.Addr, refused.Reason)
+		}
+	}
+	return ""
 }

@@ -65,6 +65,9 @@ type Config struct {
 	TLS *tls.Config
 	// SMTP, when set, sends subscribers' e-mails (see SMTPConfig).
 	SMTP *SMTPConfig
+	// FanOut is the most subscribers one transaction expands an event
+	// to (default SMTP.FanOut, else 1000).
+	FanOut int
 }
 
 func (c *Config) defaults() {
@@ -106,6 +109,12 @@ func (c *Config) defaults() {
 	}
 	if c.Version == "" {
 		c.Version = "dev"
+	}
+	if c.FanOut <= 0 && c.SMTP != nil {
+		c.FanOut = c.SMTP.FanOut
+	}
+	if c.FanOut <= 0 {
+		c.FanOut = 1000
 	}
 }
 
@@ -158,7 +167,13 @@ type Engine struct {
 	store  *models.Store
 	cfg    Config
 	sender *Sender
-	log    *slog.Logger
+	// visitors sends to webhook subscribers' receivers, under
+	// Policy.Visitor: an anonymous visitor's URL may not reach the
+	// intranet the admin's channels may.
+	visitors *Sender
+	log      *slog.Logger
+	// fanWake wakes the fan-out of events to subscribers.
+	fanWake *models.Signal
 
 	// attempts counts this process's attempts by outcome, for metrics.
 	attempts [4]atomic.Int64 // delivered, retrying, failed, rate limited
@@ -202,7 +217,8 @@ func New(store *models.Store, cfg Config, logger *slog.Logger) *Engine {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{store: store, cfg: cfg, sender: NewSender(cfg.Policy, cfg.Timeout, cfg.Version, cfg.TLS),
-		log: logger, chans: map[int64]*channelLoad{}, freed: models.NewSignal()}
+		visitors: NewSender(cfg.Policy.Visitor(), cfg.Timeout, cfg.Version, cfg.TLS),
+		log:      logger, chans: map[int64]*channelLoad{}, freed: models.NewSignal(), fanWake: models.NewSignal()}
 	m, err := newMailer(e, cfg.SMTP)
 	if err != nil {
 		// The configuration checks the same with ParseSMTP at start.
@@ -229,10 +245,16 @@ func (e *Engine) lease() time.Duration { return e.cfg.Timeout + 10*time.Second }
 // bounded by the timeout) and returns.
 func (e *Engine) Run(ctx context.Context) {
 	defer e.sender.Close()
+	defer e.visitors.Close()
 	defer e.wg.Wait()
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
 	e.prune(ctx)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.fanOut(ctx)
+	}()
 	if e.mail != nil {
 		e.wg.Add(1)
 		go func() {
@@ -250,6 +272,7 @@ func (e *Engine) Run(ctx context.Context) {
 			return
 		case <-e.store.DeliveriesDue():
 			fresh = true
+			e.fanWake.Notify()
 			if e.mail != nil {
 				e.mail.wake.Notify()
 			}
@@ -260,6 +283,31 @@ func (e *Engine) Run(ctx context.Context) {
 			fresh = false
 		case <-timer.C:
 			fresh = true
+		}
+		timer.Stop()
+	}
+}
+
+// fanOut expands events into subscribers' deliveries (e-mails, and
+// deliveries to webhook subscribers' channels), a batch per transaction,
+// until ctx ends. It runs whether or not SMTP is configured: the admin's
+// request only queued the event (models.FanOutSubscribers).
+func (e *Engine) fanOut(ctx context.Context) {
+	for ctx.Err() == nil {
+		callCtx, cancel := e.storeCall(ctx, false)
+		_, more, err := e.store.FanOutSubscribers(callCtx, e.cfg.FanOut)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("fan out to subscribers", "error", err)
+		}
+		if more && err == nil {
+			continue
+		}
+		timer := time.NewTimer(e.cfg.Poll)
+		select {
+		case <-ctx.Done():
+		case <-e.fanWake.C():
+		case <-timer.C:
 		}
 		timer.Stop()
 	}
@@ -627,7 +675,11 @@ func (e *Engine) start(ctx context.Context, ds []models.Delivery, p *plan) {
 // called as soon as the receiver has answered (or failed to).
 func (e *Engine) deliver(ctx context.Context, c *models.Channel, page *models.Page, d *models.Delivery, ev models.Event, answered func()) models.DeliveryAttempt {
 	number := d.Attempts + 1
-	refused, a, v := e.sender.try(ctx, c, page, d, ev, number, e.store.Now())
+	sender := e.sender
+	if c.SubscriberID != nil {
+		sender = e.visitors
+	}
+	refused, a, v := sender.try(ctx, c, page, d, ev, number, e.store.Now())
 	if answered != nil {
 		answered()
 	}
@@ -790,6 +842,16 @@ func (e *Engine) prune(ctx context.Context) {
 	}
 	if m > 0 {
 		e.log.Info("pruned subscriber deliveries", "deliveries", m, "retention", e.cfg.Retention)
+	}
+	w, err := e.store.PurgeExpiredWebhookSubscribers(pruneCtx)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("purge unverified webhook subscriptions", "error", err)
+		}
+		return
+	}
+	if w > 0 {
+		e.log.Info("deleted unverified webhook subscriptions", "subscriptions", w)
 	}
 }
 

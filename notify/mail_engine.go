@@ -11,7 +11,7 @@ import (
 	"github.com/heraldstatus/herald/models"
 )
 
-// mailer expands events into subscriber deliveries and sends them, one
+// mailer sends subscribers' e-mails (the engine writes them), one
 // SMTP connection reused for every message.
 type mailer struct {
 	e      *Engine
@@ -56,15 +56,12 @@ func newMailer(e *Engine, cfg *SMTPConfig) (*mailer, error) {
 		conn: mailConn{server: server, tls: c.TLS, timeout: e.cfg.Timeout}}, nil
 }
 
-// run fans out and sends until ctx ends.
+// run sends until ctx ends.
 func (m *mailer) run(ctx context.Context) {
 	defer m.conn.close()
 	for ctx.Err() == nil {
-		busy := m.fanOut(ctx)
+		// The engine expands events into the e-mails (Engine.fanOut).
 		if m.sendDue(ctx) {
-			busy = true
-		}
-		if busy {
 			continue
 		}
 		if m.conn.client != nil && time.Since(m.conn.lastUse) >= m.cfg.Idle {
@@ -78,27 +75,6 @@ func (m *mailer) run(ctx context.Context) {
 		}
 		timer.Stop()
 	}
-}
-
-// fanOut expands pending events a batch at a time; true when it did work.
-func (m *mailer) fanOut(ctx context.Context) bool {
-	did := false
-	for range 100 { // then send some before expanding more
-		callCtx, cancel := m.e.storeCall(ctx, false)
-		n, more, err := m.e.store.FanOutSubscribers(callCtx, m.cfg.FanOut)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				m.e.log.Error("fan out to subscribers", "error", err)
-			}
-			return did
-		}
-		if !more {
-			return did
-		}
-		did = did || n > 0 || more
-	}
-	return did
 }
 
 // sendDue claims due e-mails and sends them; true when it claimed any.

@@ -85,9 +85,11 @@ func buildRequest(c *models.Channel, page *models.Page, d *models.Delivery, ev m
 }
 
 // eventFor is the event a delivery carries: the outbox row, or for a
-// test send the sample stored with it.
+// test send the sample stored with it, or for a webhook subscriber's
+// verification (no outbox row: it is no event of the page) the data
+// stored with it.
 func eventFor(d *models.Delivery, events map[string]models.Event) (models.Event, bool) {
-	if d.Test {
+	if d.Test || (d.EventID == nil && d.TestData != "") {
 		id := "evt_" + d.ID[len("dlv_"):]
 		return models.Event{ID: id, PageID: d.PageID, Type: d.EventType, Data: d.TestData, OccurredAt: d.CreatedAt}, true
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,6 +50,9 @@ type Config struct {
 	// SMTPURL and SMTPFrom send subscribers' e-mails (empty URL: off).
 	SMTPURL  string
 	SMTPFrom string
+	// ReceiverTLS, when set, replaces the system's roots for HTTPS to
+	// receivers (tests: an httptest TLS receiver). No flag sets it.
+	ReceiverTLS *tls.Config
 	// MetricsToken, when set, is the bearer token GET /metrics requires;
 	// empty leaves /metrics public.
 	MetricsToken string
@@ -77,6 +81,7 @@ func (c Config) Notify(version string) notify.Config {
 		Policy:       c.Egress(),
 		Version:      version,
 		SMTP:         c.SMTP(),
+		TLS:          c.ReceiverTLS,
 	}
 }
 

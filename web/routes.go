@@ -39,6 +39,10 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// cookies, RFC 8058). A GET never changes anything.
 	e.GET("/subscribe", site.ShowSubscribe, site.VerifyCSRF)
 	e.POST("/subscribe", site.Subscribe, site.VerifyCSRF)
+	// Webhook subscriptions, e-mail or not: the answer shows the signing
+	// secret once; the subscription's own link is the same as an e-mail
+	// subscriber's preferences link.
+	e.POST("/subscribe/webhook", site.SubscribeWebhook, site.VerifyCSRF)
 	e.GET("/subscriptions/confirm/:token", site.ShowConfirm)
 	e.POST("/subscriptions/confirm/:token", site.Confirm)
 	e.GET("/subscriptions/:token", site.ShowPreferences)

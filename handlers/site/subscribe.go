@@ -98,10 +98,11 @@ func (h *Handler) visibleComponents(c echo.Context, chosen []int64) ([]views.Sub
 	return out, visible, nil
 }
 
-// ShowSubscribe is /subscribe: the e-mail form (when e-mail is set up)
-// and the feeds. It sets the CSRF cookie, so it is never cached.
+// ShowSubscribe is /subscribe: the e-mail form (when e-mail is set up),
+// the webhook form and the feeds. It sets the CSRF cookie, so it is never
+// cached.
 func (h *Handler) ShowSubscribe(c echo.Context) error {
-	return h.renderSubscribe(c, http.StatusOK, views.SubscribeView{AllComponents: true})
+	return h.renderSubscribe(c, http.StatusOK, views.SubscribeView{AllComponents: true, Hook: views.WebhookForm{AllComponents: true}})
 }
 
 func (h *Handler) renderSubscribe(c echo.Context, status int, v views.SubscribeView) error {
@@ -111,25 +112,31 @@ func (h *Handler) renderSubscribe(c echo.Context, status int, v views.SubscribeV
 	}
 	ch := h.pageChrome("Subscribe · "+p.Name, p)
 	ch.Nav = "subscribe"
-	if h.mail {
-		form, err := h.FormChrome(c, "Subscribe")
-		if err != nil {
-			return err
-		}
-		ch.CSRF = form.CSRF
-		var chosen []int64
-		for _, comp := range v.Components {
-			if comp.Checked {
-				id, _ := strconv.ParseInt(comp.ID, 10, 64)
-				chosen = append(chosen, id)
-			}
-		}
-		if v.Components, _, err = h.visibleComponents(c, chosen); err != nil {
-			return err
-		}
+	form, err := h.FormChrome(c, "Subscribe")
+	if err != nil {
+		return err
+	}
+	ch.CSRF = form.CSRF
+	if v.Components, _, err = h.visibleComponents(c, checkedIDs(v.Components)); err != nil {
+		return err
+	}
+	if v.Hook.Components, _, err = h.visibleComponents(c, checkedIDs(v.Hook.Components)); err != nil {
+		return err
 	}
 	v.Chrome, v.PageName, v.Mail = ch, p.Name, h.mail
 	return serve.Render(c, status, views.SubscribePage(v))
+}
+
+// checkedIDs are the ids of the checked components.
+func checkedIDs(comps []views.SubscribeComponent) []int64 {
+	var out []int64
+	for _, comp := range comps {
+		if comp.Checked {
+			id, _ := strconv.ParseInt(comp.ID, 10, 64)
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // scopeForm reads the "all components or these" choice of a form.
@@ -180,7 +187,7 @@ func (h *Handler) Subscribe(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf(
 			"Too many sign-ups from your network. Try again in %d minutes.", int(math.Ceil(wait.Minutes()))))
 	}
-	sent := views.SubscribeView{Sent: true}
+	sent := views.SubscribeView{Sent: true, Hook: views.WebhookForm{AllComponents: true}}
 	if c.FormValue("website") != "" {
 		return h.renderSubscribe(c, http.StatusOK, sent)
 	}
@@ -204,7 +211,7 @@ func (h *Handler) Subscribe(c echo.Context) error {
 		}
 	}
 	if problem != "" {
-		v := views.SubscribeView{Error: problem, AllComponents: all}
+		v := views.SubscribeView{Error: problem, AllComponents: all, Hook: views.WebhookForm{AllComponents: true}}
 		for _, id := range ids {
 			v.Components = append(v.Components, views.SubscribeComponent{ID: strconv.FormatInt(id, 10), Checked: true})
 		}
@@ -303,8 +310,14 @@ func (h *Handler) renderPreferences(c echo.Context, status int, problem string, 
 	if err != nil {
 		return err
 	}
+	var hook *views.WebhookStatus
+	if sub.Kind == models.SubscriberWebhook {
+		if hook, err = h.webhookStatus(c.Request().Context(), sub); err != nil {
+			return err
+		}
+	}
 	return serve.Render(c, status, views.PreferencesPage(views.PreferencesView{
-		Chrome: h.pageChrome("Your subscription · "+p.Name, p), Email: sub.Email,
+		Chrome: h.pageChrome("Your subscription · "+p.Name, p), Email: sub.Email, Webhook: hook,
 		Pending: sub.State == models.SubscriberPending, Action: models.SubscriptionPreferencesPath(token),
 		Unsubscribe: models.SubscriptionUnsubscribePath(token), Components: checkedOnly(comps, ids),
 		AllComponents: all, Error: problem, Saved: saved}))
@@ -347,13 +360,17 @@ func (h *Handler) ShowUnsubscribe(c echo.Context) error {
 		return err
 	}
 	token := c.Param("token")
-	if _, err := h.Store.SubscriberByManageToken(c.Request().Context(), token); err != nil {
+	sub, err := h.Store.SubscriberByManageToken(c.Request().Context(), token)
+	if err != nil {
 		return linkError(err)
+	}
+	text := "Stop all e-mails from " + p.Name + " and delete your address from its list."
+	if sub.Kind == models.SubscriberWebhook {
+		text = "Stop all notices from " + p.Name + " to your webhook and delete the subscription."
 	}
 	return serve.Render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
 		Chrome: h.pageChrome("Unsubscribe · "+p.Name, p), Action: models.SubscriptionUnsubscribePath(token),
-		Heading: "Unsubscribe", Text: "Stop all e-mails from " + p.Name + " and delete your address from its list.",
-		Button: "Unsubscribe", Danger: true}))
+		Heading: "Unsubscribe", Text: text, Button: "Unsubscribe", Danger: true}))
 }
 
 // Unsubscribe deletes the subscriber: RFC 8058's one-click POST (body
@@ -364,10 +381,18 @@ func (h *Handler) Unsubscribe(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Store.Unsubscribe(c.Request().Context(), c.Param("token")); err != nil {
+	token := c.Param("token")
+	sub, err := h.Store.SubscriberByManageToken(c.Request().Context(), token)
+	if err == nil {
+		err = h.Store.Unsubscribe(c.Request().Context(), token)
+	}
+	if err != nil {
 		return linkError(err)
 	}
+	text := "Your address is deleted from " + p.Name + "’s list; no more e-mails will come. You can subscribe again at any time."
+	if sub.Kind == models.SubscriberWebhook {
+		text = "Your webhook subscription to " + p.Name + " is deleted, with its secret and its queued notices; no more requests will come. You can subscribe again at any time."
+	}
 	return serve.Render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
-		Chrome: h.pageChrome("Unsubscribed · "+p.Name, p), Heading: "You are unsubscribed",
-		Text: "Your address is deleted from " + p.Name + "’s list; no more e-mails will come. You can subscribe again at any time."}))
+		Chrome: h.pageChrome("Unsubscribed · "+p.Name, p), Heading: "You are unsubscribed", Text: text}))
 }
