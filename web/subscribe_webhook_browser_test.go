@@ -56,7 +56,7 @@ func TestBrowserWebhookSubscription(t *testing.T) {
 				t.Fatalf("sign-up: %d", status)
 			}
 			wantText(t, p, "main h1", "Your webhook subscription")
-			secret := browsertest.Eval[string](p, `document.getElementById("signing-secret").value`)
+			secret := browsertest.Eval[string](p, `document.getElementById("signing-secret").textContent`)
 			if !strings.HasPrefix(secret, "whsec_") {
 				t.Fatalf("secret shown: %q", secret)
 			}

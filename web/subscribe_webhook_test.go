@@ -81,7 +81,7 @@ func waitRequests(t *testing.T, r *receiver, n int) []receivedRequest {
 }
 
 var (
-	secretRE = regexp.MustCompile(`id="signing-secret"[^>]*value="(whsec_[A-Za-z0-9+/=]+)"`)
+	secretRE = regexp.MustCompile(`id="signing-secret"[^>]*>(whsec_[A-Za-z0-9+/=]+)<`)
 	manageRE = regexp.MustCompile(`id="manage-link">([^<]+)<`)
 )
 
