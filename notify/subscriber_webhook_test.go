@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -354,4 +355,46 @@ func waitDeliveryFinal(t *testing.T, s *models.Store, id string, within time.Dur
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestVisitorEgressPolicy: a visitor's receiver may not be on a private
+// address unless allowed, checked again when connecting (a host that
+// resolved to a public address at sign-up may not later), while the
+// admin's channels may reach the intranet.
+func TestVisitorEgressPolicy(t *testing.T) {
+	v := loopback.Visitor()
+	for addr, refused := range map[string]bool{
+		"10.1.2.3": true, "172.16.0.1": true, "192.168.1.1": true, "100.64.0.1": true, "fd00::1": true,
+		"169.254.169.254": true, "203.0.113.9": false, "127.0.0.1": false, // allowed by the admin
+	} {
+		if got := v.Check(netip.MustParseAddr(addr)) != nil; got != refused {
+			t.Errorf("visitor policy on %s: refused %v, want %v", addr, got, refused)
+		}
+	}
+	if loopback.Check(netip.MustParseAddr("10.1.2.3")) != nil {
+		t.Error("the admin's policy refuses a private address")
+	}
+	allowed := notify.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}.Visitor()
+	if allowed.Check(netip.MustParseAddr("10.1.2.3")) != nil {
+		t.Error("HERALD_WEBHOOK_ALLOW_CIDRS does not let a visitor's private address through")
+	}
+	if msg := v.Refusal(context.Background(), "https://10.1.2.3/x"); !strings.Contains(msg, "10.1.2.3, a private address") {
+		t.Errorf("refusal %q", msg)
+	}
+
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		startEngine(t, s, notify.Config{Timeout: 2 * time.Second, Poll: 100 * time.Millisecond})
+		// The store takes the URL (the form checks it first); the
+		// engine refuses to connect.
+		sub, err := s.SubscribeWebhook(ctx, models.DefaultPageID, models.WebhookSubscribeInput{URL: "https://10.255.255.1/hook", AllComponents: true})
+		modelstest.Fatal(t, err, "subscribe")
+		waitVerification(t, s, sub.ChannelID, models.DeliveryRetrying, 5*time.Second)
+		ds, err := s.Deliveries(ctx, models.DeliveryFilter{ChannelID: sub.ChannelID})
+		modelstest.Fatal(t, err, "deliveries")
+		as := attempts(t, s, ds[0])
+		if len(as) != 1 || as[0].ErrorClass != notify.ErrClassEgress || !strings.Contains(as[0].Error, "private address") {
+			t.Errorf("attempts %+v, want one refused by the egress policy", as)
+		}
+	})
 }
