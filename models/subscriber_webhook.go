@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -177,7 +178,7 @@ func wakeReplicas(tx *gorm.DB) error {
 // activateVerified makes the subscriber whose channel answered its
 // verification 2xx active, in the transaction recording that answer.
 // Only events after this moment reach it (FanOutSubscribers).
-func activateVerified(tx *gorm.DB, d *Delivery, r AttemptResult, at any) error {
+func activateVerified(tx *gorm.DB, d *Delivery, r AttemptResult, at time.Time) error {
 	if d.EventType != EventSubscriptionVerification || r.State != DeliveryDelivered {
 		return nil
 	}
@@ -277,4 +278,26 @@ func webhookSubscriberDeliveries(tx *gorm.DB, ev *Event, ids []int64, due int64)
 		}
 	}
 	return int(res.RowsAffected), nil
+}
+
+// SubscriberKindCounts counts a page's subscribers by kind and state, in
+// one query.
+func (s *Store) SubscriberKindCounts(ctx context.Context, pageID int64) (map[SubscriberKind]map[SubscriberState]int64, error) {
+	var rows []struct {
+		Kind  SubscriberKind
+		State SubscriberState
+		N     int64
+	}
+	if err := s.conn(ctx).Model(&Subscriber{}).Select("kind, state, COUNT(*) AS n").
+		Where("page_id = ?", pageID).Group("kind, state").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count subscribers of page %d by kind and state: %w", pageID, err)
+	}
+	out := map[SubscriberKind]map[SubscriberState]int64{SubscriberEmail: {}, SubscriberWebhook: {}}
+	for _, r := range rows {
+		if out[r.Kind] == nil {
+			out[r.Kind] = map[SubscriberState]int64{}
+		}
+		out[r.Kind][r.State] = r.N
+	}
+	return out, nil
 }

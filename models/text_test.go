@@ -192,6 +192,17 @@ func inputCases() map[string]inputCase {
 				}},
 			},
 		},
+		"WebhookSubscribeInput": {
+			valid: func(*testing.T, *models.Store) any {
+				return models.WebhookSubscribeInput{URL: "https://hooks.example.com/status", AllComponents: true}
+			},
+			calls: []inputCall{
+				{"SubscribeWebhook", func(ctx context.Context, s *models.Store, in any) error {
+					_, err := s.SubscribeWebhook(ctx, models.DefaultPageID, in.(models.WebhookSubscribeInput))
+					return err
+				}},
+			},
+		},
 		"MaintenanceInput": {
 			valid: func(*testing.T, *models.Store) any {
 				return models.MaintenanceInput{Title: "Upgrade", Message: "Short.", WindowStart: future, WindowEnd: future.Add(time.Hour)}

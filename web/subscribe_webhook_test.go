@@ -158,6 +158,9 @@ func TestPublicWebhookSubscription(t *testing.T) {
 					t.Errorf("%s shows the webhook subscriber (%d)", path, r.Status)
 				}
 			}
+			if r := admin.Get("/admin"); !strings.Contains(r.Body, `<p class="pad" id="webhook-subscriber-count"><strong>1</strong> subscriber receives notices by webhook.</p>`) {
+				t.Error("the dashboard does not count the webhook subscriber")
+			}
 			list := apiCall(t, s, reader, http.MethodGet, "/api/v1/channels", "")
 			var chans []json.RawMessage
 			if err := json.Unmarshal([]byte(list.Body), &chans); list.Status != http.StatusOK || err != nil || len(chans) != 0 {

@@ -52,10 +52,13 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 // subscriberCounts are the dashboard's visitor subscriptions: how many
 // receive notices, wait for their confirmation, or bounce.
 func (h *Handler) subscriberCounts(c echo.Context) (views.SubscriberCounts, error) {
-	n, err := h.Store.SubscriberStateCounts(c.Request().Context(), models.DefaultPageID)
+	n, err := h.Store.SubscriberKindCounts(c.Request().Context(), models.DefaultPageID)
 	if err != nil {
 		return views.SubscriberCounts{}, err
 	}
-	return views.SubscriberCounts{Mail: h.Mail, Active: n[models.SubscriberActive],
-		Pending: n[models.SubscriberPending], Bouncing: n[models.SubscriberBouncing]}, nil
+	mail, hook := n[models.SubscriberEmail], n[models.SubscriberWebhook]
+	return views.SubscriberCounts{Mail: h.Mail, Active: mail[models.SubscriberActive],
+		Pending: mail[models.SubscriberPending], Bouncing: mail[models.SubscriberBouncing],
+		Hooks: hook[models.SubscriberActive], HooksPending: hook[models.SubscriberPending],
+		HooksStopped: hook[models.SubscriberBouncing]}, nil
 }
