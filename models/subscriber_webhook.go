@@ -268,7 +268,8 @@ func webhookSubscriberDeliveries(tx *gorm.DB, ev *Event, ids []int64, due int64)
 		ds[i] = Delivery{ID: NewDeliveryID(at), PageID: ev.PageID, ChannelID: c.ID, EventID: &eventID,
 			EventType: ev.Type, State: DeliveryPending, DueAt: &due, CreatedAt: at, UpdatedAt: at}
 	}
-	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ds)
+	// In batches: SQLite allows 32,766 parameters in one statement.
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&ds, 500)
 	if res.Error != nil {
 		return 0, fmt.Errorf("webhook deliveries of %s: %w", ev.ID, res.Error)
 	}
