@@ -471,7 +471,7 @@ func normalizeSchedule(s string) string {
 
 // UpdateChannel changes a channel's settings. Its type cannot change.
 func (s *Store) UpdateChannel(ctx context.Context, id int64, in ChannelInput) (*Channel, error) {
-	c, err := s.Channel(ctx, id)
+	c, err := s.AdminChannel(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -547,7 +547,7 @@ func (s *Store) SetChannelEnabled(ctx context.Context, id int64, enabled bool) e
 	}
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		var c Channel
-		if err := tx.Select("id", "page_id", "name", "enabled", "disabled_reason").First(&c, id).Error; err != nil {
+		if err := tx.Select("id", "page_id", "name", "enabled", "disabled_reason").Where("subscriber_id IS NULL").First(&c, id).Error; err != nil {
 			return notFound(err)
 		}
 		res := tx.Model(&Channel{}).Where("id = ?", id).Updates(updates)
@@ -579,7 +579,7 @@ func (s *Store) SetChannelEnabled(ctx context.Context, id int64, enabled bool) e
 // RotateChannelSecret gives a webhook channel a new signing secret; the
 // old one keeps signing, beside it, for window.
 func (s *Store) RotateChannelSecret(ctx context.Context, id int64, window time.Duration) (*Channel, error) {
-	c, err := s.Channel(ctx, id)
+	c, err := s.AdminChannel(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -624,7 +624,7 @@ func (s *Store) RotateChannelSecret(ctx context.Context, id int64, window time.D
 func (s *Store) DeleteChannel(ctx context.Context, id int64) error {
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		var c Channel
-		if err := tx.First(&c, id).Error; err != nil {
+		if err := tx.Where("subscriber_id IS NULL").First(&c, id).Error; err != nil {
 			return notFound(err)
 		}
 		s.open(&c) // for the names of its headers; the snapshot masks every value
@@ -643,6 +643,21 @@ func (s *Store) DeleteChannel(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete channel %d: %w", id, err)
 	}
 	return nil
+}
+
+// AdminChannel loads one of the admin's channels: the channel of a
+// webhook subscriber is ErrNotFound to the screens and API calls that
+// change, test or show a channel's settings (its delivery log stays
+// readable through Channel).
+func (s *Store) AdminChannel(ctx context.Context, id int64) (*Channel, error) {
+	c, err := s.Channel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.SubscriberID != nil {
+		return nil, fmt.Errorf("load channel %d: a webhook subscriber's: %w", id, ErrNotFound)
+	}
+	return c, nil
 }
 
 // Channel loads one channel with its credentials opened.

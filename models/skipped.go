@@ -54,7 +54,7 @@ func (s *Store) QueueSkippedDeliveries(ctx context.Context, id int64) (int, erro
 	queued := 0
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		var c Channel
-		if err := tx.Select("id", "page_id", "name", "enabled").First(&c, id).Error; err != nil {
+		if err := tx.Select("id", "page_id", "name", "enabled").Where("subscriber_id IS NULL").First(&c, id).Error; err != nil {
 			return notFound(err)
 		}
 		if !c.Enabled {

@@ -161,13 +161,36 @@ func TestPublicWebhookSubscription(t *testing.T) {
 			if r := admin.Get("/admin"); !strings.Contains(r.Body, `<p class="pad" id="webhook-subscriber-count"><strong>1</strong> subscriber receives notices by webhook.</p>`) {
 				t.Error("the dashboard does not count the webhook subscriber")
 			}
+			// Its delivery log is readable (the channel's page, read
+			// only, without the visitor's secret); nothing else is.
+			subs, err := s.Store.Subscribers(t.Context(), models.SubscriberFilter{})
+			modelstest.Fatal(t, err, "subscribers")
+			chID, ok, err := s.Store.SubscriberChannelID(t.Context(), subs[0].ID)
+			if err != nil || !ok {
+				t.Fatalf("SubscriberChannelID: %v %v", ok, err)
+			}
+			if r := admin.Get(channelURL(chID)); r.Status != http.StatusOK || !strings.Contains(r.Body, `id="subscriber-channel"`) ||
+				strings.Contains(r.Body, secret) || strings.Contains(r.Body, "/edit") || !strings.Contains(r.Body, string(models.EventSubscriptionVerification)) {
+				t.Errorf("the subscriber channel's log: %d", r.Status)
+			}
+			for _, path := range []string{"/edit", "/delete", "/rotate"} {
+				if r := admin.Get(channelURL(chID) + path); r.Status != http.StatusNotFound {
+					t.Errorf("GET %s of the subscriber channel: %d, want 404", path, r.Status)
+				}
+			}
+			if r := admin.Submit(channelURL(chID), channelURL(chID)+"/delete", nil); r.Status != http.StatusNotFound {
+				t.Errorf("delete the subscriber channel: %d, want 404", r.Status)
+			}
+			if r := apiCall(t, s, reader, http.MethodGet, fmt.Sprintf("/api/v1/channels/%d", chID), ""); r.Status != http.StatusNotFound {
+				t.Errorf("GET /api/v1/channels/%d: %d, want 404", chID, r.Status)
+			}
 			list := apiCall(t, s, reader, http.MethodGet, "/api/v1/channels", "")
 			var chans []json.RawMessage
 			if err := json.Unmarshal([]byte(list.Body), &chans); list.Status != http.StatusOK || err != nil || len(chans) != 0 {
 				t.Errorf("/api/v1/channels: %d %s", list.Status, list.Body)
 			}
 
-			_, err := s.Store.CreateIncident(t.Context(), models.DefaultPageID, models.IncidentInput{Title: "API down", Status: models.IncidentInvestigating,
+			_, err = s.Store.CreateIncident(t.Context(), models.DefaultPageID, models.IncidentInput{Title: "API down", Status: models.IncidentInvestigating,
 				Message: "Looking.", Components: map[int64]models.ComponentStatus{api: models.StatusMajorOutage}})
 			modelstest.Fatal(t, err, "incident")
 			got = waitRequests(t, rc, 2)
@@ -180,7 +203,7 @@ func TestPublicWebhookSubscription(t *testing.T) {
 			if r := visitor.Post(manage, url.Values{"scope": {"some"}, "component": {fmt.Sprint(api)}}); r.Status != http.StatusOK || !strings.Contains(r.Body, "Saved.") {
 				t.Errorf("save components: %d", r.Status)
 			}
-			subs, err := s.Store.Subscribers(t.Context(), models.SubscriberFilter{})
+			subs, err = s.Store.Subscribers(t.Context(), models.SubscriberFilter{})
 			modelstest.Fatal(t, err, "subscribers")
 			if len(subs) != 1 || subs[0].AllComponents || len(subs[0].Components) != 1 || subs[0].Kind != models.SubscriberWebhook {
 				t.Fatalf("subscribers %+v", subs)

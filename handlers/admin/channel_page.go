@@ -38,7 +38,9 @@ func (h *Handler) renderChannelPage(c echo.Context, status int, ch layout.Chrome
 	for _, e := range models.EventTypes {
 		v.Test.Events = append(v.Test.Events, layout.Option{Value: string(e), Label: string(e)})
 	}
-	if cn.Type == models.ChannelWebhook && !cn.Unreadable {
+	// A webhook subscriber's channel shows its delivery log only: its
+	// secret is the visitor's, and the visitor manages it.
+	if cn.Type == models.ChannelWebhook && !cn.Unreadable && cn.SubscriberID == nil {
 		v.Secret = &views.SecretView{Secret: cn.Secret, Window: durationWords(h.Rotation)}
 		if cn.PreviousSecret != "" && cn.PreviousSecretUntil != nil && cn.PreviousSecretUntil.After(h.Now()) {
 			v.Secret.PreviousUntil = &layout.Time{At: *cn.PreviousSecretUntil}
@@ -61,6 +63,9 @@ func channelSummary(cn *models.Channel) views.ChannelSummary {
 		URLHint: cn.URLHint, Events: eventsSummary(cn.EventList()), RetrySchedule: models.FormatRetrySchedule(cn.Schedule()),
 		Enabled: cn.Enabled, DisabledReason: cn.DisabledReason, DisabledAt: serve.TimePtr(cn.DisabledAt),
 		FailedEvents: cn.FailedEvents, Created: layout.Time{At: cn.CreatedAt}, Unreadable: cn.Unreadable}
+	if cn.SubscriberID != nil {
+		s.SubscriberID = *cn.SubscriberID
+	}
 	if cn.RetrySchedule == "" {
 		s.RetrySchedule += " (default)"
 	}
@@ -92,7 +97,7 @@ func (h *Handler) SendChannelTest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cn, err := h.Store.Channel(ctx, id)
+	cn, err := h.Store.AdminChannel(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -122,7 +127,7 @@ func (h *Handler) SendChannelTest(c echo.Context) error {
 	test.Result = &views.TestResultView{DeliveryURL: deliveryPath(id, res.Delivery.ID), Attempt: a}
 	// The channel may have changed: a receiver saying the webhook is gone
 	// disables it.
-	if cn, err = h.Store.Channel(ctx, id); err != nil {
+	if cn, err = h.Store.AdminChannel(ctx, id); err != nil {
 		return err
 	}
 	return h.renderChannelPage(c, http.StatusOK, ch, cn, test)
@@ -166,7 +171,7 @@ func (h *Handler) SendSkippedDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cn, err := h.Store.Channel(ctx, id)
+	cn, err := h.Store.AdminChannel(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -198,7 +203,7 @@ func (h *Handler) setChannelEnabled(c echo.Context, enabled bool, msg string) er
 	if err != nil {
 		return err
 	}
-	cn, err := h.Store.Channel(ctx, id)
+	cn, err := h.Store.AdminChannel(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -229,7 +234,7 @@ func (h *Handler) ConfirmRotateSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cn, err := h.Store.Channel(c.Request().Context(), id)
+	cn, err := h.Store.AdminChannel(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func (h *Handler) EditChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cn, err := h.Store.Channel(c.Request().Context(), id)
+	cn, err := h.Store.AdminChannel(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (h *Handler) UpdateChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	old, err := h.Store.Channel(ctx, id)
+	old, err := h.Store.AdminChannel(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func (h *Handler) ConfirmDeleteChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cn, err := h.Store.Channel(c.Request().Context(), id)
+	cn, err := h.Store.AdminChannel(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -273,7 +273,7 @@ func (h *Handler) DeleteChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cn, err := h.Store.Channel(ctx, id)
+	cn, err := h.Store.AdminChannel(ctx, id)
 	if err != nil {
 		return err
 	}

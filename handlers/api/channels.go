@@ -79,10 +79,10 @@ func apiTimePtr(t *time.Time) *string {
 	return &s
 }
 
-// pageChannel loads a channel of the token's page; those of other pages
-// do not exist for it.
+// pageChannel loads a channel of the token's page; those of other pages,
+// and webhook subscribers' channels, do not exist for it.
 func (h *Handler) pageChannel(c echo.Context, id int64) (*models.Channel, error) {
-	cn, err := h.Store.Channel(c.Request().Context(), id)
+	cn, err := h.Store.AdminChannel(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
