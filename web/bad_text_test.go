@@ -263,6 +263,7 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 				"accent_color": "teal", "time_zone": "UTC"}`,
 			"POST /users":      `{"email": "new@example.com", "role": "operator"}`,
 			"PATCH /users/:id": `{"role": "operator"}`,
+			"POST /subscribers": fmt.Sprintf(`{"email": "visitor@example.com", "components": ["%d"]}`, comp.ID),
 		}
 
 		var doc struct {
