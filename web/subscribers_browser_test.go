@@ -53,7 +53,9 @@ func TestBrowserSubscribers(t *testing.T) {
 	wantText(t, p, ".subscribers-table tbody", "ann@example.com")
 	wantText(t, p, "#mail-notice", "e-mail is not configured")
 
-	rows := func() int { return browsertest.Eval[int](p, `document.querySelectorAll(".subscribers-table tbody tr").length`) }
+	rows := func() int {
+		return browsertest.Eval[int](p, `document.querySelectorAll(".subscribers-table tbody tr").length`)
+	}
 	p.Fill("#q-search", "BOB")
 	p.Click(".filters button[type=submit]")
 	if n := rows(); n != 1 {
