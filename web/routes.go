@@ -264,7 +264,9 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// Visitors' subscriptions: addresses are personal data, for admins'
 	// tokens with a subscribers scope (read alone does not list them).
 	v1.GET("/subscribers", models.RoleAdmin, models.ScopeSubscribersRead, api.APIListSubscribers)
-	v1.POST("/subscribers", models.RoleAdmin, models.ScopeSubscribersWrite, api.APICreateSubscriber, api.Idempotent)
+	// No Idempotency-Key: the stored answer would keep the address after
+	// a removal; a retry of a create that succeeded gets 409.
+	v1.POST("/subscribers", models.RoleAdmin, models.ScopeSubscribersWrite, api.APICreateSubscriber)
 	v1.DELETE("/subscribers/:id", models.RoleAdmin, models.ScopeSubscribersWrite, api.APIDeleteSubscriber)
 	v1.Public(http.MethodGet, "/openapi.json", api.OpenAPI) // the API's description needs no token
 	v1.PublicAny("/*", api.APINoRoute)

@@ -24,8 +24,9 @@ type apiOperation struct {
 	Response     any // a value of the Go type of the success body, if any
 	Paged        bool
 	Query        []string // query parameters besides page and per_page
-	// NoIdempotency: a POST whose answer holds a secret shown once takes
-	// no Idempotency-Key (the stored answer would keep it).
+	// NoIdempotency: a POST whose answer holds a secret shown once, or
+	// personal data that must go when it is deleted, takes no
+	// Idempotency-Key (the stored answer would keep it).
 	NoIdempotency bool
 }
 
@@ -80,7 +81,7 @@ var apiOperations = []apiOperation{
 	{Method: "PATCH", Path: "/users/:id", Summary: "Change a user's role (admins' tokens only); their tokens shrink with them. 409 last_admin for the only admin", Scope: models.ScopeUsersWrite, Tag: "users", Request: userRoleBody{}, Status: 200, Response: apiUser{}},
 	{Method: "DELETE", Path: "/users/:id", Summary: "Remove a user (admins' tokens only): their sessions end and their tokens are revoked at once. 409 last_admin for the only admin", Scope: models.ScopeUsersWrite, Tag: "users", Status: 204},
 	{Method: "GET", Path: "/subscribers", Summary: "List the visitors subscribed to the page (admins' tokens only), newest first: the e-mail address, or a webhook's URL masked; never a token. kind is email or webhook, state pending, active or bouncing, component a component id (those who receive its notices), q part of the address", Scope: models.ScopeSubscribersRead, Tag: "subscribers", Status: 200, Response: []apiSubscriber{}, Paged: true, Query: []string{"kind", "state", "component", "q"}},
-	{Method: "POST", Path: "/subscribers", Summary: "Add an e-mail subscriber confirmed elsewhere (admins' tokens only): active at once, no confirmation e-mail; components left out means all. 409 subscriber_exists for an address subscribed already, 422 for a malformed address or an unknown component", Scope: models.ScopeSubscribersWrite, Tag: "subscribers", Request: subscriberBody{}, Status: 201, Response: apiSubscriber{}},
+	{Method: "POST", Path: "/subscribers", Summary: "Add an e-mail subscriber confirmed elsewhere (admins' tokens only): active at once, no confirmation e-mail; components left out means all. 409 subscriber_exists for an address subscribed already, 422 for a malformed address or an unknown component. No Idempotency-Key (the stored answer would keep the address after it is removed): a retry of a create that succeeded gets the 409", Scope: models.ScopeSubscribersWrite, Tag: "subscribers", Request: subscriberBody{}, Status: 201, Response: apiSubscriber{}, NoIdempotency: true},
 	{Method: "DELETE", Path: "/subscribers/:id", Summary: "Remove a subscriber (admins' tokens only): the address and its queued e-mails are deleted", Scope: models.ScopeSubscribersWrite, Tag: "subscribers", Status: 204},
 }
 
