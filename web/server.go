@@ -109,6 +109,10 @@ func New(d Deps) (*Server, error) {
 	e.Use(requestDeadline(requestTimeout(d.Config), map[string]time.Duration{
 		"/admin/channels/:id/test":  d.Config.WebhookTimeout,
 		"/api/v1/channels/:id/test": d.Config.WebhookTimeout,
+		// A 5 MiB import (200,000 addresses) and a large export take
+		// seconds; both stay within the server's 60 s write timeout.
+		admin.SubscriberImportPath: 30 * time.Second,
+		"/admin/subscribers.csv":   45 * time.Second,
 	}))
 	e.Use(securityHeaders)
 	access := registerRoutes(e, siteHandler, adminHandler, apiHandler, health{store: d.Store, logger: d.Logger}, assets, m)
