@@ -106,8 +106,9 @@ func TestAdminSubscribersScreen(t *testing.T) {
 		if got := rowIDs(res.Body); len(got) != 6 {
 			t.Fatalf("list shows %d rows, want 6", len(got))
 		}
-		// The nav links the screen for admins.
+		// The nav and the dashboard's card link the screen for admins.
 		wantBody(t, res, `<a href="/admin/subscribers" aria-current="page">Subscribers</a>`)
+		wantBody(t, c.Get("/admin"), `<a class="button small" href="/admin/subscribers">Manage</a>`)
 
 		for _, tc := range []struct {
 			query string
