@@ -99,7 +99,7 @@ func TestAdminSubscribersScreen(t *testing.T) {
 		}
 		wantBody(t, res, "ann@example.com", "bob@example.com", "pending@example.com", fmt.Sprintf("webhook #%d", w.hook),
 			`<span class="badge ds-delivered">`, `<span class="badge ds-pending">`, `<span class="badge ds-failed">`,
-			" Bouncing</span>", " Pending</span>", "<td class=\"components-cell\">All</td>", "<td class=\"components-cell\">Database</td>",
+			" Bouncing</span>", " Pending</span>", `<span class="cell-label">Components: </span>All</td>`, `<span class="cell-label">Components: </span>Database</td>`,
 			"e-mail is not configured", `href="/admin/subscribers/import"`, `href="/admin/subscribers.csv"`,
 			html.EscapeString(w.xssRaw), "4 active · 1 pending · 1 bouncing")
 		wantNotBody(t, res, w.xssRaw, "manage_token", "hash-xss")
