@@ -297,3 +297,23 @@ func TestNotifySubscribersSwitch(t *testing.T) {
 		}
 	})
 }
+
+// A visitor's webhook shows as its URL with credentials masked; a URL
+// that cannot be unsealed as "webhook #id".
+func TestSubscriberAddressMasksWebhookURL(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		sealed, err := modelstest.TestVault(t).Seal("https://user:pw@hooks.example.com/in?token=abcdef")
+		modelstest.Fatal(t, err, "seal")
+		sub := &models.Subscriber{ID: 7, Kind: models.SubscriberWebhook, URLSealed: sealed}
+		if got := s.SubscriberAddress(sub); got != "https://••••@hooks.example.com/in?token=••••" {
+			t.Errorf("webhook address = %q", got)
+		}
+		sub.URLSealed = "garbage"
+		if got := s.SubscriberAddress(sub); got != "webhook #7" {
+			t.Errorf("unreadable webhook address = %q", got)
+		}
+		if got := s.SubscriberAddress(&models.Subscriber{Kind: models.SubscriberEmail, Email: "a@example.com"}); got != "a@example.com" {
+			t.Errorf("e-mail address = %q", got)
+		}
+	})
+}

@@ -132,7 +132,7 @@ func TestAdminSubscribersScreen(t *testing.T) {
 			}
 		}
 		// Bad filter values are named and ignored, never a 500.
-		for _, q := range []string{"state=gone", "kind=%00", "component=abc", "q=%FF%FE", "component=99999"} {
+		for _, q := range []string{"state=gone", "kind=%00", "component=abc", "q=%FF%FE", "q=a%00b", "q=a%0Ab", "component=99999"} {
 			res := c.Get("/admin/subscribers?" + q)
 			if res.Status != http.StatusOK || !strings.Contains(res.Body, `class="filter-notes"`) || len(rowIDs(res.Body)) != 6 {
 				t.Errorf("?%s: %d, %d rows, notes %v", q, res.Status, len(rowIDs(res.Body)), strings.Contains(res.Body, "filter-notes"))
@@ -384,7 +384,7 @@ func TestAPISubscribers(t *testing.T) {
 		if json.Unmarshal([]byte(res.Body), &list) != nil || len(list) != 1 || list[0]["url"] != fmt.Sprintf("webhook #%d", w.hook) || list[0]["email"] != nil {
 			t.Errorf("webhook subscriber = %s", res.Body)
 		}
-		for _, q := range []string{"kind=sms", "state=gone", "component=abc", "q=" + strings.Repeat("a", 300), "stat=active"} {
+		for _, q := range []string{"kind=sms", "state=gone", "component=abc", "q=" + strings.Repeat("a", 300), "q=a%00b", "q=%FF", "q=a%0D%0Ab", "stat=active"} {
 			if res := apiCall(t, s, admin, http.MethodGet, "/api/v1/subscribers?"+q, ""); res.Status != http.StatusBadRequest {
 				t.Errorf("?%s: %d, want 400", q, res.Status)
 			}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/heraldstatus/herald/handlers/serve"
@@ -64,7 +65,7 @@ func subscriberFilter(c echo.Context, comps []models.Component) (models.Subscrib
 	query := url.Values{}
 	if q := strings.TrimSpace(c.QueryParam("q")); q != "" {
 		switch {
-		case !utf8.ValidString(q) || strings.ContainsRune(q, 0):
+		case !utf8.ValidString(q) || strings.ContainsFunc(q, unicode.IsControl):
 			fv.Notes = append(fv.Notes, "The search is not valid text and was ignored.")
 		case utf8.RuneCountInString(q) > maxActorFilter:
 			fv.Notes = append(fv.Notes, "The search is longer than any address and was ignored.")

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/heraldstatus/herald/handlers/serve"
@@ -111,8 +113,8 @@ func subscriberListFilter(query url.Values) (models.SubscriberFilter, error) {
 		f.Component = id
 	}
 	if q := query.Get("q"); q != "" {
-		if !utf8.ValidString(q) || utf8.RuneCountInString(q) > maxSubscriberSearch {
-			return f, queryProblem("invalid_parameter", "q", "“q” must be text of at most 254 characters.")
+		if !utf8.ValidString(q) || strings.ContainsFunc(q, unicode.IsControl) || utf8.RuneCountInString(q) > maxSubscriberSearch {
+			return f, queryProblem("invalid_parameter", "q", "“q” must be text of at most 254 characters, without control characters.")
 		}
 		f.Search = q
 	}
