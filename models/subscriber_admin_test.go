@@ -287,6 +287,16 @@ func TestNotifySubscribersSwitch(t *testing.T) {
 			}
 			clock.Add(time.Second)
 		}
+		// A correction announced to channels e-mails no subscriber.
+		inc, err := s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Typo", Status: models.IncidentInvestigating, Message: "Lookng."})
+		modelstest.Fatal(t, err, "incident to correct")
+		fanout()
+		counted, n := models.CountNotified(ctx)
+		_, err = s.EditIncidentTitle(counted, inc.ID, models.IncidentTitleInput{Title: "No typo", Notify: true})
+		modelstest.Fatal(t, err, "correct title")
+		if n.Channels() != 1 || fanout() != 0 {
+			t.Errorf("corrected title: %d channels, subscriber e-mails queued", n.Channels())
+		}
 		rows := newAuditRows(t, s, 0)
 		found := false
 		for _, r := range rows {
