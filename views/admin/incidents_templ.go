@@ -524,7 +524,7 @@ func IncidentFormPage(v IncidentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = layout.CheckboxField("backfill", "Record an incident that is already over", "It is saved as resolved with the times below. Component statuses are not changed and no one is notified, whatever “Notify channels” says.", v.Backfill).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.CheckboxField("backfill", "Record an incident that is already over", "It is saved as resolved with the times below. Component statuses are not changed and no one is notified, whatever “Notify channels” and “Notify subscribers” say.", v.Backfill).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
