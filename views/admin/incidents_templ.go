@@ -512,7 +512,7 @@ func IncidentFormPage(v IncidentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = notifyField(v.Notify, "Sends incident.created, and component.status_changed for the components set above, to the channels that want them. Unticked, the incident is on the status page but no one is messaged.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = notifyField(v.Notify, "Sends incident.created, and component.status_changed for the components set above, to the channels that want them. Unticked, the incident is on the status page but no channel is messaged.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -826,7 +826,7 @@ func IncidentDetailPage(v IncidentDetailView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = notifyField(v.Update.Notify, "Sends the update, and the component changes, to the channels that want them. Unticked, it is on the status page but no one is messaged.").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = notifyField(v.Update.Notify, "Sends the update, and the component changes, to the channels that want them. Unticked, it is on the status page but no channel is messaged.").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

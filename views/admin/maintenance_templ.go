@@ -706,7 +706,7 @@ func MaintenanceFormPage(v MaintenanceFormView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.ID == 0 {
-				templ_7745c5c3_Err = notifyField(v.Notify, "Sends maintenance.scheduled to the channels that want it. Unticked, the window is on the status page but no one is messaged now; channels still hear when it starts and ends.").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = notifyField(v.Notify, "Sends maintenance.scheduled to the channels that want it. Unticked, the window is on the status page but no channel is messaged now; channels still hear when it starts and ends.").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
