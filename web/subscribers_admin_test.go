@@ -514,3 +514,44 @@ func TestNotifySubscribersSwitchInFormsAndAPI(t *testing.T) {
 		wantAPIError(t, apiCall(t, s, tok, http.MethodPost, "/api/v1/incidents", `{"name":"x","body":"x","notify_subscribers":"yes"}`), http.StatusBadRequest, "invalid_type", "notify_subscribers")
 	})
 }
+
+// TestAdminSubscribersImportNearTheLimit: a file just under 5 MiB goes
+// through the dry run and its confirmation (which carries it back,
+// base64) within the import's own body limit.
+func TestAdminSubscribersImportNearTheLimit(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		c := s.SetUp(t)
+		label := strings.Repeat("d", 60)
+		var b strings.Builder
+		b.WriteString("email\n")
+		n := 0
+		for b.Len() < models.MaxImportBytes-300 {
+			fmt.Fprintf(&b, "%s%07d@%s.%s.%s.example.com\n", strings.Repeat("u", 50), n, label, label, label)
+			n++
+		}
+		res := upload(t, c, "big.csv", []byte(b.String()), true)
+		if res.Status != http.StatusOK || !strings.Contains(res.Body, fmt.Sprintf("Import %s subscribers", thousands(n))) {
+			t.Fatalf("dry run of %d bytes: %d\n%.300s", b.Len(), res.Status, res.Body)
+		}
+		m := importDataRE.FindStringSubmatch(res.Body)
+		if m == nil {
+			t.Fatal("no confirm form")
+		}
+		done := c.Submit("/admin/subscribers/import", "/admin/subscribers/import", url.Values{"confirm": {"1"}, "data": {m[1]}})
+		if done.Status != http.StatusSeeOther {
+			t.Fatalf("confirm: %d\n%.300s", done.Status, done.Body)
+		}
+		if got := countSQL(t, s, "SELECT COUNT(*) FROM subscribers"); got != n {
+			t.Fatalf("imported %d of %d", got, n)
+		}
+	})
+}
+
+// thousands writes n with comma separators, as the admin does.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
