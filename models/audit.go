@@ -104,7 +104,7 @@ const (
 )
 
 // AuditObjectTypes lists the object types, for filters.
-var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditAccess, AuditSettings}
+var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditSubscriber, AuditAccess, AuditSettings}
 
 // AuditActions lists every action the log records, for filters.
 var AuditActions = []string{
@@ -126,6 +126,9 @@ var AuditActions = []string{
 	"user.sso_link", "access.sso_refused", "settings.password_sign_in",
 	"invitation.create", "invitation.accept", "invitation.revoke", "invitation.refused",
 	"user.email", "user.wrong_password", "user.sessions_end",
+	// Visitors' subscriptions, as the admin changes them (ids and counts,
+	// never an address).
+	"subscriber.create", "subscriber.import", "subscriber.delete",
 }
 
 // change is what one audit row records; the actor and time come from the

@@ -62,7 +62,7 @@ func (rs roleSeed) path(route string) string {
 		case ":did":
 			return rs.ids["delivery"]
 		}
-		for _, kind := range []string{"incidents", "maintenance", "components", "groups", "channels", "tokens", "audit", "users", "invitations"} {
+		for _, kind := range []string{"incidents", "maintenance", "components", "groups", "channels", "tokens", "audit", "users", "invitations", "subscribers"} {
 			if strings.Contains(route, "/"+kind+"/:id") {
 				if id, ok := rs.ids[kind]; ok {
 					return id
@@ -112,6 +112,9 @@ func seedEverything(t *testing.T, s *webtest.Server, adminID int64) roleSeed {
 	inv, _, err := s.Store.CreateInvitation(ctx, models.InvitationInput{Email: "invited@example.com", Role: models.RoleViewer}, adminID)
 	modelstest.Fatal(t, err, "invitation")
 	set("invitations", inv.ID)
+	sub, err := s.Store.CreateConfirmedSubscriber(ctx, models.DefaultPageID, models.SubscribeInput{Email: "seed-subscriber@example.com", AllComponents: true})
+	modelstest.Fatal(t, err, "subscriber")
+	set("subscribers", sub.ID)
 	return roleSeed{ids: ids}
 }
 
