@@ -21,8 +21,24 @@ var allTables = []string{"components", "component_groups", "component_status_cha
 	"deliveries", "delivery_attempts", "events", "audit_log", "idempotency_keys", "pages", "users", "invitations",
 	"subscribers", "subscriber_components", "subscriber_deliveries", "subscriber_fanouts"}
 
+// settleFanOut waits until the engine has expanded every queued event
+// into subscriber deliveries: it does so on its own, with or without
+// SMTP, so a count of rows taken meanwhile would move without any
+// request.
+func settleFanOut(t *testing.T, s *webtest.Server) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n, err := s.Store.PendingSubscriberFanouts(context.Background())
+		modelstest.Fatal(t, err, "pending fan-outs")
+		if n == 0 || time.Now().After(deadline) {
+			return
+		}
+	}
+}
+
 func snapshotTables(t *testing.T, s *webtest.Server) map[string]int {
 	t.Helper()
+	settleFanOut(t, s)
 	db, err := s.Store.SQLDB()
 	modelstest.Fatal(t, err, "sql db")
 	out := map[string]int{}

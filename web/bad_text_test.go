@@ -23,6 +23,7 @@ var textTables = append(slices.Clone(allTables), "api_tokens")
 
 func countTextTables(t *testing.T, s *webtest.Server) map[string]int {
 	t.Helper()
+	settleFanOut(t, s)
 	db, err := s.Store.SQLDB()
 	modelstest.Fatal(t, err, "sql db")
 	out := map[string]int{}
