@@ -101,10 +101,13 @@ const (
 	AuditAccess = "access"
 	// AuditInvitation is an invitation to join the team.
 	AuditInvitation = "invitation"
+	// AuditSubscriber is a visitor's subscription; its rows never hold
+	// the address.
+	AuditSubscriber = "subscriber"
 )
 
 // AuditObjectTypes lists the object types, for filters.
-var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditAccess, AuditSettings}
+var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditSubscriber, AuditAccess, AuditSettings}
 
 // AuditActions lists every action the log records, for filters.
 var AuditActions = []string{
@@ -126,6 +129,7 @@ var AuditActions = []string{
 	"user.sso_link", "access.sso_refused", "settings.password_sign_in",
 	"invitation.create", "invitation.accept", "invitation.revoke", "invitation.refused",
 	"user.email", "user.wrong_password", "user.sessions_end",
+	"subscriber.replay",
 }
 
 // change is what one audit row records; the actor and time come from the
