@@ -61,8 +61,10 @@ func (rs roleSeed) path(route string) string {
 			return rs.ids["incident_update"]
 		case ":did":
 			return rs.ids["delivery"]
+		case ":delivery_id":
+			return rs.ids["subscriber_delivery"]
 		}
-		for _, kind := range []string{"incidents", "maintenance", "components", "groups", "channels", "tokens", "audit", "users", "invitations"} {
+		for _, kind := range []string{"incidents", "maintenance", "components", "groups", "channels", "tokens", "audit", "users", "invitations", "subscribers"} {
 			if strings.Contains(route, "/"+kind+"/:id") {
 				if id, ok := rs.ids[kind]; ok {
 					return id
@@ -112,6 +114,13 @@ func seedEverything(t *testing.T, s *webtest.Server, adminID int64) roleSeed {
 	inv, _, err := s.Store.CreateInvitation(ctx, models.InvitationInput{Email: "invited@example.com", Role: models.RoleViewer}, adminID)
 	modelstest.Fatal(t, err, "invitation")
 	set("invitations", inv.ID)
+	modelstest.Fatal(t, s.Store.Subscribe(ctx, models.DefaultPageID, models.SubscribeInput{Email: "seed@example.com", AllComponents: true}), "subscriber")
+	subs, err := s.Store.Subscribers(ctx, models.SubscriberFilter{})
+	modelstest.Fatal(t, err, "subscribers")
+	set("subscribers", subs[0].ID)
+	logs, _, err := s.Store.SubscriberDeliveryLogs(ctx, subs[0].ID, 1)
+	modelstest.Fatal(t, err, "subscriber deliveries")
+	set("subscriber_delivery", logs[0].Delivery.ID)
 	return roleSeed{ids: ids}
 }
 

@@ -136,6 +136,10 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.GET("/channels/:id/deliveries/:did", models.RoleViewer, admin.ShowDelivery)
 	screens.POST("/channels/:id/deliveries/:did/replay", models.RoleOperator, admin.ReplayDelivery)
 
+	// Subscribers (addresses are personal data: admins only)
+	screens.GET("/subscribers/:id", models.RoleAdmin, admin.ShowSubscriber)
+	screens.POST("/subscribers/:id/deliveries/:delivery_id/replay", models.RoleAdmin, admin.ReplaySubscriberDelivery)
+
 	// Status page settings
 	screens.GET("/settings", models.RoleViewer, admin.ShowSettings)
 	screens.POST("/settings", models.RoleAdmin, admin.SaveSettings)
