@@ -16,16 +16,17 @@ const (
 	// SMTPConfig.Connections) for every so many e-mails, so a handful of
 	// e-mails still share one connection.
 	perConnection = 25
-	// recordEvery and recordMost bound how long, and for how many
-	// messages, accepted e-mails wait to be recorded together: a crash in
-	// that window sends them once more (at least once, never lost).
-	recordEvery = 100 * time.Millisecond
-	recordMost  = 250
 )
 
 // sendDue claims due e-mails, sends them over up to cfg.Connections
-// connections at once and records the results in batches; true when it
-// claimed any. The claim's leases are renewed while the batch is out.
+// connections at once and records the results; true when it claimed any.
+// The claim's leases are renewed while the batch is out.
+//
+// A connection sends its next e-mail only once the last one's result is
+// committed, and the results waiting meanwhile, one per connection, are
+// committed together (group commit): after a crash only the e-mails in
+// flight, at most one per connection, may be sent again, as with a single
+// connection; none is lost.
 func (m *mailer) sendDue(ctx context.Context) bool {
 	claimCtx, cancel := m.e.storeCall(ctx, false)
 	ds, err := m.e.store.ClaimSubscriberDeliveries(claimCtx, m.cfg.Batch, m.lease())
@@ -53,11 +54,11 @@ func (m *mailer) sendDue(ctx context.Context) bool {
 	defer stopFeeding()
 	stopRenewing := m.renewLeases(feedCtx, ds[0].LeaseToken, stopFeeding)
 
-	results := make(chan models.MailOutcome, recordMost)
+	results := make(chan recordRequest)
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
-		m.record(ctx, results)
+		m.record(ctx, results, stopFeeding)
 	}()
 	jobs := make(chan *models.SubscriberMail)
 	render := newMailRenderer(m.from, m.md)
@@ -66,8 +67,10 @@ func (m *mailer) sendDue(ctx context.Context) bool {
 	for i := range senders {
 		conn := &m.conns[i]
 		wg.Go(func() {
+			done := make(chan struct{})
 			for sm := range jobs {
-				results <- m.deliver(ctx, conn, render, sm)
+				results <- recordRequest{out: m.deliver(ctx, conn, render, sm), done: done}
+				<-done
 			}
 		})
 	}
@@ -118,42 +121,54 @@ func (m *mailer) renewLeases(ctx context.Context, token string, giveUp func()) (
 	return func() { close(done); wg.Wait() }
 }
 
-// record writes results as they come, recordMost at a time or every
-// recordEvery, until results is closed. It records even after ctx ends:
-// the messages were accepted.
-func (m *mailer) record(ctx context.Context, results <-chan models.MailOutcome) {
-	var pending []models.MailOutcome
-	flush := func() {
-		if len(pending) == 0 {
+// recordRequest is a sender's result; done is signalled once it is
+// recorded (or could not be).
+type recordRequest struct {
+	out  models.MailOutcome
+	done chan<- struct{}
+}
+
+// record commits results as they come, those that arrive together in one
+// transaction, until results is closed. It records even after ctx ends:
+// the messages were accepted. Should the database fail, it calls giveUp:
+// what was sent but not recorded goes again when its lease runs out (at
+// least once), and nothing more is sent meanwhile.
+func (m *mailer) record(ctx context.Context, results <-chan recordRequest, giveUp func()) {
+	var batch []recordRequest
+	for {
+		r, ok := <-results
+		if !ok {
 			return
 		}
+		batch = append(batch[:0], r)
+		for more := true; more; {
+			select {
+			case r, ok := <-results:
+				if ok {
+					batch = append(batch, r)
+				} else {
+					more = false
+				}
+			default:
+				more = false
+			}
+		}
+		outs := make([]models.MailOutcome, len(batch))
+		for i, r := range batch {
+			outs[i] = r.out
+		}
 		recCtx, cancel := m.e.storeCall(context.WithoutCancel(ctx), false)
-		lost, err := m.e.store.RecordSubscriberAttempts(recCtx, pending)
+		lost, err := m.e.store.RecordSubscriberAttempts(recCtx, outs)
 		cancel()
 		switch {
 		case err != nil:
-			// Their leases run out and they are sent again: at least once.
-			m.e.log.Error("record subscriber e-mails", "count", len(pending), "error", err)
+			m.e.log.Error("record subscriber e-mails", "count", len(outs), "error", err)
+			giveUp()
 		case lost > 0:
 			m.e.log.Warn("subscriber e-mails sent after their lease ran out", "count", lost)
 		}
-		pending = pending[:0]
-	}
-	tick := time.NewTicker(recordEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case o, ok := <-results:
-			if !ok {
-				flush()
-				return
-			}
-			pending = append(pending, o)
-			if len(pending) >= recordMost {
-				flush()
-			}
-		case <-tick.C:
-			flush()
+		for _, r := range batch {
+			r.done <- struct{}{}
 		}
 	}
 }
