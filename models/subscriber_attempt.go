@@ -87,6 +87,16 @@ func (s *Store) RecordSubscriberAttempts(ctx context.Context, outs []MailOutcome
 	recorded := make([]bool, len(outs))
 	err = s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		clear(recorded)
+		if s.engine == Postgres {
+			// Commit without waiting for the disk: the e-mails are out
+			// already. Should PostgreSQL itself crash within the next
+			// moment, the deliveries stay claimed and are sent again when
+			// their lease runs out (at least once); should Herald crash,
+			// nothing is lost.
+			if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
+				return fmt.Errorf("relax commit: %w", err)
+			}
+		}
 		var log []SubscriberDeliveryAttempt
 		type group struct {
 			token string
