@@ -46,6 +46,10 @@ var (
 	// ErrTwoFactorRequired is returned when a user disables two-factor
 	// sign-in while the install requires it.
 	ErrTwoFactorRequired = errors.New("the install requires two-factor sign-in")
+	// ErrSecretUnreadable: the user's TOTP key was sealed with another
+	// secret key (HERALD_SECRET_KEY changed) and cannot be opened.
+	// Recovery codes, stored as hashes, still work.
+	ErrSecretUnreadable = errors.New("two-factor key sealed with another secret key")
 )
 
 var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
@@ -128,7 +132,7 @@ func (s *Store) openSecret(u *User) (string, error) {
 	}
 	secret, err := s.sealer.Open(u.TOTPSecret)
 	if err != nil {
-		return "", fmt.Errorf("open totp secret of user %d: %w", u.ID, err)
+		return "", fmt.Errorf("open totp secret of user %d: %w: %w", u.ID, ErrSecretUnreadable, err)
 	}
 	return secret, nil
 }

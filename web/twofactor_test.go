@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image/png"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
+	"github.com/heraldstatus/herald/vault"
 	"github.com/heraldstatus/herald/web/webtest"
 	"github.com/pquerna/otp/totp"
 )
@@ -439,6 +441,33 @@ func TestTwoFactorAccountChanges(t *testing.T) {
 		}
 		if _, next := passwordStep(t, s, "127.0.0.8", "op@example.com"); next != "/admin" {
 			t.Fatalf("sign-in after turning 2FA off goes to %q", next)
+		}
+	})
+}
+
+// TestTwoFactorKeyUnreadable: after HERALD_SECRET_KEY changes, a user's
+// sealed authenticator key no longer opens. The second step says so in
+// words and points at the recovery codes, which still work.
+func TestTwoFactorKeyUnreadable(t *testing.T) {
+	eachClockedServer(t, func(t *testing.T, s *webtest.Server, clock *modelstest.Clock) {
+		admin := s.SetUp(t)
+		secret, codes := enrol(t, s, admin, clock)
+		other, err := vault.New(bytes.Repeat([]byte{7}, 32))
+		modelstest.Fatal(t, err, "other vault")
+		resealed, err := other.Seal(secret)
+		modelstest.Fatal(t, err, "seal with another key")
+		db, err := s.Store.SQLDB()
+		modelstest.Fatal(t, err, "sql")
+		_, err = db.Exec("UPDATE users SET totp_secret = '" + resealed + "'")
+		modelstest.Fatal(t, err, "reseal")
+
+		c, _ := passwordStep(t, s, "127.0.0.1", webtest.AdminEmail)
+		res := secondStep(c, codeAt(t, secret, clock.Now()))
+		if res.Status != http.StatusInternalServerError || !strings.Contains(res.Body, "recovery codes") || !strings.Contains(res.Body, `name="code"`) {
+			t.Fatalf("code with an unreadable key: %d\n%.2000s", res.Status, res.Body)
+		}
+		if res := secondStep(c, codes[0]); res.Status != http.StatusSeeOther || res.Location != "/admin" {
+			t.Fatalf("recovery code with an unreadable key: %d %q\n%.500s", res.Status, res.Location, res.Body)
 		}
 	})
 }

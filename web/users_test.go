@@ -210,6 +210,9 @@ func TestDeadInvitationLinks(t *testing.T) {
 			csrf := guest.CSRF("/login")
 			before := snapshotTables(t, s)
 			refused := auditActions(t, s, "invitation.refused")
+			if res := guest.Head(tc.link); res.Status != http.StatusGone {
+				t.Errorf("%s HEAD: %d, want 410", tc.name, res.Status)
+			}
 			if res := guest.Get(tc.link); res.Status != http.StatusGone || !strings.Contains(res.Body, tc.want) {
 				t.Errorf("%s page: %d, want 410 saying %q\n%s", tc.name, res.Status, tc.want, res.Body)
 			}

@@ -22,9 +22,12 @@ func (h *Handler) invitationGone(c echo.Context, inv *models.Invitation, err err
 	if !errors.Is(err, models.ErrInvitationInvalid) || inv == nil {
 		return err
 	}
-	ctx := models.WithActor(c.Request().Context(), models.Actor{Type: models.ActorUser, Name: "invitation link of " + inv.Email, IP: c.RealIP()})
-	if aerr := h.Store.AuditInvitationRefused(ctx, inv, err); aerr != nil {
-		h.Logger.Error("audit refused invitation", "invitation_id", inv.ID, "error", aerr)
+	// A HEAD (link checkers, previews) shows nobody the page: not audited.
+	if c.Request().Method != http.MethodHead {
+		ctx := models.WithActor(c.Request().Context(), models.Actor{Type: models.ActorUser, Name: "invitation link of " + inv.Email, IP: c.RealIP()})
+		if aerr := h.Store.AuditInvitationRefused(ctx, inv, err); aerr != nil {
+			h.Logger.Error("audit refused invitation", "invitation_id", inv.ID, "error", aerr)
+		}
 	}
 	msg := "This invitation link no longer works. Ask an admin for a new one."
 	code, heading := http.StatusGone, "Invitation no longer valid"

@@ -129,6 +129,10 @@ func (h *Handler) CheckSecondFactor(c echo.Context) error {
 		return h.renderSecondFactor(c, http.StatusUnauthorized, views.SecondFactorView{Email: u.Email, Error: msg})
 	case errors.Is(err, models.ErrTwoFactorOff):
 		return h.startOver(c)
+	case errors.Is(err, models.ErrSecretUnreadable):
+		h.Logger.Error("second sign-in step", "user_id", u.ID, "error", err)
+		return h.renderSecondFactor(c, http.StatusInternalServerError, views.SecondFactorView{Email: u.Email,
+			Error: "Herald cannot read your authenticator key: its secret key was changed since you set it up. Sign in with one of your recovery codes, or ask an admin to reset your two-factor sign-in."})
 	case err != nil:
 		return err
 	}
