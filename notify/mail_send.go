@@ -10,13 +10,10 @@ import (
 	"github.com/heraldstatus/herald/models"
 )
 
-// How a batch of subscriber e-mails is sent and recorded.
-const (
-	// perConnection: a batch opens one more connection (up to
-	// SMTPConfig.Connections) for every so many e-mails, so a handful of
-	// e-mails still share one connection.
-	perConnection = 25
-)
+// perConnection: a batch opens one more connection (up to
+// SMTPConfig.Connections) for every so many e-mails, so a handful of
+// e-mails still share one connection.
+const perConnection = 25
 
 // sendDue claims due e-mails, sends them over up to cfg.Connections
 // connections at once and records the results; true when it claimed any.
