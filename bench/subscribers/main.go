@@ -194,9 +194,10 @@ WHERE table_name = 'channels' AND column_name = 'subscriber_id'`).Scan(&n); err 
 	hwm := peakRSS()
 	lastAt := time.Unix(0, st.LastNS)
 	sendSpan := time.Duration(st.LastNS - st.FirstNS)
+	firstAnswer := answers[0]
 	slices.Sort(answers)
-	fmt.Printf("\nPOST /api/v1/incidents (%d, the first to %d subscribers): p50 %s, p99 %s, max %s\n",
-		posts, subscribers, pct(answers, 50), pct(answers, 99), answers[len(answers)-1].Round(time.Microsecond))
+	fmt.Printf("\nPOST /api/v1/incidents, %d of them: p50 %s, p99 %s, max %s (the first, to %d subscribers: %s)\n",
+		posts, pct(answers, 50), pct(answers, 99), answers[len(answers)-1].Round(time.Microsecond), subscribers, firstAnswer.Round(time.Microsecond))
 	fmt.Printf("e-mails accepted: %d (distinct recipients %d, duplicates %d)\n", st.Accepted, st.Recipients, st.Accepted-st.Recipients)
 	fmt.Printf("first POST → first e-mail accepted: %s\n", time.Duration(st.FirstNS-first.UnixNano()).Round(time.Millisecond))
 	fmt.Printf("first POST → last e-mail accepted:  %s\n", lastAt.Sub(first).Round(time.Millisecond))
