@@ -257,17 +257,19 @@ func countPermanentFailure(tx *gorm.DB, d *SubscriberDelivery, now time.Time) er
 
 // Why a subscriber e-mail cannot be replayed.
 var (
-	ErrSubscriberGone     = errors.New("the subscriber no longer exists (it unsubscribed or was removed)")
-	ErrSubscriberBouncing = errors.New("the subscriber's address is bouncing")
-	ErrSubscriberPending  = errors.New("the subscriber has not confirmed the subscription")
+	ErrSubscriberGone      = errors.New("the subscriber no longer exists (it unsubscribed or was removed)")
+	ErrSubscriberBouncing  = errors.New("the subscriber's address is bouncing")
+	ErrSubscriberPending   = errors.New("the subscriber has not confirmed the subscription")
+	ErrSubscriberConfirmed = errors.New("the subscriber has confirmed the subscription already")
 )
 
 // ReplaySubscriberDelivery sends a subscriber's e-mail once more, now,
 // with a fresh retry schedule: a final delivery goes back to pending, its
 // attempts are kept and the next ones numbered on. It refuses a
 // subscriber that is gone (ErrSubscriberGone), bouncing
-// (ErrSubscriberBouncing) or, for an event, not confirmed
-// (ErrSubscriberPending); and fails with ErrConflict while an attempt is
+// (ErrSubscriberBouncing), for an event not confirmed
+// (ErrSubscriberPending), for a confirmation confirmed already
+// (ErrSubscriberConfirmed); and fails with ErrConflict while an attempt is
 // in flight. The replay is audited without the address.
 func (s *Store) ReplaySubscriberDelivery(ctx context.Context, subscriberID, deliveryID int64) error {
 	now := s.Now()
@@ -288,6 +290,8 @@ func (s *Store) ReplaySubscriberDelivery(ctx context.Context, subscriberID, deli
 			return ErrSubscriberBouncing
 		case d.Kind == MailEvent && sub.State != SubscriberActive:
 			return ErrSubscriberPending
+		case d.Kind == MailConfirm && sub.State != SubscriberPending:
+			return ErrSubscriberConfirmed
 		}
 		res := tx.Model(&SubscriberDelivery{}).
 			Where("id = ? AND lease_until < ?", d.ID, now.UnixMilli()).

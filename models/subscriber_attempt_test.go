@@ -139,8 +139,20 @@ func TestReplaySubscriberDeliveryRefusals(t *testing.T) {
 			t.Errorf("replay to a deleted subscriber: %v", err)
 		}
 
-		// Another subscriber's delivery is not found; one in flight conflicts.
+		// A confirmation once confirmed is not sent again.
 		kept := activeSubscriber(t, s, "kept@example.com")
+		logs, _, _ = s.SubscriberDeliveryLogs(ctx, kept, 10)
+		if err := s.ReplaySubscriberDelivery(ctx, kept, logs[0].Delivery.ID); !errors.Is(err, models.ErrSubscriberConfirmed) {
+			t.Errorf("replay of a confirmation once confirmed: %v", err)
+		}
+
+		// Another subscriber's delivery is not found; one in flight conflicts.
+		_, err = s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{Title: "Kept", Status: models.IncidentInvestigating, Message: "Looking."})
+		modelstest.Fatal(t, err, "incident")
+		fanOutAll(t, s)
+		for _, d := range claimAll(t, s) {
+			modelstest.Fatal(t, s.RecordSubscriberAttempt(ctx, &d, models.MailResult{State: models.DeliveryFailed, Code: 554}), "record")
+		}
 		logs, _, _ = s.SubscriberDeliveryLogs(ctx, kept, 10)
 		if err := s.ReplaySubscriberDelivery(ctx, bouncing, logs[0].Delivery.ID); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("replay of another subscriber's e-mail: %v", err)

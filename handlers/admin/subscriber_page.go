@@ -155,6 +155,8 @@ func (h *Handler) ReplaySubscriberDelivery(c echo.Context) error {
 		return h.RedirectWithFlash(c, back, "error", fmt.Sprintf("Not replayed: the address is bouncing (%d permanent failures in a row). Nothing more is sent to it.", models.BounceAfter))
 	case errors.Is(err, models.ErrSubscriberPending):
 		return h.RedirectWithFlash(c, back, "error", "Not replayed: the subscriber has not confirmed the subscription yet.")
+	case errors.Is(err, models.ErrSubscriberConfirmed):
+		return h.RedirectWithFlash(c, back, "error", "Not replayed: the subscriber has confirmed the subscription already.")
 	case errors.Is(err, models.ErrConflict):
 		return h.RedirectWithFlash(c, back, "error", "An attempt of this e-mail is under way. Replay it once it has finished.")
 	}
