@@ -101,9 +101,6 @@ const (
 	AuditAccess = "access"
 	// AuditInvitation is an invitation to join the team.
 	AuditInvitation = "invitation"
-	// AuditSubscriber is a visitor's subscription; its rows never hold
-	// the address.
-	AuditSubscriber = "subscriber"
 )
 
 // AuditObjectTypes lists the object types, for filters.
@@ -129,7 +126,9 @@ var AuditActions = []string{
 	"user.sso_link", "access.sso_refused", "settings.password_sign_in",
 	"invitation.create", "invitation.accept", "invitation.revoke", "invitation.refused",
 	"user.email", "user.wrong_password", "user.sessions_end",
-	"subscriber.replay",
+	// Visitors' subscriptions, as the admin changes them (ids and counts,
+	// never an address).
+	"subscriber.create", "subscriber.import", "subscriber.delete", "subscriber.replay",
 }
 
 // change is what one audit row records; the actor and time come from the

@@ -557,6 +557,29 @@ var auditCases = []auditCase{
 			modelstest.Fatal(t, s.SetPasswordSignIn(ctx, false), "switch off")
 			return 1
 		}},
+	{name: "add a confirmed subscriber", objectType: models.AuditSubscriber,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			w.secrets = append(w.secrets, "audited-sub@example.com")
+			return ok(s.CreateConfirmedSubscriber(ctx, models.DefaultPageID, models.SubscribeInput{Email: "audited-sub@example.com", AllComponents: true}))(t).ID
+		},
+		want: user("subscriber.create")},
+	{name: "import subscribers", objectType: "",
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			w.secrets = append(w.secrets, "imported-a@example.com", "imported-b@example.com")
+			plan := ok(s.ImportSubscribers(ctx, models.DefaultPageID, []byte("email\nimported-a@example.com\nimported-b@example.com\naudited-sub@example.com\nnot an address\n")))(t)
+			if plan.Added != 2 || plan.Existing != 1 || len(plan.Invalid) != 1 {
+				t.Fatalf("import = %+v", plan)
+			}
+			return 0
+		},
+		want: user("subscriber.import")},
+	{name: "remove a subscriber", objectType: models.AuditSubscriber,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			subs := ok(s.Subscribers(ctx, models.SubscriberFilter{Search: "audited-sub@"}))(t)
+			modelstest.Fatal(t, s.RemoveSubscriber(ctx, models.DefaultPageID, subs[0].ID), "remove")
+			return subs[0].ID
+		},
+		want: user("subscriber.delete")},
 }
 
 // totpAt is the code of secret at now, as an authenticator app shows it.

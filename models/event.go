@@ -88,7 +88,10 @@ func NewEventID(at time.Time) string {
 // addEvent writes an event inside tx, the transaction of the change itself:
 // if the change rolls back, so does the event.
 func addEvent(tx *gorm.DB, pageID int64, typ EventType, data any, at time.Time) error {
-	if isSilenced(tx) {
+	// Unticked "Notify channels" and "Notify subscribers" (or an event
+	// subscribers never receive): no event at all.
+	channels := !isSilenced(tx)
+	if !channels && !wantsSubscribers(tx, typ) {
 		return nil
 	}
 	b, err := json.Marshal(data)
@@ -101,6 +104,9 @@ func addEvent(tx *gorm.DB, pageID int64, typ EventType, data any, at time.Time) 
 	}
 	if err := queueSubscriberFanout(tx, &ev); err != nil {
 		return err
+	}
+	if !channels {
+		return nil // for subscribers only
 	}
 	notified, err := fanOut(tx, &ev)
 	if err != nil {

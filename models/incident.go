@@ -168,11 +168,17 @@ type IncidentInput struct {
 	// Backfill records a past, resolved incident that notifies no one.
 	Backfill bool
 	// Silent opens a live incident that no channel hears of: the admin
-	// unticked "Notify channels". It writes no event, not even the
-	// component.status_changed of the statuses it sets.
-	Silent     bool
-	StartedAt  time.Time // back-fill only
-	ResolvedAt time.Time // back-fill only
+	// unticked "Notify channels". It writes no channel delivery, and no
+	// event at all but the incident's own for the subscribers (unless
+	// QuietSubscribers): not even the component.status_changed of the
+	// statuses it sets.
+	Silent bool
+	// QuietSubscribers opens it without e-mailing the visitors who
+	// subscribed (the admin unticked "Notify subscribers"). With Silent
+	// too, no event is written at all.
+	QuietSubscribers bool
+	StartedAt        time.Time // back-fill only
+	ResolvedAt       time.Time // back-fill only
 }
 
 // IncidentUpdateInput posts an update to an incident.
@@ -189,6 +195,8 @@ type IncidentUpdateInput struct {
 	// Silent saves and shows the update but announces it to no channel,
 	// as IncidentInput.Silent.
 	Silent bool
+	// QuietSubscribers: as IncidentInput.QuietSubscribers.
+	QuietSubscribers bool
 }
 
 // PostmortemInput is an incident's postmortem, as SetPostmortem takes it;
@@ -270,9 +278,7 @@ func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInp
 	explicit := in.Impact != ""
 	var inc *Incident
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		if in.Silent {
-			tx = silenced(tx)
-		}
+		tx = notifyScope(tx, in.Silent, in.QuietSubscribers)
 		comps, err := loadPageComponents(tx, &v, pageID, sortedIDs(in.Components))
 		if err != nil {
 			return err
@@ -312,7 +318,7 @@ func (s *Store) CreateIncident(ctx context.Context, pageID int64, in IncidentInp
 		return audit(ctx, tx, change{PageID: pageID, Action: "incident.create", ObjectType: AuditIncident,
 			ObjectID: idString(inc.ID), After: after,
 			Summary: fmt.Sprintf("Opened incident “%s” (%s, %s impact%s).", inc.Title, inc.Status.Label(), inc.Impact,
-				notifiedSuffix(!in.Silent))})
+				notifiedSuffix(!in.Silent)+subscribersSuffix(in.QuietSubscribers))})
 	})
 	if err != nil {
 		return nil, wrapUnlessValidation(err, "create incident")
@@ -365,9 +371,7 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 	checkComponentStatuses(&v, in.Components)
 	var u *IncidentUpdate
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		if in.Silent {
-			tx = silenced(tx)
-		}
+		tx = notifyScope(tx, in.Silent, in.QuietSubscribers)
 		var inc Incident
 		if err := tx.First(&inc, id).Error; err != nil {
 			return notFound(err)
@@ -427,8 +431,12 @@ func (s *Store) PostIncidentUpdate(ctx context.Context, id int64, in IncidentUpd
 			typ, action = EventIncidentResolved, "incident.resolve"
 			summary = fmt.Sprintf("Resolved incident “%s”.", inc.Title)
 		}
-		if in.Silent {
-			summary = strings.TrimSuffix(summary, ".") + notifiedSuffix(false) + "."
+		if in.Silent || in.QuietSubscribers {
+			suffix := subscribersSuffix(in.QuietSubscribers)
+			if in.Silent {
+				suffix = notifiedSuffix(false) + suffix
+			}
+			summary = strings.TrimSuffix(summary, ".") + suffix + "."
 		}
 		if !inc.Backfilled {
 			if err := s.incidentEvent(tx, &inc, typ, now); err != nil {

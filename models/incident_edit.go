@@ -57,7 +57,9 @@ func (s *Store) EditIncidentTitle(ctx context.Context, id int64, in IncidentTitl
 			return err
 		}
 		if in.Notify && !inc.Backfilled {
-			if err := s.incidentEvent(tx, &inc, EventIncidentUpdated, now); err != nil {
+			// A correction is for channels ("Notify channels"): it never
+			// e-mails the visitors who subscribed.
+			if err := s.incidentEvent(quietSubscribers(tx), &inc, EventIncidentUpdated, now); err != nil {
 				return err
 			}
 		}
@@ -106,7 +108,8 @@ func (s *Store) EditIncidentUpdate(ctx context.Context, incidentID, updateID int
 		u.Message, u.EditedAt = in.Message, &now
 		notify := in.Notify && !inc.Backfilled
 		if notify {
-			if err := s.incidentEventWith(tx, &inc, EventIncidentUpdated, in.Message, now); err != nil {
+			// For channels only, as a corrected title.
+			if err := s.incidentEventWith(quietSubscribers(tx), &inc, EventIncidentUpdated, in.Message, now); err != nil {
 				return err
 			}
 		}

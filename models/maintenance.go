@@ -85,6 +85,10 @@ type MaintenanceInput struct {
 	// on the page, but no channel hears of it until it starts. Only
 	// ScheduleMaintenance reads it.
 	Silent bool
+	// QuietSubscribers schedules it without e-mailing the visitors who
+	// subscribed (the admin unticked "Notify subscribers"); they still
+	// hear when it starts and ends. Only ScheduleMaintenance reads it.
+	QuietSubscribers bool
 }
 
 func (s *Store) validateMaintenance(v *Validator, in *MaintenanceInput, now time.Time) {
@@ -109,9 +113,7 @@ func (s *Store) ScheduleMaintenance(ctx context.Context, pageID int64, in Mainte
 	s.validateMaintenance(&v, &in, now)
 	var m *Maintenance
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		if in.Silent {
-			tx = silenced(tx)
-		}
+		tx = notifyScope(tx, in.Silent, in.QuietSubscribers)
 		comps, err := loadPageComponents(tx, &v, pageID, uniqueIDs(in.ComponentIDs))
 		if err != nil {
 			return err
@@ -132,7 +134,7 @@ func (s *Store) ScheduleMaintenance(ctx context.Context, pageID int64, in Mainte
 		}
 		return audit(ctx, tx, change{PageID: pageID, Action: "maintenance.schedule", ObjectType: AuditMaintenance,
 			ObjectID: idString(m.ID), Summary: fmt.Sprintf("Scheduled maintenance “%s” (%s to %s%s).", m.Title,
-				m.WindowStart.Format(auditTimeFormat), m.WindowEnd.Format(auditTimeFormat), notifiedSuffix(!in.Silent)),
+				m.WindowStart.Format(auditTimeFormat), m.WindowEnd.Format(auditTimeFormat), notifiedSuffix(!in.Silent)+subscribersSuffix(in.QuietSubscribers)),
 			After: maintenanceSnapshot(m, sortedIDs(comps))})
 	})
 	if err != nil {

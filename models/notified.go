@@ -60,3 +60,39 @@ func silenced(tx *gorm.DB) *gorm.DB {
 func isSilenced(tx *gorm.DB) bool {
 	return tx.Statement != nil && tx.Statement.Context != nil && tx.Statement.Context.Value(silentKey{}) != nil
 }
+
+type quietSubscribersKey struct{}
+
+// quietSubscribers returns tx marked so that the events written on it
+// reach no visitor subscription (the admin unticked "Notify
+// subscribers"): queueSubscriberFanout queues nothing. With silenced as
+// well, no event is written at all.
+func quietSubscribers(tx *gorm.DB) *gorm.DB {
+	return tx.WithContext(context.WithValue(tx.Statement.Context, quietSubscribersKey{}, true))
+}
+
+func subscribersQuiet(tx *gorm.DB) bool {
+	return tx.Statement != nil && tx.Statement.Context != nil && tx.Statement.Context.Value(quietSubscribersKey{}) != nil
+}
+
+// notifyScope marks tx with what a change announces: silent when the
+// admin unticked "Notify channels", quiet when they unticked "Notify
+// subscribers".
+func notifyScope(tx *gorm.DB, silent, quiet bool) *gorm.DB {
+	if silent {
+		tx = silenced(tx)
+	}
+	if quiet {
+		tx = quietSubscribers(tx)
+	}
+	return tx
+}
+
+// subscribersSuffix is added to an audit summary when subscribers were
+// not notified.
+func subscribersSuffix(quiet bool) string {
+	if quiet {
+		return "; subscribers not notified"
+	}
+	return ""
+}

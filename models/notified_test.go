@@ -45,7 +45,7 @@ func TestSilentChangesAndNotifiedCount(t *testing.T) {
 		clock.Add(time.Minute)
 		counted, n = models.CountNotified(ctx)
 		_, err = s.PostIncidentUpdate(counted, inc.ID, models.IncidentUpdateInput{Status: models.IncidentIdentified, Message: "Found it.",
-			Components: map[int64]models.ComponentStatus{comp.ID: models.StatusPartialOutage}, Silent: true})
+			Components: map[int64]models.ComponentStatus{comp.ID: models.StatusPartialOutage}, Silent: true, QuietSubscribers: true})
 		modelstest.Fatal(t, err, "silent update")
 		if n.Channels() != 0 {
 			t.Fatalf("silent update notified %d channels", n.Channels())
@@ -66,7 +66,7 @@ func TestSilentChangesAndNotifiedCount(t *testing.T) {
 		before = countEvents(t, s)
 		counted, n = models.CountNotified(ctx)
 		quiet, err := s.CreateIncident(counted, models.DefaultPageID, models.IncidentInput{Title: "Quiet", Status: models.IncidentMonitoring,
-			Message: "Watching.", Components: map[int64]models.ComponentStatus{comp.ID: models.StatusDegradedPerformance}, Silent: true})
+			Message: "Watching.", Components: map[int64]models.ComponentStatus{comp.ID: models.StatusDegradedPerformance}, Silent: true, QuietSubscribers: true})
 		modelstest.Fatal(t, err, "silent create")
 		if after := countEvents(t, s); n.Channels() != 0 || len(after) != len(before) ||
 			after[models.EventComponentStatusChanged] != before[models.EventComponentStatusChanged] {
@@ -91,7 +91,7 @@ func TestSilentChangesAndNotifiedCount(t *testing.T) {
 		}
 		before = countEvents(t, s)
 		counted, n = models.CountNotified(ctx)
-		_, err = s.ScheduleMaintenance(counted, models.DefaultPageID, models.MaintenanceInput{Title: "DB 2", WindowStart: start, WindowEnd: start.Add(time.Hour), Silent: true})
+		_, err = s.ScheduleMaintenance(counted, models.DefaultPageID, models.MaintenanceInput{Title: "DB 2", WindowStart: start, WindowEnd: start.Add(time.Hour), Silent: true, QuietSubscribers: true})
 		modelstest.Fatal(t, err, "silent schedule")
 		if after := countEvents(t, s); n.Channels() != 0 || after[models.EventMaintenanceScheduled] != before[models.EventMaintenanceScheduled] {
 			t.Fatalf("silent maintenance: %d channels, events %v", n.Channels(), after)

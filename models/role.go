@@ -70,7 +70,8 @@ func ParseRole(s string) (Role, error) {
 	return r, nil
 }
 
-// roleScopes are the API token scopes a role may hold. A token never
+// roleScopes are the API token scopes a role may hold. Subscriber
+// addresses are personal data, for admins only (as users' addresses are). A token never
 // grants more than its owner's role: a token of a demoted user shrinks
 // with them (Token.Can checks both).
 var roleScopes = map[Role][]Scope{

@@ -379,14 +379,24 @@ type SubscriberFilter struct {
 	Search string
 	// Component: subscribers who receive this component's notices.
 	Component int64
-	Limit     int
-	Offset    int
+	// ID picks one subscriber; BeforeID keeps those with a smaller id
+	// (keyset paging, newest first).
+	ID       int64
+	BeforeID int64
+	Limit    int
+	Offset   int
 }
 
 func (s *Store) subscriberQuery(ctx context.Context, f SubscriberFilter) *gorm.DB {
 	q := s.conn(ctx).Model(&Subscriber{})
 	if f.PageID != 0 {
 		q = q.Where("page_id = ?", f.PageID)
+	}
+	if f.ID != 0 {
+		q = q.Where("id = ?", f.ID)
+	}
+	if f.BeforeID != 0 {
+		q = q.Where("id < ?", f.BeforeID)
 	}
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
@@ -396,7 +406,7 @@ func (s *Store) subscriberQuery(ctx context.Context, f SubscriberFilter) *gorm.D
 	}
 	if f.Search != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Search)) + "%"
-		q = q.Where(`email LIKE ? ESCAPE '\'`, like)
+		q = q.Where(`LOWER(email) LIKE ? ESCAPE '\'`, like) // case-insensitive on both engines
 	}
 	if f.Component != 0 {
 		q = q.Where("all_components OR id IN (SELECT subscriber_id FROM subscriber_components WHERE component_id = ?)", f.Component)

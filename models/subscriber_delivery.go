@@ -69,14 +69,22 @@ func (subscriberFanout) TableName() string { return "subscriber_fanouts" }
 // queueSubscriberFanout marks ev, in the transaction that writes it, for
 // the engine to expand into subscriber deliveries later: one row, however
 // many subscribers there are.
+// Nothing is queued for an event subscribers do not receive, or when the
+// admin unticked "Notify subscribers" (quietSubscribers).
 func queueSubscriberFanout(tx *gorm.DB, ev *Event) error {
-	if !slices.Contains(SubscriberEventTypes, ev.Type) {
+	if !wantsSubscribers(tx, ev.Type) {
 		return nil
 	}
 	if err := tx.Create(&subscriberFanout{EventID: ev.ID, PageID: ev.PageID, CreatedAt: ev.OccurredAt}).Error; err != nil {
 		return fmt.Errorf("queue subscriber fan-out of %s: %w", ev.Type, err)
 	}
 	return nil
+}
+
+// wantsSubscribers reports whether an event of type typ written on tx is
+// for visitor subscriptions.
+func wantsSubscribers(tx *gorm.DB, typ EventType) bool {
+	return !subscribersQuiet(tx) && slices.Contains(SubscriberEventTypes, typ)
 }
 
 // errFanoutMoved: another engine advanced the same fan-out first.

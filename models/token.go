@@ -27,10 +27,15 @@ const (
 	ScopeChannelsWrite    Scope = "channels:write"
 	ScopePageWrite        Scope = "page:write"
 	ScopeUsersWrite       Scope = "users:write"
+	// ScopeSubscribersRead lists visitors' subscriptions, which are
+	// personal data: ScopeRead does not grant it. ScopeSubscribersWrite
+	// implies it.
+	ScopeSubscribersRead  Scope = "subscribers:read"
+	ScopeSubscribersWrite Scope = "subscribers:write"
 )
 
 // Scopes lists every scope in the order admins pick them.
-var Scopes = []Scope{ScopeRead, ScopeComponentsWrite, ScopeIncidentsWrite, ScopeMaintenanceWrite, ScopeChannelsWrite, ScopePageWrite, ScopeUsersWrite}
+var Scopes = []Scope{ScopeRead, ScopeComponentsWrite, ScopeIncidentsWrite, ScopeMaintenanceWrite, ScopeChannelsWrite, ScopePageWrite, ScopeUsersWrite, ScopeSubscribersRead, ScopeSubscribersWrite}
 
 // Valid reports whether s is a known scope.
 func (s Scope) Valid() bool { return slices.Contains(Scopes, s) }
@@ -100,13 +105,15 @@ func (t *Token) Role() Role {
 }
 
 // Can reports whether the token grants scope: it carries it (any write
-// scope implies ScopeRead) and its owner's role still allows it.
+// scope implies ScopeRead, subscribers:write implies subscribers:read)
+// and its owner's role still allows it.
 func (t *Token) Can(scope Scope) bool {
 	if !RoleAllowsScope(t.Role(), scope) {
 		return false
 	}
 	for _, s := range t.ScopeList() {
-		if s == scope || (scope == ScopeRead && strings.HasSuffix(string(s), ":write")) {
+		if s == scope || (scope == ScopeRead && strings.HasSuffix(string(s), ":write")) ||
+			(scope == ScopeSubscribersRead && s == ScopeSubscribersWrite) {
 			return true
 		}
 	}

@@ -18,7 +18,8 @@ import (
 // allTables are every table a write could touch.
 var allTables = []string{"components", "component_groups", "component_status_changes", "incidents", "incident_updates",
 	"incident_update_components", "incident_components", "maintenances", "maintenance_components", "channels",
-	"deliveries", "delivery_attempts", "events", "audit_log", "idempotency_keys", "pages", "users", "invitations"}
+	"deliveries", "delivery_attempts", "events", "audit_log", "idempotency_keys", "pages", "users", "invitations",
+	"subscribers", "subscriber_components", "subscriber_deliveries", "subscriber_fanouts"}
 
 func snapshotTables(t *testing.T, s *webtest.Server) map[string]int {
 	t.Helper()

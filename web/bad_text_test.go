@@ -261,8 +261,9 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 			"POST /maintenance/:id/updates":           `{"body": "Halfway.", "deliver_notifications": true}`,
 			"PATCH /page": `{"name": "Acme", "description": "All of it.", "logo_url": "https://cdn.example.com/l.svg",
 				"accent_color": "teal", "time_zone": "UTC"}`,
-			"POST /users":      `{"email": "new@example.com", "role": "operator"}`,
-			"PATCH /users/:id": `{"role": "operator"}`,
+			"POST /users":       `{"email": "new@example.com", "role": "operator"}`,
+			"PATCH /users/:id":  `{"role": "operator"}`,
+			"POST /subscribers": fmt.Sprintf(`{"email": "visitor@example.com", "components": ["%d"]}`, comp.ID),
 		}
 
 		var doc struct {

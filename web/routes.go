@@ -136,10 +136,6 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.GET("/channels/:id/deliveries/:did", models.RoleViewer, admin.ShowDelivery)
 	screens.POST("/channels/:id/deliveries/:did/replay", models.RoleOperator, admin.ReplayDelivery)
 
-	// Subscribers (addresses are personal data: admins only)
-	screens.GET("/subscribers/:id", models.RoleAdmin, admin.ShowSubscriber)
-	screens.POST("/subscribers/:id/deliveries/:delivery_id/replay", models.RoleAdmin, admin.ReplaySubscriberDelivery)
-
 	// Status page settings
 	screens.GET("/settings", models.RoleViewer, admin.ShowSettings)
 	screens.POST("/settings", models.RoleAdmin, admin.SaveSettings)
@@ -161,6 +157,20 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// Audit log: read-only, there is no route to change or remove an entry.
 	screens.GET("/audit", models.RoleViewer, admin.ListAudit)
 	screens.GET("/audit/:id", models.RoleViewer, admin.ShowAuditEntry)
+
+	// Visitors' subscriptions: the list shows e-mail addresses (personal
+	// data), so it is for admins, as the team's addresses are. The import
+	// takes a file larger than other forms (server.go lifts the body limit
+	// for it; the handler applies its own).
+	screens.GET("/subscribers", models.RoleAdmin, admin.ListSubscribers)
+	screens.GET("/subscribers.csv", models.RoleAdmin, admin.ExportSubscribers)
+	screens.GET("/subscribers/import", models.RoleAdmin, admin.ShowSubscriberImport)
+	screens.POST("/subscribers/import", models.RoleAdmin, admin.ImportSubscribers)
+	screens.GET("/subscribers/:id/remove", models.RoleAdmin, admin.ConfirmRemoveSubscriber)
+	screens.POST("/subscribers/:id/remove", models.RoleAdmin, admin.RemoveSubscriber)
+	// One subscriber with its e-mails and their attempts; replay one.
+	screens.GET("/subscribers/:id", models.RoleAdmin, admin.ShowSubscriber)
+	screens.POST("/subscribers/:id/deliveries/:delivery_id/replay", models.RoleAdmin, admin.ReplaySubscriberDelivery)
 
 	// API tokens: shown once when created, stored as a hash, revocable.
 	screens.GET("/tokens", models.RoleAdmin, admin.ListTokens)
@@ -254,6 +264,13 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	v1.POST("/users", models.RoleAdmin, writeUsers, api.APIInviteUser)
 	v1.PATCH("/users/:id", models.RoleAdmin, writeUsers, api.APISetUserRole)
 	v1.DELETE("/users/:id", models.RoleAdmin, writeUsers, api.APIRemoveUser)
+	// Visitors' subscriptions: addresses are personal data, for admins'
+	// tokens with a subscribers scope (read alone does not list them).
+	v1.GET("/subscribers", models.RoleAdmin, models.ScopeSubscribersRead, api.APIListSubscribers)
+	// No Idempotency-Key: the stored answer would keep the address after
+	// a removal; a retry of a create that succeeded gets 409.
+	v1.POST("/subscribers", models.RoleAdmin, models.ScopeSubscribersWrite, api.APICreateSubscriber)
+	v1.DELETE("/subscribers/:id", models.RoleAdmin, models.ScopeSubscribersWrite, api.APIDeleteSubscriber)
 	v1.Public(http.MethodGet, "/openapi.json", api.OpenAPI) // the API's description needs no token
 	v1.PublicAny("/*", api.APINoRoute)
 

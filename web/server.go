@@ -98,11 +98,21 @@ func New(d Deps) (*Server, error) {
 	m := newMetrics(d.Store, d.Notifier, siteHandler.Public(), d.Config.MetricsToken)
 	e.Use(m.middleware)
 	e.Use(requestLogger(d.Logger))
-	e.Use(middleware.BodyLimit(bodyLimit(d.Config.MaxBodyBytes)))
+	// The subscriber import takes a CSV file of up to 5 MiB (and its
+	// confirmation carries it back, base64): its own, larger limit; the
+	// handler says "larger than 5 MiB" itself below it.
+	isImport := func(c echo.Context) bool { return c.Request().URL.Path == admin.SubscriberImportPath }
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: bodyLimit(d.Config.MaxBodyBytes), Skipper: isImport}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: bodyLimit(admin.MaxSubscriberImportBody),
+		Skipper: func(c echo.Context) bool { return !isImport(c) }}))
 	// A test send also waits on the receiver, up to the webhook timeout.
 	e.Use(requestDeadline(requestTimeout(d.Config), map[string]time.Duration{
 		"/admin/channels/:id/test":  d.Config.WebhookTimeout,
 		"/api/v1/channels/:id/test": d.Config.WebhookTimeout,
+		// A 5 MiB import (200,000 addresses) and a large export take
+		// seconds; both stay within the server's 60 s write timeout.
+		admin.SubscriberImportPath: 30 * time.Second,
+		"/admin/subscribers.csv":   45 * time.Second,
 	}))
 	e.Use(securityHeaders)
 	access := registerRoutes(e, siteHandler, adminHandler, apiHandler, health{store: d.Store, logger: d.Logger}, assets, m)

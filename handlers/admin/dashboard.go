@@ -46,6 +46,9 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 	if v.Subscribers, err = h.subscriberCounts(c); err != nil {
 		return err
 	}
+	if ch.Allows("GET /admin/subscribers") {
+		v.Subscribers.ListURL = "/admin/subscribers"
+	}
 	return serve.Render(c, http.StatusOK, views.DashboardPage(v))
 }
 

@@ -12,13 +12,27 @@ import (
 // notify=0 before the box, so the last value is the admin's choice; a
 // client that sends no notify at all gets the default, notifying.
 func formNotify(c echo.Context) bool {
+	return formBox(c, "notify", true)
+}
+
+// formNotifySubscribers reads the "Notify subscribers" checkbox, posted
+// as notify is. A client that sends no notify_subscribers gets what it
+// chose for channels (notify), so an older form or script that unticks
+// "Notify channels" stays silent.
+func formNotifySubscribers(c echo.Context, notify bool) bool {
+	return formBox(c, "notify_subscribers", notify)
+}
+
+// formBox is the last value of a checkbox preceded by a hidden "0", or
+// def when the form has no such field.
+func formBox(c echo.Context, name string, def bool) bool {
 	form, err := c.FormParams()
 	if err != nil {
-		return true
+		return def
 	}
-	values := form["notify"]
+	values := form[name]
 	if len(values) == 0 {
-		return true
+		return def
 	}
 	return values[len(values)-1] == "1"
 }

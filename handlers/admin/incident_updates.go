@@ -29,6 +29,7 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 		Message: c.FormValue("message"),
 		Notify:  formNotify(c),
 	}
+	form.NotifySubscribers = formNotifySubscribers(c, form.Notify)
 	var val models.Validator
 	picked, set := componentStatusesFromForm(c, &val)
 	if previewing(c, "message") {
@@ -51,7 +52,8 @@ func (h *Handler) PostIncidentUpdate(c echo.Context) error {
 	counted, notified := models.CountNotified(ctx)
 	if err == nil {
 		in := models.IncidentUpdateInput{Status: models.IncidentStatus(form.Status), Impact: models.Impact(form.Impact),
-			Message: form.Message, Components: set, Silent: !form.Notify}
+			Message: form.Message, Components: set, Silent: !form.Notify,
+			QuietSubscribers: !form.NotifySubscribers}
 		// The select's empty choice is "Automatic"; a form without the
 		// field leaves the impact as it is.
 		if _, sent := c.Request().PostForm["impact"]; sent && form.Impact == "" {
@@ -96,7 +98,7 @@ func (h *Handler) ResolveIncident(c echo.Context) error {
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
-			Update:         views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
+			Update:         views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true, NotifySubscribers: true},
 			ResolveMessage: message,
 			ResolveErrors:  ve.Fields,
 			Postmortem:     inc.Postmortem,
@@ -127,7 +129,7 @@ func (h *Handler) SavePostmortem(c echo.Context) error {
 	body := c.FormValue("postmortem")
 	if previewing(c, "postmortem") {
 		v := views.IncidentDetailView{
-			Update:              views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
+			Update:              views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true, NotifySubscribers: true},
 			Postmortem:          body,
 			PostmortemPreviewed: true,
 		}
@@ -141,7 +143,7 @@ func (h *Handler) SavePostmortem(c echo.Context) error {
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v := views.IncidentDetailView{
-			Update:           views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
+			Update:           views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true, NotifySubscribers: true},
 			Postmortem:       body,
 			PostmortemErrors: ve.Fields,
 		}

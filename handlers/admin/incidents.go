@@ -65,7 +65,7 @@ func listPage(c echo.Context) int {
 // NewIncident shows the form that opens an incident.
 func (h *Handler) NewIncident(c echo.Context) error {
 	return h.renderIncidentForm(c, http.StatusOK,
-		views.IncidentFormView{Status: string(models.IncidentInvestigating), Notify: true}, nil)
+		views.IncidentFormView{Status: string(models.IncidentInvestigating), Notify: true, NotifySubscribers: true}, nil)
 }
 
 func (h *Handler) renderIncidentForm(c echo.Context, status int, v views.IncidentFormView, picked map[int64]string) error {
@@ -171,8 +171,10 @@ func incidentForm(c echo.Context, loc *time.Location) (models.IncidentInput, vie
 		ResolvedAt: c.FormValue("resolved_at"),
 		Notify:     formNotify(c),
 	}
+	v.NotifySubscribers = formNotifySubscribers(c, v.Notify)
 	in := models.IncidentInput{Title: v.Title, Status: models.IncidentStatus(v.Status),
-		Impact: models.Impact(v.Impact), Message: v.Message, Backfill: v.Backfill, Silent: !v.Notify}
+		Impact: models.Impact(v.Impact), Message: v.Message, Backfill: v.Backfill, Silent: !v.Notify,
+		QuietSubscribers: !v.NotifySubscribers}
 	var val models.Validator
 	picked, set := componentStatusesFromForm(c, &val)
 	in.Components = set
@@ -235,7 +237,7 @@ func (h *Handler) ShowIncident(c echo.Context) error {
 		return err
 	}
 	v := views.IncidentDetailView{
-		Update:     views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true},
+		Update:     views.IncidentUpdateForm{Status: string(inc.Status), Impact: impactChoice(inc), Notify: true, NotifySubscribers: true},
 		Postmortem: inc.Postmortem,
 	}
 	return h.renderIncidentDetail(c, http.StatusOK, inc, v, currentPicks(inc))

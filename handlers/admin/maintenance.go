@@ -75,7 +75,7 @@ func (h *Handler) NewMaintenance(c echo.Context) error {
 	}
 	start := h.Now().UTC().Truncate(time.Hour).Add(time.Hour)
 	return h.renderMaintenanceForm(c, http.StatusOK, views.MaintenanceFormView{
-		WindowStart: formTime(start, loc), WindowEnd: formTime(start.Add(2*time.Hour), loc), SetMaintenance: true, Notify: true}, nil)
+		WindowStart: formTime(start, loc), WindowEnd: formTime(start.Add(2*time.Hour), loc), SetMaintenance: true, Notify: true, NotifySubscribers: true}, nil)
 }
 
 // EditMaintenance shows the form of a window that has not started yet.
@@ -147,7 +147,9 @@ func maintenanceForm(c echo.Context, loc *time.Location) (models.MaintenanceInpu
 		SetMaintenance: c.FormValue("set_maintenance") == "1",
 		Notify:         formNotify(c),
 	}
-	in := models.MaintenanceInput{Title: v.Title, Message: v.Message, SetMaintenance: v.SetMaintenance, Silent: !v.Notify}
+	v.NotifySubscribers = formNotifySubscribers(c, v.Notify)
+	in := models.MaintenanceInput{Title: v.Title, Message: v.Message, SetMaintenance: v.SetMaintenance, Silent: !v.Notify,
+		QuietSubscribers: !v.NotifySubscribers}
 	var val models.Validator
 	in.WindowStart = parseFormTime(&val, "window_start", v.WindowStart, loc)
 	in.WindowEnd = parseFormTime(&val, "window_end", v.WindowEnd, loc)

@@ -17,8 +17,6 @@ import (
 // its page lists.
 const subscriberEmailsShown = 50
 
-func subscriberPath(id int64) string { return fmt.Sprintf("/admin/subscribers/%d", id) }
-
 // zonedTime writes t in the page's zone, to the second.
 func zonedTime(t time.Time, loc *time.Location) views.ZonedTime {
 	format := "Jan 2, 15:04:05 MST"

@@ -30,6 +30,8 @@ var scopeHelp = map[models.Scope]string{
 	models.ScopeChannelsWrite:    "manage notification channels and replay deliveries",
 	models.ScopePageWrite:        "change the status page settings (name, description, logo, accent, time zone)",
 	models.ScopeUsersWrite:       "invite, change and remove users",
+	models.ScopeSubscribersRead:  "list the visitors subscribed to the page, with their e-mail addresses",
+	models.ScopeSubscribersWrite: "add confirmed e-mail subscribers and remove subscribers",
 }
 
 func tokenPath(id int64) string { return "/admin/tokens/" + strconv.FormatInt(id, 10) }

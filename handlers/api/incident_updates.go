@@ -20,6 +20,7 @@ type incidentUpdateBody struct {
 	ImpactOverride       optional[string]            `json:"impact_override"`
 	Components           optional[map[string]string] `json:"components"`
 	DeliverNotifications optional[bool]              `json:"deliver_notifications"`
+	NotifySubscribers    optional[bool]              `json:"notify_subscribers"`
 }
 
 // incidentPatchBody is the body of PATCH /api/v1/incidents/:id, wrapped
@@ -93,7 +94,8 @@ func (h *Handler) APIPostIncidentUpdate(c echo.Context) error {
 	}
 	in := models.IncidentUpdateInput{Status: inc.Status, Impact: models.Impact(body.ImpactOverride.Value),
 		Message: body.Body.Value, Components: set,
-		Silent: body.DeliverNotifications.Set && !body.DeliverNotifications.Value}
+		Silent:           body.DeliverNotifications.Set && !body.DeliverNotifications.Value,
+		QuietSubscribers: quietSubscribers(body.DeliverNotifications, body.NotifySubscribers)}
 	if body.Status.Set {
 		in.Status = models.IncidentStatus(body.Status.Value)
 	}

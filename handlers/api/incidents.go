@@ -109,6 +109,7 @@ type incidentBody struct {
 	Body                 optional[string]            `json:"body"`
 	Components           optional[map[string]string] `json:"components"`
 	DeliverNotifications optional[bool]              `json:"deliver_notifications"`
+	NotifySubscribers    optional[bool]              `json:"notify_subscribers"`
 	Backfilled           optional[bool]              `json:"backfilled"`
 	BackfillDate         optional[string]            `json:"backfill_date"`
 	ResolvedDate         optional[string]            `json:"resolved_date"`
@@ -140,6 +141,8 @@ func (b *incidentBody) input() (models.IncidentInput, error) {
 			"A back-filled incident is recorded resolved: leave status out, or send resolved.")
 		v.Check(!b.DeliverNotifications.Value, "deliver_notifications",
 			"A back-filled incident notifies no one: leave deliver_notifications out, or send false.")
+		v.Check(!b.NotifySubscribers.Value, "notify_subscribers",
+			"A back-filled incident notifies no one: leave notify_subscribers out, or send false.")
 		v.Check(b.BackfillDate.Set, "backfill_date", "A back-filled incident needs backfill_date: when it started, as an RFC 3339 time.")
 		if b.BackfillDate.Set {
 			in.StartedAt = parseAPITime(&v, "backfill_date", b.BackfillDate.Value)
@@ -152,9 +155,21 @@ func (b *incidentBody) input() (models.IncidentInput, error) {
 		return in, v.Err()
 	}
 	in.Silent = b.DeliverNotifications.Set && !b.DeliverNotifications.Value
+	in.QuietSubscribers = quietSubscribers(b.DeliverNotifications, b.NotifySubscribers)
 	v.Check(!b.BackfillDate.Set, "backfill_date", "backfill_date is for back-filled incidents: send backfilled: true with it.")
 	v.Check(!b.ResolvedDate.Set, "resolved_date", "resolved_date is for back-filled incidents: send backfilled: true with it.")
 	return in, v.Err()
+}
+
+// quietSubscribers reads notify_subscribers: false leaves the visitors who
+// subscribed out; left out, it follows deliver_notifications (true when
+// that is left out too), so a client that silences an incident keeps it
+// silent.
+func quietSubscribers(deliver, notify optional[bool]) bool {
+	if notify.Set {
+		return !notify.Value
+	}
+	return deliver.Set && !deliver.Value
 }
 
 // checkImpactOverride refuses an impact_override sent empty: left out,

@@ -82,6 +82,7 @@ type maintenanceBody struct {
 	Components                       optional[[]apiID] `json:"components"`
 	AutoTransitionToMaintenanceState optional[bool]    `json:"auto_transition_to_maintenance_state"`
 	DeliverNotifications             optional[bool]    `json:"deliver_notifications"`
+	NotifySubscribers                optional[bool]    `json:"notify_subscribers"`
 }
 
 // apply sets the fields present in b on in; bad times are field errors.
@@ -111,6 +112,7 @@ func (b *maintenanceBody) apply(in *models.MaintenanceInput) error {
 	// false schedules the window without maintenance.scheduled; an edit
 	// announces nothing either way.
 	in.Silent = b.DeliverNotifications.Set && !b.DeliverNotifications.Value
+	in.QuietSubscribers = quietSubscribers(b.DeliverNotifications, b.NotifySubscribers)
 	return v.Err()
 }
 

@@ -24,8 +24,9 @@ type apiOperation struct {
 	Response     any // a value of the Go type of the success body, if any
 	Paged        bool
 	Query        []string // query parameters besides page and per_page
-	// NoIdempotency: a POST whose answer holds a secret shown once takes
-	// no Idempotency-Key (the stored answer would keep it).
+	// NoIdempotency: a POST whose answer holds a secret shown once, or
+	// personal data that must go when it is deleted, takes no
+	// Idempotency-Key (the stored answer would keep it).
 	NoIdempotency bool
 }
 
@@ -53,7 +54,7 @@ var apiOperations = []apiOperation{
 	{Method: "POST", Path: "/channels/:id/send-skipped", Summary: "Send the deliveries the channel skipped while it was disabled (state skipped), oldest event first; 409 while it is disabled", Scope: models.ScopeChannelsWrite, Tag: "channels", Status: 202, Response: apiSkippedAnswer{}},
 	{Method: "POST", Path: "/channels/:id/deliveries/:did/replay", Summary: "Replay a delivery (same X-Request-ID, fresh signature)", Scope: models.ScopeChannelsWrite, Tag: "channels", Status: 202, Response: apiDeliveryAnswer{}},
 	{Method: "GET", Path: "/incidents", Summary: "List incidents, newest first; status is unresolved, resolved, investigating, identified or monitoring", Scope: models.ScopeRead, Tag: "incidents", Status: 200, Response: []apiIncident{}, Paged: true, Query: []string{"status"}},
-	{Method: "POST", Path: "/incidents", Summary: "Open an incident with its first update, or back-fill a past one; deliver_notifications: false (default true) opens it without announcing it to any channel; the fields may come inside {\"incident\": …}", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: incidentBody{}, Status: 201, Response: apiIncident{}},
+	{Method: "POST", Path: "/incidents", Summary: "Open an incident with its first update, or back-fill a past one; deliver_notifications: false (default true) opens it without announcing it to any channel; notify_subscribers: false (default: as deliver_notifications) opens it without e-mailing subscribers; the fields may come inside {\"incident\": …}", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: incidentBody{}, Status: 201, Response: apiIncident{}},
 	{Method: "GET", Path: "/incidents/:id", Summary: "Get an incident with its updates, newest first", Scope: models.ScopeRead, Tag: "incidents", Status: 200, Response: apiIncident{}},
 	{Method: "PATCH", Path: "/incidents/:id", Summary: "Correct the name (marked edited; channels hear of it only with deliver_notifications: true) and publish, edit or (with \"\") remove the postmortem; other fields change with an update", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: struct {
 		Name                 optional[string] `json:"name"`
@@ -61,13 +62,13 @@ var apiOperations = []apiOperation{
 		PostmortemBody       optional[string] `json:"postmortem_body"`
 	}{}, Status: 200, Response: apiIncident{}},
 	{Method: "DELETE", Path: "/incidents/:id", Summary: "Delete an incident and its timeline; component statuses stay", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Status: 204},
-	{Method: "POST", Path: "/incidents/:id/updates", Summary: "Post an update: status, message, impact and component statuses; deliver_notifications: false (default true) posts it without announcing it to any channel", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: incidentUpdateBody{}, Status: 201, Response: apiIncidentUpdate{}},
+	{Method: "POST", Path: "/incidents/:id/updates", Summary: "Post an update: status, message, impact and component statuses; deliver_notifications: false (default true) posts it without announcing it to any channel; notify_subscribers: false (default: as deliver_notifications) without e-mailing subscribers", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: incidentUpdateBody{}, Status: 201, Response: apiIncidentUpdate{}},
 	{Method: "PATCH", Path: "/incidents/:id/updates/:update_id", Summary: "Correct an update's body (marked edited; channels hear of it only with deliver_notifications: true); the fields may come inside {\"incident_update\": …}", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: updatePatchBody{}, Status: 200, Response: apiIncidentUpdate{}},
 	{Method: "POST", Path: "/incidents/:id/resolve", Summary: "Resolve an incident; its components go back to operational", Scope: models.ScopeIncidentsWrite, Tag: "incidents", Request: struct {
 		Body optional[string] `json:"body"`
 	}{}, Status: 200, Response: apiIncident{}},
 	{Method: "GET", Path: "/maintenance", Summary: "List maintenance windows; status is scheduled, in_progress, completed or cancelled", Scope: models.ScopeRead, Tag: "maintenance", Status: 200, Response: []apiMaintenance{}, Paged: true, Query: []string{"status"}},
-	{Method: "POST", Path: "/maintenance", Summary: "Schedule maintenance; deliver_notifications: false (default true) skips the maintenance.scheduled announcement; the fields may come inside {\"scheduled_maintenance\": …}", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 201, Response: apiMaintenance{}},
+	{Method: "POST", Path: "/maintenance", Summary: "Schedule maintenance; deliver_notifications: false (default true) skips the maintenance.scheduled announcement to channels, notify_subscribers: false (default: as deliver_notifications) to subscribers; the fields may come inside {\"scheduled_maintenance\": …}", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 201, Response: apiMaintenance{}},
 	{Method: "GET", Path: "/maintenance/:id", Summary: "Get a maintenance window", Scope: models.ScopeRead, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
 	{Method: "PATCH", Path: "/maintenance/:id", Summary: "Edit a window that has not started; of a window in progress only scheduled_until changes (extend it; deliver_notifications: true sends maintenance.updated); 409 otherwise", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Request: maintenanceBody{}, Status: 200, Response: apiMaintenance{}},
 	{Method: "POST", Path: "/maintenance/:id/cancel", Summary: "Cancel a window that has not started (409 otherwise)", Scope: models.ScopeMaintenanceWrite, Tag: "maintenance", Status: 200, Response: apiMaintenance{}},
@@ -79,6 +80,9 @@ var apiOperations = []apiOperation{
 	{Method: "POST", Path: "/users", Summary: "Invite someone with a role (admins' tokens only): the answer's url, valid 7 days and once, is shown this once; they choose their password there. 422 for an address that already has a user or a pending invitation", Scope: models.ScopeUsersWrite, Tag: "users", Request: invitationBody{}, Status: 201, Response: apiInvitation{}, NoIdempotency: true},
 	{Method: "PATCH", Path: "/users/:id", Summary: "Change a user's role (admins' tokens only); their tokens shrink with them. 409 last_admin for the only admin", Scope: models.ScopeUsersWrite, Tag: "users", Request: userRoleBody{}, Status: 200, Response: apiUser{}},
 	{Method: "DELETE", Path: "/users/:id", Summary: "Remove a user (admins' tokens only): their sessions end and their tokens are revoked at once. 409 last_admin for the only admin", Scope: models.ScopeUsersWrite, Tag: "users", Status: 204},
+	{Method: "GET", Path: "/subscribers", Summary: "List the visitors subscribed to the page (admins' tokens only), newest first: the e-mail address, or a webhook's URL masked; never a token. kind is email or webhook, state pending, active or bouncing, component a component id (those who receive its notices), q part of the address", Scope: models.ScopeSubscribersRead, Tag: "subscribers", Status: 200, Response: []apiSubscriber{}, Paged: true, Query: []string{"kind", "state", "component", "q"}},
+	{Method: "POST", Path: "/subscribers", Summary: "Add an e-mail subscriber confirmed elsewhere (admins' tokens only): active at once, no confirmation e-mail; components left out means all. 409 subscriber_exists for an address subscribed already, 422 for a malformed address or an unknown component. No Idempotency-Key (the stored answer would keep the address after it is removed): a retry of a create that succeeded gets the 409", Scope: models.ScopeSubscribersWrite, Tag: "subscribers", Request: subscriberBody{}, Status: 201, Response: apiSubscriber{}, NoIdempotency: true},
+	{Method: "DELETE", Path: "/subscribers/:id", Summary: "Remove a subscriber (admins' tokens only): the address and its queued e-mails are deleted", Scope: models.ScopeSubscribersWrite, Tag: "subscribers", Status: 204},
 }
 
 // openAPIDocument builds the OpenAPI 3.1 description of apiOperations.

@@ -30,3 +30,22 @@ func (p *Page) PressEnter(sel string) int64 {
 	}
 	return res.Status
 }
+
+// Upload sets the file an <input type="file"> sends: path on this machine.
+func (p *Page) Upload(sel, path string) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, chromedp.SetUploadFiles(chromedp.CSS(sel), []string{path})); err != nil {
+		p.t.Fatalf("choose file %s for %s on %s: %v", path, sel, p.Path(), err)
+	}
+}
+
+// Fetch loads path from the page's origin with its cookies, as a
+// download would, and returns the body's text.
+func (p *Page) Fetch(path string) string {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`fetch(`+jsString(path)+`, {credentials: "same-origin"}).then(r => r.text())`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("fetch %s: %v", path, err)
+	}
+	return v
+}
