@@ -128,7 +128,7 @@ var AuditActions = []string{
 	"user.email", "user.wrong_password", "user.sessions_end",
 	// Visitors' subscriptions, as the admin changes them (ids and counts,
 	// never an address).
-	"subscriber.create", "subscriber.import", "subscriber.delete",
+	"subscriber.create", "subscriber.import", "subscriber.delete", "subscriber.replay",
 }
 
 // change is what one audit row records; the actor and time come from the

@@ -431,6 +431,14 @@ var auditCases = []auditCase{
 			return w.channel.ID
 		},
 		want: user("channel.replay")},
+	{name: "replay subscriber e-mail", objectType: models.AuditSubscriber,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			sub, d := failedSubscriberMail(t, s, "audited@example.com")
+			w.secrets = append(w.secrets, "audited@example.com") // addresses stay out of the log
+			modelstest.Fatal(t, s.ReplaySubscriberDelivery(ctx, sub, d), "replay")
+			return sub
+		},
+		want: user("subscriber.replay")},
 	{name: "delivery worker disables a gone receiver", objectType: models.AuditChannel,
 		setup: func(t *testing.T, s *models.Store, w *auditWorld, _ *modelstest.Clock) {
 			c := ok(s.Channel(context.Background(), w.channel.ID))(t)
@@ -702,4 +710,20 @@ func actions(rows []models.AuditEntry) []string {
 		out[i] = r.Action
 	}
 	return out
+}
+
+// failedSubscriberMail subscribes addr and records its confirmation
+// e-mail as refused for good; it returns the subscriber and delivery ids.
+func failedSubscriberMail(t *testing.T, s *models.Store, addr string) (int64, int64) {
+	t.Helper()
+	ctx := context.Background()
+	modelstest.Fatal(t, s.Subscribe(ctx, models.DefaultPageID, models.SubscribeInput{Email: addr, AllComponents: true}), "subscribe")
+	ds, err := s.ClaimSubscriberDeliveries(ctx, 10, time.Minute)
+	modelstest.Fatal(t, err, "claim")
+	if len(ds) != 1 {
+		t.Fatalf("%d deliveries claimed, want the confirmation", len(ds))
+	}
+	modelstest.Fatal(t, s.RecordSubscriberAttempt(ctx, &ds[0], models.MailResult{State: models.DeliveryFailed, Permanent: true, Code: 550,
+		Error: "550 5.1.1 No such user [subscriber]"}), "record")
+	return ds[0].SubscriberID, ds[0].ID
 }

@@ -37,6 +37,7 @@ type SubscriberDelivery struct {
 	Kind         MailKind
 	State        DeliveryState
 	Attempts     int
+	ScheduleBase int
 	DueAt        *int64
 	LeaseUntil   int64
 	LeaseToken   string
@@ -46,6 +47,13 @@ type SubscriberDelivery struct {
 	UpdatedAt    time.Time
 	CompletedAt  *time.Time
 }
+
+// TableName keeps gorm from guessing.
+func (SubscriberDelivery) TableName() string { return "subscriber_deliveries" }
+
+// Round is how many attempts were made since the delivery was created or
+// last replayed: the position in the retry schedule.
+func (d *SubscriberDelivery) Round() int { return d.Attempts - d.ScheduleBase }
 
 // subscriberFanout is a row of subscriber_fanouts: an event whose
 // subscriber deliveries are not all written yet.
@@ -339,71 +347,6 @@ func (s *Store) SubscriberMails(ctx context.Context, ds []SubscriberDelivery) ([
 	return out, nil
 }
 
-// MailResult is how one e-mail attempt ended.
-type MailResult struct {
-	// State is delivered, retrying (with NextAt), failed or skipped.
-	State  DeliveryState
-	NextAt time.Time
-	// Permanent marks a refusal the server called permanent (5xx): it
-	// counts towards the subscriber's BounceAfter.
-	Permanent bool
-	Code      int
-	Error     string
-}
-
-// RecordSubscriberAttempt moves a claimed delivery on, provided the caller
-// still holds its lease (else ErrLeaseLost). Permanent failures in a row
-// are counted on the subscriber; at BounceAfter it becomes bouncing and
-// its other queued e-mails are skipped. A delivered e-mail ends the run.
-func (s *Store) RecordSubscriberAttempt(ctx context.Context, d *SubscriberDelivery, r MailResult) error {
-	now := s.Now()
-	attempts := d.Attempts
-	if r.State != DeliverySkipped {
-		attempts++
-	}
-	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
-		upd := map[string]any{"state": r.State, "attempts": attempts, "lease_until": 0, "lease_token": "",
-			"last_code": r.Code, "last_error": r.Error, "updated_at": now}
-		if r.State == DeliveryRetrying {
-			upd["due_at"] = r.NextAt.UnixMilli()
-		} else {
-			upd["due_at"], upd["completed_at"] = nil, now
-		}
-		res := tx.Model(&SubscriberDelivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).Updates(upd)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return ErrLeaseLost
-		}
-		switch {
-		case r.State == DeliveryDelivered:
-			return tx.Model(&Subscriber{}).Where("id = ? AND permanent_failures > 0", d.SubscriberID).
-				Update("permanent_failures", 0).Error
-		case r.Permanent:
-			if err := tx.Model(&Subscriber{}).Where("id = ?", d.SubscriberID).
-				Update("permanent_failures", gorm.Expr("permanent_failures + 1")).Error; err != nil {
-				return err
-			}
-			bounced := tx.Model(&Subscriber{}).Where("id = ? AND permanent_failures >= ? AND state = ?",
-				d.SubscriberID, BounceAfter, SubscriberActive).Update("state", SubscriberBouncing)
-			if bounced.Error != nil || bounced.RowsAffected == 0 {
-				return bounced.Error
-			}
-			return tx.Model(&SubscriberDelivery{}).
-				Where("subscriber_id = ? AND due_at IS NOT NULL AND id <> ? AND lease_token = ''", d.SubscriberID, d.ID).
-				Updates(map[string]any{"state": DeliverySkipped, "due_at": nil, "completed_at": now, "updated_at": now,
-					"last_error": "The address bounced: skipped."}).Error
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("record subscriber delivery %d: %w", d.ID, err)
-	}
-	d.State, d.Attempts, d.LeaseToken, d.LeaseUntil = r.State, attempts, "", 0
-	return nil
-}
-
 // SubscriberDeliveries lists a subscriber's deliveries, oldest first.
 func (s *Store) SubscriberDeliveries(ctx context.Context, subscriberID int64) ([]SubscriberDelivery, error) {
 	var out []SubscriberDelivery
@@ -431,7 +374,8 @@ func (s *Store) CountSubscriberDeliveries(ctx context.Context, eventID string, s
 }
 
 // PruneSubscriberDeliveries deletes finished subscriber deliveries
-// completed before cutoff.
+// completed before cutoff, and with them their attempts (the foreign key
+// cascades).
 func (s *Store) PruneSubscriberDeliveries(ctx context.Context, cutoff time.Time) (int64, error) {
 	res := s.conn(ctx).Where("due_at IS NULL AND completed_at < ?", cutoff).Delete(&SubscriberDelivery{})
 	if res.Error != nil {

@@ -26,9 +26,13 @@ type SMTPConfig struct {
 	From string
 	// TLS configures TLS to the server; nil uses the system's roots.
 	TLS *tls.Config
-	// Batch is the most e-mails claimed at once (default 100); FanOut
+	// Batch is the most e-mails claimed at once (default 500); FanOut
 	// the most subscribers expanded per transaction (default 1000).
 	Batch, FanOut int
+	// Connections is how many SMTP connections send at once
+	// (HERALD_SMTP_CONNECTIONS, default 4). A small batch uses one: a
+	// second connection opens only for every perConnection e-mails due.
+	Connections int
 	// Poll is how often to look for work when no wake-up arrives
 	// (default: the engine's Poll).
 	Poll time.Duration

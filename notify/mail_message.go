@@ -9,6 +9,7 @@ import (
 	htmltemplate "html/template"
 	"net/mail"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -97,31 +98,90 @@ var eventHeading = map[models.EventType]string{
 	models.EventMaintenanceStarted: "Maintenance started", models.EventMaintenanceCompleted: "Maintenance completed",
 }
 
+// mailRenderer renders subscribers' e-mails. What every recipient of an
+// event shares (heading, status, times, the Markdown rendered and
+// sanitised) is worked out once per event and page; only the links and
+// the address differ from one message to the next. It is safe for
+// concurrent use.
+type mailRenderer struct {
+	from *mail.Address
+	md   *markdown.Renderer
+
+	mu     sync.Mutex
+	shared map[sharedKey]*sharedMail
+}
+
+// sharedKey names what a message shares with others: its page and event
+// ("" for a confirmation).
+type sharedKey struct {
+	pageID  int64
+	eventID string
+}
+
+// sharedMail is the part of a message common to every recipient.
+type sharedMail struct {
+	view    mailView
+	subject string
+	err     error
+}
+
+func newMailRenderer(from *mail.Address, md *markdown.Renderer) *mailRenderer {
+	return &mailRenderer{from: from, md: md, shared: map[sharedKey]*sharedMail{}}
+}
+
 // buildMail renders one subscriber's e-mail: multipart text and HTML,
 // with Message-ID, Date and RFC 8058 one-click unsubscribe headers.
 func buildMail(m *models.SubscriberMail, from *mail.Address, md *markdown.Renderer, now time.Time) (*gomail.Msg, error) {
+	return newMailRenderer(from, md).build(m, now)
+}
+
+// sharedPart returns, computing it on first use, what m shares with the
+// other messages of its event.
+func (r *mailRenderer) sharedPart(m *models.SubscriberMail) (*sharedMail, error) {
+	key := sharedKey{pageID: m.Page.ID}
+	switch {
+	case m.Delivery.Kind == models.MailConfirm:
+	case m.Event != nil:
+		key.eventID = m.Event.ID
+	default:
+		return nil, fmt.Errorf("subscriber delivery %d has no event", m.Delivery.ID)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if sh, ok := r.shared[key]; ok {
+		return sh, sh.err
+	}
+	sh := &sharedMail{}
+	r.shared[key] = sh
 	loc, err := time.LoadLocation(m.Page.TimeZone)
 	if err != nil || m.Page.TimeZone == "" {
 		loc = time.UTC
 	}
-	v := mailView{PageName: headerText(m.Page.Name), Accent: accentColours[m.Page.Accent()],
-		Preferences: m.PreferencesURL, Unsubscribe: m.UnsubscribeURL, ConfirmURL: m.ConfirmURL}
+	v := mailView{PageName: headerText(m.Page.Name), Accent: accentColours[m.Page.Accent()]}
 	if v.Accent == "" {
 		v.Accent = accentColours["blue"]
 	}
-	var subject string
-	switch {
-	case m.Delivery.Kind == models.MailConfirm:
+	if key.eventID == "" {
 		v.Heading = "Confirm your subscription"
-		subject = v.PageName + ": confirm your subscription"
-	case m.Event != nil:
-		if err := eventView(&v, m.Event, md, loc); err != nil {
-			return nil, err
+		sh.subject = v.PageName + ": confirm your subscription"
+	} else {
+		if sh.err = eventView(&v, m.Event, r.md, loc); sh.err != nil {
+			return sh, sh.err
 		}
-		subject = v.PageName + ": " + v.Heading
-	default:
-		return nil, fmt.Errorf("subscriber delivery %d has no event", m.Delivery.ID)
+		sh.subject = v.PageName + ": " + v.Heading
 	}
+	sh.view = v
+	return sh, nil
+}
+
+// build renders one subscriber's e-mail.
+func (r *mailRenderer) build(m *models.SubscriberMail, now time.Time) (*gomail.Msg, error) {
+	sh, err := r.sharedPart(m)
+	if err != nil {
+		return nil, err
+	}
+	v := sh.view
+	v.Preferences, v.Unsubscribe, v.ConfirmURL = m.PreferencesURL, m.UnsubscribeURL, m.ConfirmURL
 	var text, html bytes.Buffer
 	if err := mailText.Execute(&text, v); err != nil {
 		return nil, fmt.Errorf("render text of delivery %d: %w", m.Delivery.ID, err)
@@ -130,12 +190,13 @@ func buildMail(m *models.SubscriberMail, from *mail.Address, md *markdown.Render
 		return nil, fmt.Errorf("render html of delivery %d: %w", m.Delivery.ID, err)
 	}
 
+	from := r.from
 	msg := gomail.NewMsg()
 	msg.FromMailAddress(&mail.Address{Name: headerText(from.Name), Address: from.Address})
 	if err := msg.To(m.Subscriber.Email); err != nil {
 		return nil, fmt.Errorf("address of subscriber %d: %w", m.Subscriber.ID, err)
 	}
-	msg.Subject(headerText(subject))
+	msg.Subject(headerText(sh.subject))
 	msg.SetMessageIDWithValue(messageID(m.Delivery.ID, from.Address))
 	msg.SetDateWithValue(now)
 	msg.SetGenHeader("List-Unsubscribe", "<"+headerText(m.UnsubscribeURL)+">")

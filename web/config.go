@@ -50,6 +50,8 @@ type Config struct {
 	// SMTPURL and SMTPFrom send subscribers' e-mails (empty URL: off).
 	SMTPURL  string
 	SMTPFrom string
+	// SMTPConnections is how many SMTP connections send at once.
+	SMTPConnections int
 	// ReceiverTLS, when set, replaces the system's roots for HTTPS to
 	// receivers (tests: an httptest TLS receiver). No flag sets it.
 	ReceiverTLS *tls.Config
@@ -90,7 +92,7 @@ func (c Config) SMTP() *notify.SMTPConfig {
 	if c.SMTPURL == "" {
 		return nil
 	}
-	return &notify.SMTPConfig{URL: c.SMTPURL, From: c.SMTPFrom}
+	return &notify.SMTPConfig{URL: c.SMTPURL, From: c.SMTPFrom, Connections: c.SMTPConnections}
 }
 
 // Egress is the webhook egress policy.
@@ -178,6 +180,7 @@ func settings() []setting {
 		{"secret-rotation-window", "HERALD_SECRET_ROTATION_WINDOW", "24h", "how long a rotated-out webhook signing secret keeps signing", dur(func(c *Config) *time.Duration { return &c.RotationWindow })},
 		{"smtp-url", "HERALD_SMTP_URL", "", "SMTP server for subscribers' e-mails: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (default: e-mail subscriptions off)", str(func(c *Config) *string { return &c.SMTPURL })},
 		{"smtp-from", "HERALD_SMTP_FROM", "", "sender of subscribers' e-mails, e.g. \"Example status <status@example.com>\" (required with HERALD_SMTP_URL)", str(func(c *Config) *string { return &c.SMTPFrom })},
+		{"smtp-connections", "HERALD_SMTP_CONNECTIONS", "4", "most SMTP connections sending subscribers' e-mails at once (a few e-mails share one)", count(func(c *Config) *int { return &c.SMTPConnections })},
 		{"metrics-token", "HERALD_METRICS_TOKEN", "", "bearer token that GET /metrics requires, at least 16 characters (default: /metrics is public)", str(func(c *Config) *string { return &c.MetricsToken })},
 		{"oidc-issuer", "HERALD_OIDC_ISSUER", "", "OpenID Connect issuer URL for single sign-on, e.g. https://sso.example.com/realms/acme (default: SSO off)", str(func(c *Config) *string { return &c.OIDCIssuer })},
 		{"oidc-client-id", "HERALD_OIDC_CLIENT_ID", "", "client ID of Herald at the identity provider", str(func(c *Config) *string { return &c.OIDCClientID })},

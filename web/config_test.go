@@ -38,6 +38,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		ChannelDisableAfter: 10,
 		RotationWindow:      24 * time.Hour,
 		PublicMaxAge:        10 * time.Second,
+		SMTPConnections:     4,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -97,6 +98,7 @@ func TestLoadConfigSources(t *testing.T) {
 					ChannelDisableAfter: 10,
 					RotationWindow:      24 * time.Hour,
 					PublicMaxAge:        10 * time.Second,
+					SMTPConnections:     4,
 				}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("\n got %+v\nwant %+v", c, want)

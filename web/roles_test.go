@@ -61,6 +61,8 @@ func (rs roleSeed) path(route string) string {
 			return rs.ids["incident_update"]
 		case ":did":
 			return rs.ids["delivery"]
+		case ":delivery_id":
+			return rs.ids["subscriber_delivery"]
 		}
 		for _, kind := range []string{"incidents", "maintenance", "components", "groups", "channels", "tokens", "audit", "users", "invitations", "subscribers"} {
 			if strings.Contains(route, "/"+kind+"/:id") {
@@ -115,6 +117,13 @@ func seedEverything(t *testing.T, s *webtest.Server, adminID int64) roleSeed {
 	sub, err := s.Store.CreateConfirmedSubscriber(ctx, models.DefaultPageID, models.SubscribeInput{Email: "seed-subscriber@example.com", AllComponents: true})
 	modelstest.Fatal(t, err, "subscriber")
 	set("subscribers", sub.ID)
+	// A sign-up's confirmation e-mail, for the replay route.
+	modelstest.Fatal(t, s.Store.Subscribe(ctx, models.DefaultPageID, models.SubscribeInput{Email: "seed-pending@example.com", AllComponents: true}), "pending subscriber")
+	pending, err := s.Store.Subscribers(ctx, models.SubscriberFilter{State: models.SubscriberPending})
+	modelstest.Fatal(t, err, "pending subscribers")
+	logs, _, err := s.Store.SubscriberDeliveryLogs(ctx, pending[0].ID, 1)
+	modelstest.Fatal(t, err, "subscriber deliveries")
+	set("subscriber_delivery", logs[0].Delivery.ID)
 	return roleSeed{ids: ids}
 }
 

@@ -172,6 +172,9 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.POST("/subscribers/import", models.RoleAdmin, admin.ImportSubscribers)
 	screens.GET("/subscribers/:id/remove", models.RoleAdmin, admin.ConfirmRemoveSubscriber)
 	screens.POST("/subscribers/:id/remove", models.RoleAdmin, admin.RemoveSubscriber)
+	// One subscriber with its e-mails and their attempts; replay one.
+	screens.GET("/subscribers/:id", models.RoleAdmin, admin.ShowSubscriber)
+	screens.POST("/subscribers/:id/deliveries/:delivery_id/replay", models.RoleAdmin, admin.ReplaySubscriberDelivery)
 
 	// API tokens: shown once when created, stored as a hash, revocable.
 	screens.GET("/tokens", models.RoleAdmin, admin.ListTokens)

@@ -62,10 +62,14 @@ func TestBinaryCrashMidFanOutSendsEachSubscriberOnce(t *testing.T) {
 				modelstest.Fatal(t, store.RecordSubscriberAttempt(ctx, &ds[i], models.MailResult{State: models.DeliveryDelivered}), "record")
 			}
 
-			// The server holds the 20th recipient until herald is dead,
-			// then refuses it: that message was never accepted.
+			// The server holds the 20th recipient, and every one after it
+			// (herald sends over several connections), until herald is
+			// dead, then refuses them: those messages were never accepted.
+			// herald is killed once every connection waits so: a
+			// connection goes on to its next message only once its last
+			// one is recorded, so none accepted before may come again.
 			srv := smtptest.StartPlain(t)
-			var rcpts int
+			var rcpts, holding int
 			var mu sync.Mutex
 			held, dead := make(chan struct{}), make(chan struct{})
 			defer func() {
@@ -80,8 +84,18 @@ func TestBinaryCrashMidFanOutSendsEachSubscriberOnce(t *testing.T) {
 				rcpts++
 				n := rcpts
 				mu.Unlock()
-				if n == 20 {
-					close(held)
+				if n >= 20 {
+					select {
+					case <-dead:
+						return nil // the restarted herald
+					default:
+					}
+					if n == 20 {
+						close(held)
+					}
+					mu.Lock()
+					holding++
+					mu.Unlock()
 					<-dead
 					return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Gone"}
 				}
@@ -98,6 +112,17 @@ func TestBinaryCrashMidFanOutSendsEachSubscriberOnce(t *testing.T) {
 			case <-held:
 			case <-time.After(15 * time.Second):
 				t.Fatalf("herald sent no 20th message; log:\n%s", h.logs.String())
+			}
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				mu.Lock()
+				n := holding
+				mu.Unlock()
+				if n == srv.Connections() {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of %d connections wait on the server", n, srv.Connections())
+				}
 			}
 			if err := h.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatalf("kill -9: %v", err)

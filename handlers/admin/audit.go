@@ -145,6 +145,8 @@ func auditObjectPath(objectType, id string) string {
 		return "/admin/tokens"
 	case models.AuditUser, models.AuditInvitation:
 		return "/admin/users"
+	case models.AuditSubscriber:
+		return "/admin/subscribers/" + id
 	}
 	return ""
 }
@@ -167,6 +169,8 @@ func auditObjectRoute(objectType string) string {
 		return "GET /admin/tokens"
 	case models.AuditUser, models.AuditInvitation:
 		return "GET /admin/users"
+	case models.AuditSubscriber:
+		return "GET /admin/subscribers/:id"
 	}
 	return ""
 }

@@ -159,7 +159,7 @@ func (h *Handler) ListSubscribers(c echo.Context) error {
 		sub := &list[i]
 		r := views.SubscriberRow{ID: sub.ID, Address: h.Store.SubscriberAddress(sub), Kind: string(sub.Kind),
 			KindLabel: "E-mail", State: string(sub.State), StateLabel: sub.State.Label(),
-			Components: models.SubscriberComponentNames(sub, names, ", "), RemoveURL: subscriberPath(sub.ID) + "/remove"}
+			Components: models.SubscriberComponentNames(sub, names, ", "), RemoveURL: subscriberPath(sub.ID) + "/remove", URL: subscriberPath(sub.ID)}
 		if sub.Kind == models.SubscriberWebhook {
 			r.KindLabel = "Webhook"
 		}
