@@ -11,8 +11,8 @@ import (
 	"github.com/heraldstatus/herald/models/modelstest"
 )
 
-// claimAll claims every due delivery.
-func claimAll(t *testing.T, s *models.Store) []models.Delivery {
+// claimChannelDeliveries claims every due delivery to a channel.
+func claimChannelDeliveries(t *testing.T, s *models.Store) []models.Delivery {
 	t.Helper()
 	ds, err := s.ClaimDeliveries(context.Background(), models.ClaimOptions{Limit: 1000, Lease: time.Minute})
 	modelstest.Fatal(t, err, "claim")
@@ -55,7 +55,7 @@ func TestWebhookSubscriberLifecycle(t *testing.T) {
 			c.SubscriberID == nil || *c.SubscriberID != sub.Subscriber.ID {
 			t.Errorf("channel %+v", c)
 		}
-		ds := claimAll(t, s)
+		ds := claimChannelDeliveries(t, s)
 		if len(ds) != 1 || ds[0].EventType != models.EventSubscriptionVerification || ds[0].EventID != nil || ds[0].Test {
 			t.Fatalf("deliveries after sign-up %+v, want the verification only", ds)
 		}
@@ -90,7 +90,7 @@ func TestWebhookSubscriberLifecycle(t *testing.T) {
 				}
 			}
 		}
-		ds = claimAll(t, s)
+		ds = claimChannelDeliveries(t, s)
 		if len(ds) != 1 || ds[0].EventType != models.EventIncidentCreated || ds[0].ChannelID != sub.ChannelID {
 			t.Fatalf("deliveries after the incident %+v, want one incident.created", ds)
 		}
