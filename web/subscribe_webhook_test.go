@@ -173,6 +173,12 @@ func TestPublicWebhookSubscription(t *testing.T) {
 				strings.Contains(r.Body, secret) || strings.Contains(r.Body, "/edit") || !strings.Contains(r.Body, string(models.EventSubscriptionVerification)) {
 				t.Errorf("the subscriber channel's log: %d", r.Status)
 			}
+			// The subscriber's own admin page shows the masked receiver
+			// and links to that log.
+			if r := admin.Get(fmt.Sprintf("/admin/subscribers/%d", subs[0].ID)); r.Status != http.StatusOK ||
+				!strings.Contains(r.Body, fmt.Sprintf(`href="%s"`, channelURL(chID))) || strings.Contains(r.Body, secret) {
+				t.Errorf("the webhook subscriber's page: %d, no link to its log\n%.3000s", r.Status, r.Body)
+			}
 			for _, path := range []string{"/edit", "/delete", "/rotate"} {
 				if r := admin.Get(channelURL(chID) + path); r.Status != http.StatusNotFound {
 					t.Errorf("GET %s of the subscriber channel: %d, want 404", path, r.Status)

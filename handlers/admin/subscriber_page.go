@@ -80,7 +80,18 @@ func (h *Handler) ShowSubscriber(c echo.Context) error {
 			v.Components = []string{"None (every chosen component was deleted)"}
 		}
 	}
-	if !v.Webhook {
+	if v.Webhook {
+		rec, err := h.Store.SubscriberWebhookInfo(ctx, sub.ID)
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+			// Its channel is gone with the subscription being removed.
+		case err != nil:
+			return err
+		default:
+			v.ReceiverURL = rec.URLHint
+			v.LogURL = fmt.Sprintf("/admin/channels/%d", rec.ChannelID)
+		}
+	} else {
 		logs, total, err := h.Store.SubscriberDeliveryLogs(ctx, sub.ID, subscriberEmailsShown)
 		if err != nil {
 			return err
