@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -174,6 +175,17 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// logPath is the request's path as logs show it. A path that carries a
+// link token (subscription, invitation) is logged as its route,
+// "/subscriptions/:token": whoever reads the logs could otherwise open
+// a subscriber's preferences or take an invitation.
+func logPath(c echo.Context) string {
+	if route := c.Path(); strings.Contains(route, ":token") {
+		return route
+	}
+	return c.Request().URL.Path
+}
+
 // requestLogger writes one slog line per request.
 func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
@@ -188,7 +200,7 @@ func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			attrs := []slog.Attr{
 				slog.String("method", v.Method),
-				slog.String("path", v.URIPath),
+				slog.String("path", logPath(c)),
 				slog.Int("status", v.Status),
 				slog.Duration("duration", v.Latency),
 				slog.String("ip", v.RemoteIP),
@@ -224,7 +236,7 @@ func errorHandler(base *serve.Base, logger *slog.Logger) echo.HTTPErrorHandler {
 			// the request was kept (each change is one transaction).
 			code, heading, msg = http.StatusServiceUnavailable, "Database unavailable", serve.UnavailableMessage
 			c.Response().Header().Set("Retry-After", "60")
-			logger.Warn("database unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+			logger.Warn("database unavailable", "method", c.Request().Method, "path", logPath(c), "error", err)
 		case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
 			// The client went away; nobody reads this answer.
 			code, heading, msg = http.StatusServiceUnavailable, "Request cancelled", "The request was cancelled before it finished."
@@ -233,7 +245,7 @@ func errorHandler(base *serve.Base, logger *slog.Logger) echo.HTTPErrorHandler {
 			heading = http.StatusText(code)
 			msg = friendlyMessage(he)
 		default:
-			logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+			logger.Error("request failed", "method", c.Request().Method, "path", logPath(c), "error", err)
 		}
 		if code == http.StatusTooManyRequests {
 			heading = "Slow down"
