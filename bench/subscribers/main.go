@@ -160,6 +160,8 @@ func run(ctx context.Context, pgURL string, subscribers, webhooks, connections, 
 	// The incident to every subscriber, then the others while it is sent.
 	client := &http.Client{Timeout: time.Minute}
 	var answers []time.Duration
+	var slowest int
+	var slowestAt time.Duration
 	first := time.Now()
 	for i := range posts {
 		comp := quiet.ID
@@ -171,6 +173,9 @@ func run(ctx context.Context, pgURL string, subscribers, webhooks, connections, 
 		took, err := postIncident(ctx, client, base, token, fmt.Sprintf("Bench incident %d", i), comp)
 		if err != nil {
 			return fmt.Errorf("POST incident %d: %w", i, err)
+		}
+		if len(answers) == 0 || took > slices.Max(answers) {
+			slowest, slowestAt = i, time.Since(first)-took
 		}
 		answers = append(answers, took)
 	}
@@ -201,6 +206,7 @@ func run(ctx context.Context, pgURL string, subscribers, webhooks, connections, 
 	slices.Sort(answers)
 	fmt.Printf("\nPOST /api/v1/incidents, %d of them: p50 %s, p99 %s, max %s (the first, to %d subscribers: %s)\n",
 		posts, pct(answers, 50), pct(answers, 99), answers[len(answers)-1].Round(time.Microsecond), subscribers, firstAnswer.Round(time.Microsecond))
+	fmt.Printf("the slowest POST: #%d, sent %s after the first\n", slowest+1, slowestAt.Round(time.Millisecond))
 	fmt.Printf("e-mails accepted: %d (distinct recipients %d, duplicates %d)\n", st.Accepted, st.Recipients, st.Accepted-st.Recipients)
 	fmt.Printf("first POST → first e-mail accepted: %s\n", time.Duration(st.FirstNS-first.UnixNano()).Round(time.Millisecond))
 	fmt.Printf("first POST → last e-mail accepted:  %s\n", lastAt.Sub(first).Round(time.Millisecond))
