@@ -223,6 +223,11 @@ func run(ctx context.Context, pgURL string, subscribers, webhooks, connections, 
 	}
 	fmt.Printf("Herald peak RSS (VmHWM of this process): %s\n", hwm)
 	fmt.Printf("load average at the end of the send: %s\n", load)
+	if sqlDB, err := store.SQLDB(); err == nil {
+		ps := sqlDB.Stats()
+		fmt.Printf("Herald's PostgreSQL pool (%d connections at most): waited for a connection %d times, %s in all\n",
+			ps.MaxOpenConnections, ps.WaitCount, ps.WaitDuration.Round(time.Millisecond))
+	}
 	var delivered, attempts, hooksDelivered, hooks int64
 	db.QueryRow(ctx, "SELECT COUNT(*) FROM subscriber_deliveries WHERE state = 'delivered'").Scan(&delivered)
 	db.QueryRow(ctx, "SELECT COUNT(*) FROM subscriber_delivery_attempts").Scan(&attempts)
