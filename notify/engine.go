@@ -68,6 +68,11 @@ type Config struct {
 	// FanOut is the most subscribers one transaction expands an event
 	// to (default SMTP.FanOut, else 1000).
 	FanOut int
+	// StoreConns is the most database calls the engine makes at once
+	// (default 8, under half of PostgreSQL's pool of 20): a burst of
+	// deliveries recording their attempts leaves connections for the
+	// admin's and the API's requests.
+	StoreConns int
 }
 
 func (c *Config) defaults() {
@@ -88,6 +93,9 @@ func (c *Config) defaults() {
 	}
 	if c.StoreTimeout <= 0 {
 		c.StoreTimeout = 10 * time.Second
+	}
+	if c.StoreConns <= 0 {
+		c.StoreConns = 8
 	}
 	if c.Poll <= 0 {
 		c.Poll = 5 * time.Second
@@ -193,6 +201,8 @@ type Engine struct {
 	wg             sync.WaitGroup
 	// mail sends subscribers' e-mails; nil without SMTP.
 	mail *mailer
+	// storeSlots holds a token per database call in flight (StoreConns).
+	storeSlots chan struct{}
 }
 
 // channelLoad is what this process has in flight to one channel.
@@ -218,7 +228,8 @@ func New(store *models.Store, cfg Config, logger *slog.Logger) *Engine {
 	}
 	e := &Engine{store: store, cfg: cfg, sender: NewSender(cfg.Policy, cfg.Timeout, cfg.Version, cfg.TLS),
 		visitors: NewSender(cfg.Policy.Visitor(), cfg.Timeout, cfg.Version, cfg.TLS),
-		log:      logger, chans: map[int64]*channelLoad{}, freed: models.NewSignal(), fanWake: models.NewSignal()}
+		log:      logger, chans: map[int64]*channelLoad{}, freed: models.NewSignal(), fanWake: models.NewSignal(),
+		storeSlots: make(chan struct{}, cfg.StoreConns)}
 	m, err := newMailer(e, cfg.SMTP)
 	if err != nil {
 		// The configuration checks the same with ParseSMTP at start.
@@ -228,13 +239,26 @@ func New(store *models.Store, cfg Config, logger *slog.Logger) *Engine {
 	return e
 }
 
-// storeCall bounds one database call by StoreTimeout. Calls that only
-// read say so, and on SQLite they then run beside the writer.
+// storeCall bounds one database call by StoreTimeout, and the engine's
+// calls in flight by StoreConns: a call waits for a slot within its
+// timeout (and fails with it if none frees), and cancel gives the slot
+// back. Calls that only read say so, and on SQLite they then run beside
+// the writer.
 func (e *Engine) storeCall(ctx context.Context, readOnly bool) (context.Context, context.CancelFunc) {
 	if readOnly {
 		ctx = models.ReadOnly(ctx)
 	}
-	return context.WithTimeout(ctx, e.cfg.StoreTimeout)
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.StoreTimeout)
+	select {
+	case e.storeSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx, cancel
+	}
+	var once sync.Once
+	return ctx, func() {
+		cancel()
+		once.Do(func() { <-e.storeSlots })
+	}
 }
 
 // lease is how long a claim holds: longer than any attempt can take, so
