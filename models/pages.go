@@ -296,3 +296,33 @@ func (s *Store) DeletePage(ctx context.Context, id int64, everything bool) error
 	}
 	return nil
 }
+
+// pageTables maps the kinds of page-owned objects to their tables.
+var pageTables = map[string]string{
+	"components": "components", "groups": "component_groups", "incidents": "incidents",
+	"maintenance": "maintenances", "channels": "channels", "subscribers": "subscribers",
+}
+
+// PageObjectKinds are the kinds ObjectOnPage knows: the first segment
+// of their admin and API paths.
+func PageObjectKinds() []string {
+	return []string{"components", "groups", "incidents", "maintenance", "channels", "subscribers"}
+}
+
+// ObjectOnPage returns ErrNotFound unless the object of kind (one of
+// PageObjectKinds) with id is on page pageID: a screen of one page never
+// reaches another page's objects by their ids.
+func (s *Store) ObjectOnPage(ctx context.Context, kind string, id, pageID int64) error {
+	table, ok := pageTables[kind]
+	if !ok {
+		return fmt.Errorf("object on page: unknown kind %q", kind)
+	}
+	var n int64
+	if err := s.conn(ctx).Table(table).Where("id = ? AND page_id = ?", id, pageID).Count(&n).Error; err != nil {
+		return fmt.Errorf("check %s %d on page %d: %w", kind, id, pageID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s %d on page %d: %w", kind, id, pageID, ErrNotFound)
+	}
+	return nil
+}
