@@ -46,6 +46,7 @@ func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome,
 	}
 	ch.SiteName = page.Name
 	ch.PageID = page.ID
+	ch.PageURL = PageAddress(page)
 	pages, err := h.Store.Pages(c.Request().Context())
 	if err != nil {
 		return ch, err

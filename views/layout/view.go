@@ -29,6 +29,8 @@ type Chrome struct {
 	// shows with two or more); PageID is the one being managed.
 	Pages  []PageChoice
 	PageID int64
+	// PageURL is where visitors find the managed page ("/" when unset).
+	PageURL string
 }
 
 // PageChoice is one status page in the admin's page switcher.
