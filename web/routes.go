@@ -274,6 +274,11 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	v1.POST("/maintenance/:id/complete", models.RoleOperator, writeMaintenance, api.APICompleteMaintenance, api.Idempotent)
 	v1.POST("/maintenance/:id/updates", models.RoleOperator, writeMaintenance, api.APIPostMaintenanceUpdate, api.Idempotent)
 	writePage := models.ScopePageWrite
+	// Status pages (install-wide): list, create, rename, delete.
+	v1.GET("/pages", models.RoleViewer, read, api.APIListPages)
+	v1.POST("/pages", models.RoleAdmin, models.ScopePageWrite, api.APICreatePage, api.Idempotent)
+	v1.PATCH("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIUpdatePages)
+	v1.DELETE("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIDeletePage)
 	v1.GET("/page", models.RoleViewer, read, api.APIShowPage)
 	v1.PATCH("/page", models.RoleAdmin, writePage, api.APIUpdatePage)
 	// Users: e-mail addresses are for admins. POST invites (the answer
