@@ -32,13 +32,13 @@ type apiOperation struct {
 
 // apiOperations is every /api/v1 endpoint.
 var apiOperations = []apiOperation{
-	{Method: "GET", Path: "/components", Summary: "List components", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: []apiComponent{}},
-	{Method: "POST", Path: "/components", Summary: "Create a component; the fields may come inside {\"component\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: componentBody{}, Status: 201, Response: apiComponent{}},
+	{Method: "GET", Path: "/components", Summary: "List the components of a page: page_id, else the first page (422 for an unknown page_id)", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: []apiComponent{}, Query: []string{"page_id"}},
+	{Method: "POST", Path: "/components", Summary: "Create a component on page_id (default: the first page; 422 for an unknown page); the fields may come inside {\"component\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: componentBody{}, Status: 201, Response: apiComponent{}},
 	{Method: "GET", Path: "/components/:id", Summary: "Get a component", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: apiComponent{}},
 	{Method: "PATCH", Path: "/components/:id", Summary: "Update a component, its status and position included; the fields may come inside {\"component\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: componentBody{}, Status: 200, Response: apiComponent{}},
 	{Method: "DELETE", Path: "/components/:id", Summary: "Delete a component", Scope: models.ScopeComponentsWrite, Tag: "components", Status: 204},
-	{Method: "GET", Path: "/groups", Summary: "List component groups", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: []apiGroup{}},
-	{Method: "POST", Path: "/groups", Summary: "Create a group; the fields may come inside {\"group\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: groupBody{}, Status: 201, Response: apiGroup{}},
+	{Method: "GET", Path: "/groups", Summary: "List the component groups of a page: page_id, else the first page (422 for an unknown page_id)", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: []apiGroup{}, Query: []string{"page_id"}},
+	{Method: "POST", Path: "/groups", Summary: "Create a group on page_id (default: the first page; 422 for an unknown page); the fields may come inside {\"group\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: groupBody{}, Status: 201, Response: apiGroup{}},
 	{Method: "GET", Path: "/groups/:id", Summary: "Get a group", Scope: models.ScopeRead, Tag: "components", Status: 200, Response: apiGroup{}},
 	{Method: "PATCH", Path: "/groups/:id", Summary: "Update a group, its position included; the fields may come inside {\"group\": …}", Scope: models.ScopeComponentsWrite, Tag: "components", Request: groupBody{}, Status: 200, Response: apiGroup{}},
 	{Method: "DELETE", Path: "/groups/:id", Summary: "Delete a group; its components become ungrouped", Scope: models.ScopeComponentsWrite, Tag: "components", Status: 204},
@@ -137,6 +137,11 @@ func openAPIDocument(baseURL string) map[string]any {
 		}
 		if len(params) > 0 {
 			operation["parameters"] = params
+		}
+		for _, q := range op.Query {
+			if q == "page_id" || q == "everything" {
+				responses["422"] = errorRef // an unknown page, a bad everything
+			}
 		}
 		if op.Request != nil {
 			operation["requestBody"] = map[string]any{"required": op.Method == http.MethodPost,
