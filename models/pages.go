@@ -326,3 +326,20 @@ func (s *Store) ObjectOnPage(ctx context.Context, kind string, id, pageID int64)
 	}
 	return nil
 }
+
+// ObjectPage returns the id of the page the object of kind (one of
+// PageObjectKinds) with id is on.
+func (s *Store) ObjectPage(ctx context.Context, kind string, id int64) (int64, error) {
+	table, ok := pageTables[kind]
+	if !ok {
+		return 0, fmt.Errorf("object page: unknown kind %q", kind)
+	}
+	var pageIDs []int64
+	if err := s.conn(ctx).Table(table).Where("id = ?", id).Pluck("page_id", &pageIDs).Error; err != nil {
+		return 0, fmt.Errorf("page of %s %d: %w", kind, id, err)
+	}
+	if len(pageIDs) == 0 {
+		return 0, fmt.Errorf("page of %s %d: %w", kind, id, ErrNotFound)
+	}
+	return pageIDs[0], nil
+}
