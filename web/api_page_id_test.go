@@ -15,22 +15,25 @@ import (
 )
 
 // TestAPIPageID: components, groups, incidents, maintenance, channels and
-// subscribers are listed and created on the page page_id names (default: the first page); an unknown or malformed
-// page_id is 422; PATCH refuses page_id; the other page's objects never
-// show in the first page's lists.
+// subscribers are listed and created on the page page_id names (default:
+// the token's page); an unknown or malformed page_id, or another page
+// than the token's, is 422; PATCH refuses page_id; the other page's
+// objects never show through the first page's token.
 func TestAPIPageID(t *testing.T) {
 	eachServer(t, func(t *testing.T, s *webtest.Server) {
 		ctx := context.Background()
 		s.SetUp(t)
 		admin, err := s.Store.UserByEmail(ctx, webtest.AdminEmail)
 		modelstest.Fatal(t, err, "admin")
-		_, tok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "all",
-			Scopes: []models.Scope{models.ScopeComponentsWrite, models.ScopeIncidentsWrite, models.ScopeMaintenanceWrite,
-				models.ScopeChannelsWrite, models.ScopeSubscribersWrite}}, admin.ID)
-		modelstest.Fatal(t, err, "token")
 		second, err := s.Store.CreatePage(ctx, models.PageNameInput{Name: "Internal", Slug: "internal"})
 		modelstest.Fatal(t, err, "page")
 		pid := fmt.Sprint(second.ID)
+		scopes := []models.Scope{models.ScopeComponentsWrite, models.ScopeIncidentsWrite, models.ScopeMaintenanceWrite,
+			models.ScopeChannelsWrite, models.ScopeSubscribersWrite}
+		_, tok, err := s.Store.CreateToken(ctx, second.ID, models.TokenInput{Name: "second", Scopes: scopes}, admin.ID)
+		modelstest.Fatal(t, err, "token of the second page")
+		_, firstTok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "first", Scopes: scopes}, admin.ID)
+		modelstest.Fatal(t, err, "token of the first page")
 
 		start := time.Now().Add(48 * time.Hour).UTC()
 		for _, kind := range []struct{ path, body, marker string }{
@@ -58,13 +61,26 @@ func TestAPIPageID(t *testing.T) {
 					t.Errorf("PATCH %s/%s with page_id: %d %s", kind.path, id, res.Status, res.Body)
 				}
 			}
-			if res := apiCall(t, s, tok, http.MethodGet, kind.path+"?page_id="+pid, ""); res.Status != http.StatusOK || !strings.Contains(res.Body, kind.marker) {
-				t.Errorf("GET %s?page_id=%s: %d %s", kind.path, pid, res.Status, res.Body)
+			for _, list := range []string{kind.path + "?page_id=" + pid, kind.path} {
+				if res := apiCall(t, s, tok, http.MethodGet, list, ""); res.Status != http.StatusOK || !strings.Contains(res.Body, kind.marker) {
+					t.Errorf("GET %s: %d %s", list, res.Status, res.Body)
+				}
 			}
 			for _, list := range []string{kind.path, kind.path + "?page_id=1"} {
-				if res := apiCall(t, s, tok, http.MethodGet, list, ""); res.Status != http.StatusOK || strings.Contains(res.Body, kind.marker) {
-					t.Errorf("GET %s shows the other page's object: %d %s", list, res.Status, res.Body)
+				if res := apiCall(t, s, firstTok, http.MethodGet, list, ""); res.Status != http.StatusOK || strings.Contains(res.Body, kind.marker) {
+					t.Errorf("GET %s with the first page's token shows the other page's object: %d %s", list, res.Status, res.Body)
 				}
+			}
+			if kind.path != "/api/v1/subscribers" {
+				if res := apiCall(t, s, firstTok, http.MethodGet, kind.path+"/"+id, ""); res.Status != http.StatusNotFound {
+					t.Errorf("GET %s/%s with the first page's token: %d", kind.path, id, res.Status)
+				}
+			}
+			if res := apiCall(t, s, firstTok, http.MethodGet, kind.path+"?page_id="+pid, ""); res.Status != http.StatusUnprocessableEntity || res.Err.Field != "page_id" {
+				t.Errorf("GET %s?page_id=%s with the first page's token: %d %s", kind.path, pid, res.Status, res.Body)
+			}
+			if res := apiCall(t, s, firstTok, http.MethodPost, kind.path, kind.body); res.Status != http.StatusUnprocessableEntity || res.Err.Field != "page_id" {
+				t.Errorf("POST %s on the second page with the first page's token: %d %s", kind.path, res.Status, res.Body)
 			}
 			for _, bad := range []string{"999", "0", "-1", "abc", "1%00", ""} {
 				if res := apiCall(t, s, tok, http.MethodGet, kind.path+"?page_id="+bad, ""); res.Status != http.StatusUnprocessableEntity || res.Err.Field != "page_id" {
@@ -105,7 +121,7 @@ func TestAPIPageID(t *testing.T) {
 			t.Fatalf("second page holds %d components and %d groups, want 1 and 1", len(comps), len(groups))
 		}
 		// A group of another page is refused for a component.
-		res := apiCall(t, s, tok, http.MethodPost, "/api/v1/components", fmt.Sprintf(`{"name":"Wrong","group_id":"%d"}`, groups[0].ID))
+		res := apiCall(t, s, firstTok, http.MethodPost, "/api/v1/components", fmt.Sprintf(`{"name":"Wrong","group_id":"%d"}`, groups[0].ID))
 		if res.Status != http.StatusUnprocessableEntity {
 			t.Errorf("component on the first page in the second page's group: %d %s", res.Status, res.Body)
 		}

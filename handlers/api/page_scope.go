@@ -9,12 +9,12 @@ import (
 )
 
 // tokenReaches says whether the request's token may reach the objects of
-// page pageID. Tokens are install-wide today: every token belongs to the
-// first page and reaches every page; a token of another page reaches
-// only that page.
+// page pageID: a token reaches its own page only (the admin's Tokens
+// screen makes tokens of the first page), so nothing of one page ever
+// shows through another page's token.
 func tokenReaches(c echo.Context, pageID int64) bool {
 	t := apiToken(c)
-	return t.PageID == models.DefaultPageID || t.PageID == pageID
+	return t.PageID == pageID
 }
 
 // unknownPage is the 422 for a page_id naming no page the token reaches.
@@ -38,7 +38,7 @@ func (h *Handler) knownPage(c echo.Context, id int64) (int64, error) {
 }
 
 // listPage is the page a list endpoint reads: ?page_id=, else the
-// token's page (the first page).
+// token's page (the first page, for the tokens the admin makes).
 func (h *Handler) listPage(c echo.Context) (int64, error) {
 	raw, ok := c.QueryParams()["page_id"]
 	if !ok {
