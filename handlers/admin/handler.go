@@ -62,9 +62,9 @@ const managedPageKey = "herald.managedPage"
 
 // managedPage is the status page the admin manages, read once per
 // request: the one the session chose with the page switcher, else (none
-// chosen, or it was deleted since) the first page. Its image hosts become the answer's Content-Security-Policy,
-// so the messages admin screens show load the images the public page
-// shows.
+// chosen, or it was deleted since) the first page. Its image hosts
+// become the answer's Content-Security-Policy, so the messages admin
+// screens show load the images the public page shows.
 func (h *Handler) managedPage(c echo.Context) (*models.Page, error) {
 	if p, ok := c.Get(managedPageKey).(*models.Page); ok {
 		return p, nil
@@ -88,22 +88,21 @@ func (h *Handler) managedPage(c echo.Context) (*models.Page, error) {
 	return p, nil
 }
 
-// pageIDParams are the route parameters that name an object of a page:
-// "/admin/incidents/:id" names an incident.
+// pageObjectOfRoute names the kind of page object (one of
+// models.PageObjectKinds) and the parameter holding its id of an admin
+// route: "/admin/incidents/:id/edit" names an incident by "id".
 func pageObjectOfRoute(path string) (kind, param string, ok bool) {
-	for _, prefix := range []string{"/admin/", "/api/v1/"} {
-		rest, found := strings.CutPrefix(path, prefix)
-		if !found {
-			continue
-		}
-		kind, tail, _ := strings.Cut(rest, "/")
-		if !strings.HasPrefix(tail, ":id") {
-			return "", "", false
-		}
-		for _, k := range models.PageObjectKinds() {
-			if k == kind {
-				return kind, "id", true
-			}
+	rest, found := strings.CutPrefix(path, "/admin/")
+	if !found {
+		return "", "", false
+	}
+	kind, tail, _ := strings.Cut(rest, "/")
+	if tail != ":id" && !strings.HasPrefix(tail, ":id/") {
+		return "", "", false
+	}
+	for _, k := range models.PageObjectKinds() {
+		if k == kind {
+			return kind, "id", true
 		}
 	}
 	return "", "", false
