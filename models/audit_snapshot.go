@@ -141,6 +141,7 @@ type auditDelivery struct {
 }
 
 type auditPage struct {
+	Slug        string   `json:"slug"`
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	LogoURL     string   `json:"logo_url"`
@@ -150,7 +151,7 @@ type auditPage struct {
 }
 
 func pageSnapshot(p *Page) auditPage {
-	return auditPage{Name: p.Name, Description: p.Description, LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone,
+	return auditPage{Slug: p.Slug, Name: p.Name, Description: p.Description, LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone,
 		ImageHosts: p.ImageHostList()} // [] when none: strings.Fields never returns nil
 }
 

@@ -40,6 +40,7 @@ type auditWorld struct {
 	invitationID int64
 	invitation   string // link secret of a pending invitation
 	sessionID    string
+	pageID       int64
 }
 
 type wantRow struct {
@@ -462,6 +463,23 @@ var auditCases = []auditCase{
 			return ok(s.UpdatePage(ctx, models.DefaultPageID, models.PageInput{Name: "Acme Status", AccentColor: "teal", TimeZone: "Europe/Paris"}))(t).ID
 		},
 		want: user("page.update")},
+	{name: "create a page", objectType: models.AuditPage,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			w.pageID = ok(s.CreatePage(ctx, models.PageNameInput{Name: "Internal", Slug: "internal"}))(t).ID
+			return w.pageID
+		},
+		want: user("page.create")},
+	{name: "rename a page", objectType: models.AuditPage,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.RenamePage(ctx, w.pageID, models.PageNameInput{Name: "Staff", Slug: "staff"}))(t).ID
+		},
+		want: user("page.update")},
+	{name: "delete a page", objectType: models.AuditPage,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			modelstest.Fatal(t, s.DeletePage(ctx, w.pageID, false), "delete page")
+			return w.pageID
+		},
+		want: user("page.delete")},
 	{name: "create token", objectType: models.AuditToken,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			tok, plain, err := s.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "deploys", Scopes: []models.Scope{models.ScopeIncidentsWrite}}, w.userID)

@@ -245,6 +245,25 @@ func inputCases() map[string]inputCase {
 				return err
 			}}},
 		},
+		"PageNameInput": {
+			valid: func(*testing.T, *models.Store) any {
+				return models.PageNameInput{Name: "Internal", Slug: "text-page"}
+			},
+			calls: []inputCall{
+				{"CreatePage", func(ctx context.Context, s *models.Store, in any) error {
+					_, err := s.CreatePage(ctx, in.(models.PageNameInput))
+					return err
+				}},
+				{"UpdatePageName", func(ctx context.Context, s *models.Store, in any) error {
+					pin := in.(models.PageNameInput)
+					if pin.Slug == "text-page" { // the first page keeps its own slug
+						pin.Slug = "main"
+					}
+					_, err := s.RenamePage(ctx, models.DefaultPageID, pin)
+					return err
+				}},
+			},
+		},
 		"TokenInput": {
 			valid: func(*testing.T, *models.Store) any {
 				return models.TokenInput{Name: "Deploys", Scopes: []models.Scope{models.ScopeRead}, ExpiresAt: &future}

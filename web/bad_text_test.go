@@ -237,6 +237,9 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 			"maintenance": fmt.Sprint(m.ID), "channels": fmt.Sprint(ch.ID)}
 		lee, _ := s.AddUser(t, "lee@example.com", models.RoleViewer)
 		ids["users"] = fmt.Sprint(lee.ID)
+		pg, err := s.Store.CreatePage(ctx, models.PageNameInput{Name: "Internal", Slug: "internal"})
+		modelstest.Fatal(t, err, "page")
+		ids["pages"] = fmt.Sprint(pg.ID)
 
 		component := fmt.Sprintf(`{"name": "Web", "description": "The site", "status": "operational", "group_id": "%d", "visible": true}`, g.ID)
 		channel := fmt.Sprintf(`{"type": "webhook", "name": "Hook", "url": "%s/in", "events": ["incident.created"], "enabled": true,
@@ -262,6 +265,8 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 			"POST /maintenance/:id/updates":           `{"body": "Halfway.", "deliver_notifications": true}`,
 			"PATCH /page": `{"name": "Acme", "description": "All of it.", "logo_url": "https://cdn.example.com/l.svg",
 				"accent_color": "teal", "time_zone": "UTC"}`,
+			"POST /pages":       `{"name": "Staff", "slug": "staff"}`,
+			"PATCH /pages/:id":  `{"name": "Staff", "slug": "staff"}`,
 			"POST /users":       `{"email": "new@example.com", "role": "operator"}`,
 			"PATCH /users/:id":  `{"role": "operator"}`,
 			"POST /subscribers": fmt.Sprintf(`{"email": "visitor@example.com", "components": ["%d"]}`, comp.ID),

@@ -64,7 +64,7 @@ func (rs roleSeed) path(route string) string {
 		case ":delivery_id":
 			return rs.ids["subscriber_delivery"]
 		}
-		for _, kind := range []string{"incidents", "maintenance", "components", "groups", "channels", "tokens", "audit", "users", "invitations", "subscribers"} {
+		for _, kind := range []string{"incidents", "maintenance", "components", "groups", "channels", "tokens", "audit", "users", "invitations", "subscribers", "pages"} {
 			if strings.Contains(route, "/"+kind+"/:id") {
 				if id, ok := rs.ids[kind]; ok {
 					return id
@@ -124,6 +124,10 @@ func seedEverything(t *testing.T, s *webtest.Server, adminID int64) roleSeed {
 	logs, _, err := s.Store.SubscriberDeliveryLogs(ctx, pending[0].ID, 1)
 	modelstest.Fatal(t, err, "subscriber deliveries")
 	set("subscriber_delivery", logs[0].Delivery.ID)
+	// A second, empty status page, for the Pages routes.
+	pg, err := s.Store.CreatePage(ctx, models.PageNameInput{Name: "Second", Slug: "second"})
+	modelstest.Fatal(t, err, "page")
+	set("pages", pg.ID)
 	return roleSeed{ids: ids}
 }
 

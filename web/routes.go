@@ -73,7 +73,13 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 
 	// Admin: every route needs a session and, for writes, the CSRF token.
 	// Each route names the least role that may use it (RequireRole).
-	screens := guard(e.Group("/admin", admin.VerifyCSRF, admin.RequireUser, admin.RequireTwoFactor), "/admin", roles, admin.RequireRole)
+	// After the role check, RequireManagedPage answers 404 to an id of
+	// another page's object than the one the session manages.
+	screens := guard(e.Group("/admin", admin.VerifyCSRF, admin.RequireUser, admin.RequireTwoFactor), "/admin", roles,
+		func(min models.Role) echo.MiddlewareFunc {
+			role := admin.RequireRole(min)
+			return func(next echo.HandlerFunc) echo.HandlerFunc { return role(admin.RequireManagedPage(next)) }
+		})
 	screens.GET("", models.RoleViewer, admin.ShowDashboard)
 
 	// Incidents
@@ -139,6 +145,16 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.POST("/channels/:id/delete", models.RoleAdmin, admin.DeleteChannel)
 	screens.GET("/channels/:id/deliveries/:did", models.RoleViewer, admin.ShowDelivery)
 	screens.POST("/channels/:id/deliveries/:did/replay", models.RoleOperator, admin.ReplayDelivery)
+
+	// Status pages (install-wide): the list, and the switcher's choice,
+	// which any team member makes for their own session.
+	screens.GET("/pages", models.RoleAdmin, admin.ListPages)
+	screens.POST("/pages", models.RoleAdmin, admin.CreatePage)
+	screens.GET("/pages/:id/edit", models.RoleAdmin, admin.EditPage)
+	screens.POST("/pages/:id", models.RoleAdmin, admin.UpdatePage)
+	screens.GET("/pages/:id/delete", models.RoleAdmin, admin.ConfirmDeletePage)
+	screens.POST("/pages/:id/delete", models.RoleAdmin, admin.DeletePage)
+	screens.POST("/pages/current", models.RoleViewer, admin.SwitchPage)
 
 	// Status page settings
 	screens.GET("/settings", models.RoleViewer, admin.ShowSettings)
@@ -258,6 +274,11 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	v1.POST("/maintenance/:id/complete", models.RoleOperator, writeMaintenance, api.APICompleteMaintenance, api.Idempotent)
 	v1.POST("/maintenance/:id/updates", models.RoleOperator, writeMaintenance, api.APIPostMaintenanceUpdate, api.Idempotent)
 	writePage := models.ScopePageWrite
+	// Status pages (install-wide): list, create, rename, delete.
+	v1.GET("/pages", models.RoleViewer, read, api.APIListPages)
+	v1.POST("/pages", models.RoleAdmin, models.ScopePageWrite, api.APICreatePage, api.Idempotent)
+	v1.PATCH("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIUpdatePages)
+	v1.DELETE("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIDeletePage)
 	v1.GET("/page", models.RoleViewer, read, api.APIShowPage)
 	v1.PATCH("/page", models.RoleAdmin, writePage, api.APIUpdatePage)
 	// Users: e-mail addresses are for admins. POST invites (the answer

@@ -178,7 +178,7 @@ func auditObjectRoute(objectType string) string {
 // auditFilter parses type, object, action, actor, from and to. Values it
 // cannot use are ignored with a note, so a bad link still shows the log.
 func auditFilter(c echo.Context) (models.AuditFilter, views.AuditFilterView, url.Values) {
-	f := models.AuditFilter{PageID: models.DefaultPageID}
+	f := models.AuditFilter{PageID: pageID(c)}
 	fv := views.AuditFilterView{
 		Types:   []layout.Option{{Value: "", Label: "All objects"}},
 		Actions: []layout.Option{{Value: "", Label: "All actions"}},

@@ -38,7 +38,7 @@ func (h *Handler) ListChannels(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	health, err := h.channelHealth(c.Request().Context())
+	health, err := h.channelHealth(c.Request().Context(), pageID(c))
 	if err != nil {
 		return err
 	}
@@ -54,13 +54,13 @@ type channelHealthView struct {
 	skipped []views.SkippedNoticeView
 }
 
-func (h *Handler) channelHealth(ctx context.Context) (channelHealthView, error) {
+func (h *Handler) channelHealth(ctx context.Context, pageID int64) (channelHealthView, error) {
 	var out channelHealthView
-	chans, err := h.Store.Channels(ctx, models.DefaultPageID)
+	chans, err := h.Store.Channels(ctx, pageID)
 	if err != nil {
 		return out, err
 	}
-	skipped, err := h.Store.SkippedCounts(ctx, models.DefaultPageID)
+	skipped, err := h.Store.SkippedCounts(ctx, pageID)
 	if err != nil {
 		return out, err
 	}
@@ -181,7 +181,7 @@ func channelForm(c echo.Context, typ models.ChannelType) (models.ChannelInput, v
 // signing secret is shown.
 func (h *Handler) CreateChannel(c echo.Context) error {
 	in, v, picked := channelForm(c, models.ChannelType(c.FormValue("type")))
-	cn, err := h.Store.CreateChannel(c.Request().Context(), models.DefaultPageID, in)
+	cn, err := h.Store.CreateChannel(c.Request().Context(), pageID(c), in)
 	if err != nil {
 		return h.channelFormError(c, v, picked, err)
 	}

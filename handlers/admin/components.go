@@ -20,11 +20,11 @@ func (h *Handler) ListComponents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	groups, err := h.Store.Groups(ctx, models.DefaultPageID)
+	groups, err := h.Store.Groups(ctx, pageID(c))
 	if err != nil {
 		return err
 	}
-	comps, err := h.Store.Components(ctx, models.DefaultPageID)
+	comps, err := h.Store.Components(ctx, pageID(c))
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (h *Handler) renderComponentForm(c echo.Context, status int, v views.Compon
 	if err != nil {
 		return err
 	}
-	groups, err := h.Store.Groups(c.Request().Context(), models.DefaultPageID)
+	groups, err := h.Store.Groups(c.Request().Context(), pageID(c))
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (h *Handler) CreateComponent(c echo.Context) error {
 	if err := val.Err(); err != nil {
 		return h.componentFormError(c, v, err)
 	}
-	comp, err := h.Store.CreateComponent(c.Request().Context(), models.DefaultPageID, in)
+	comp, err := h.Store.CreateComponent(c.Request().Context(), pageID(c), in)
 	if err != nil {
 		return h.componentFormError(c, v, err)
 	}

@@ -15,7 +15,7 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	comps, err := h.Store.Components(c.Request().Context(), models.DefaultPageID)
+	comps, err := h.Store.Components(c.Request().Context(), pageID(c))
 	if err != nil {
 		return err
 	}
@@ -35,10 +35,10 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 		v.Counts = append(v.Counts, views.StatusCount{Status: serve.StatusView(s), Count: counts[s]})
 	}
 	v.Banner = serve.Banner(models.WorstStatus(visible...))
-	if err := h.addDashboardActivity(c.Request().Context(), &v); err != nil {
+	if err := h.addDashboardActivity(c.Request().Context(), pageID(c), &v); err != nil {
 		return err
 	}
-	health, err := h.channelHealth(c.Request().Context())
+	health, err := h.channelHealth(c.Request().Context(), pageID(c))
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (h *Handler) ShowDashboard(c echo.Context) error {
 // subscriberCounts are the dashboard's visitor subscriptions: how many
 // receive notices, wait for their confirmation, or bounce.
 func (h *Handler) subscriberCounts(c echo.Context) (views.SubscriberCounts, error) {
-	n, err := h.Store.SubscriberKindCounts(c.Request().Context(), models.DefaultPageID)
+	n, err := h.Store.SubscriberKindCounts(c.Request().Context(), pageID(c))
 	if err != nil {
 		return views.SubscriberCounts{}, err
 	}

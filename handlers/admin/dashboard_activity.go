@@ -11,8 +11,8 @@ import (
 
 // addDashboardActivity puts unresolved incidents and current and upcoming
 // maintenance on the dashboard.
-func (h *Handler) addDashboardActivity(ctx context.Context, v *views.DashboardView) error {
-	incidents, err := h.Store.Incidents(ctx, models.DefaultPageID, models.IncidentFilter{Unresolved: true})
+func (h *Handler) addDashboardActivity(ctx context.Context, pageID int64, v *views.DashboardView) error {
+	incidents, err := h.Store.Incidents(ctx, pageID, models.IncidentFilter{Unresolved: true})
 	if err != nil {
 		return err
 	}
@@ -22,7 +22,7 @@ func (h *Handler) addDashboardActivity(ctx context.Context, v *views.DashboardVi
 			Status: serve.IncidentStatusView(inc.Status), Impact: serve.ImpactView(inc.Impact),
 			Started: layout.Time{At: inc.StartedAt}, StartedAgo: relativeTime(now, inc.StartedAt)})
 	}
-	windows, err := h.currentMaintenance(ctx)
+	windows, err := h.currentMaintenance(ctx, pageID)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func groupForm(c echo.Context) (models.GroupInput, views.GroupFormView) {
 // CreateGroup saves a new group.
 func (h *Handler) CreateGroup(c echo.Context) error {
 	in, v := groupForm(c)
-	g, err := h.Store.CreateGroup(c.Request().Context(), models.DefaultPageID, in)
+	g, err := h.Store.CreateGroup(c.Request().Context(), pageID(c), in)
 	if err != nil {
 		return h.groupFormError(c, v, err)
 	}

@@ -1,6 +1,11 @@
 package admin
 
 import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/sso"
@@ -40,6 +45,15 @@ func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome,
 		return ch, err
 	}
 	ch.SiteName = page.Name
+	ch.PageID = page.ID
+	ch.PageURL = PageAddress(page)
+	pages, err := h.Store.Pages(c.Request().Context())
+	if err != nil {
+		return ch, err
+	}
+	for _, p := range pages {
+		ch.Pages = append(ch.Pages, layout.PageChoice{ID: p.ID, Name: p.Name, Slug: p.Slug})
+	}
 	return ch, nil
 }
 
@@ -47,18 +61,83 @@ func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome,
 const managedPageKey = "herald.managedPage"
 
 // managedPage is the status page the admin manages, read once per
-// request. Its image hosts become the answer's Content-Security-Policy,
-// so the messages admin screens show load the images the public page
-// shows.
+// request: the one the session chose with the page switcher, else (none
+// chosen, or it was deleted since) the first page. Its image hosts
+// become the answer's Content-Security-Policy, so the messages admin
+// screens show load the images the public page shows.
 func (h *Handler) managedPage(c echo.Context) (*models.Page, error) {
 	if p, ok := c.Get(managedPageKey).(*models.Page); ok {
 		return p, nil
 	}
-	p, err := h.Store.Page(c.Request().Context(), models.DefaultPageID)
-	if err != nil {
-		return nil, err
+	ctx := c.Request().Context()
+	var p *models.Page
+	if id := h.SessionPageID(c); id != 0 && id != models.DefaultPageID {
+		var err error
+		if p, err = h.Store.Page(ctx, id); err != nil && !errors.Is(err, models.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if p == nil {
+		var err error
+		if p, err = h.Store.Page(ctx, models.DefaultPageID); err != nil {
+			return nil, err
+		}
 	}
 	c.Set(managedPageKey, p)
 	serve.SetPagePolicy(c, p, false)
 	return p, nil
+}
+
+// pageObjectOfRoute names the kind of page object (one of
+// models.PageObjectKinds) and the parameter holding its id of an admin
+// route: "/admin/incidents/:id/edit" names an incident by "id".
+func pageObjectOfRoute(path string) (kind, param string, ok bool) {
+	rest, found := strings.CutPrefix(path, "/admin/")
+	if !found {
+		return "", "", false
+	}
+	kind, tail, _ := strings.Cut(rest, "/")
+	if tail != ":id" && !strings.HasPrefix(tail, ":id/") {
+		return "", "", false
+	}
+	for _, k := range models.PageObjectKinds() {
+		if k == kind {
+			return kind, "id", true
+		}
+	}
+	return "", "", false
+}
+
+// RequireManagedPage answers 404 to a route naming, by its id, an
+// object (component, group, incident, maintenance, channel, subscriber)
+// that is not on the page being managed: each page's screens reach only
+// its own objects. It runs after RequireUser.
+func (h *Handler) RequireManagedPage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		page, err := h.managedPage(c) // every screen's, loaded once here
+		if err != nil {
+			return err
+		}
+		kind, param, ok := pageObjectOfRoute(c.Path())
+		if !ok {
+			return next(c)
+		}
+		id, err := strconv.ParseInt(c.Param(param), 10, 64)
+		if err != nil || id <= 0 {
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
+		if err := h.Store.ObjectOnPage(c.Request().Context(), kind, id, page.ID); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// pageID is the id of the page being managed, which RequireManagedPage
+// loaded before the handler ran.
+func pageID(c echo.Context) int64 {
+	if p, ok := c.Get(managedPageKey).(*models.Page); ok {
+		return p.ID
+	}
+	return models.DefaultPageID // not behind RequireManagedPage: the sign-in screens
 }

@@ -27,11 +27,11 @@ func (h *Handler) ListIncidents(c echo.Context) error {
 		return err
 	}
 	page := listPage(c)
-	total, err := h.Store.CountIncidents(ctx, models.DefaultPageID)
+	total, err := h.Store.CountIncidents(ctx, pageID(c))
 	if err != nil {
 		return err
 	}
-	list, err := h.Store.Incidents(ctx, models.DefaultPageID, models.IncidentFilter{
+	list, err := h.Store.Incidents(ctx, pageID(c), models.IncidentFilter{
 		Limit: incidentsPerPage, Offset: (page - 1) * incidentsPerPage})
 	if err != nil {
 		return err
@@ -73,7 +73,7 @@ func (h *Handler) renderIncidentForm(c echo.Context, status int, v views.Inciden
 	if err != nil {
 		return err
 	}
-	comps, err := h.Store.Components(c.Request().Context(), models.DefaultPageID)
+	comps, err := h.Store.Components(c.Request().Context(), pageID(c))
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (h *Handler) CreateIncident(c echo.Context) error {
 		return h.incidentFormError(c, v, picked, err)
 	}
 	ctx, notified := models.CountNotified(c.Request().Context())
-	inc, err := h.Store.CreateIncident(ctx, models.DefaultPageID, in)
+	inc, err := h.Store.CreateIncident(ctx, pageID(c), in)
 	if err != nil {
 		return h.incidentFormError(c, v, picked, err)
 	}

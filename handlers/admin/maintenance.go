@@ -24,11 +24,11 @@ func (h *Handler) ListMaintenance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	current, err := h.currentMaintenance(ctx)
+	current, err := h.currentMaintenance(ctx, pageID(c))
 	if err != nil {
 		return err
 	}
-	past, err := h.Store.Maintenances(ctx, models.DefaultPageID, models.MaintenanceFilter{
+	past, err := h.Store.Maintenances(ctx, pageID(c), models.MaintenanceFilter{
 		Statuses: []models.MaintenanceStatus{models.MaintenanceCompleted, models.MaintenanceCancelled},
 		Limit:    pastMaintenanceShown})
 	if err != nil {
@@ -46,8 +46,8 @@ func (h *Handler) ListMaintenance(c echo.Context) error {
 
 // currentMaintenance lists windows in progress, then upcoming ones, each
 // soonest first.
-func (h *Handler) currentMaintenance(ctx context.Context) ([]models.Maintenance, error) {
-	list, err := h.Store.Maintenances(ctx, models.DefaultPageID, models.MaintenanceFilter{
+func (h *Handler) currentMaintenance(ctx context.Context, pageID int64) ([]models.Maintenance, error) {
+	list, err := h.Store.Maintenances(ctx, pageID, models.MaintenanceFilter{
 		Statuses: []models.MaintenanceStatus{models.MaintenanceInProgress, models.MaintenanceScheduled}})
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (h *Handler) renderMaintenanceForm(c echo.Context, status int, v views.Main
 	if err != nil {
 		return err
 	}
-	comps, err := h.Store.Components(c.Request().Context(), models.DefaultPageID)
+	comps, err := h.Store.Components(c.Request().Context(), pageID(c))
 	if err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func (h *Handler) ScheduleMaintenance(c echo.Context) error {
 	var m *models.Maintenance
 	ctx, notified := models.CountNotified(c.Request().Context())
 	if err == nil {
-		m, err = h.Store.ScheduleMaintenance(ctx, models.DefaultPageID, in)
+		m, err = h.Store.ScheduleMaintenance(ctx, pageID(c), in)
 	}
 	if err != nil {
 		return h.maintenanceFormError(c, v, checked, err)

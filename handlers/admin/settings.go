@@ -14,7 +14,7 @@ import (
 
 // ShowSettings shows the status page settings form.
 func (h *Handler) ShowSettings(c echo.Context) error {
-	p, err := h.Store.Page(c.Request().Context(), models.DefaultPageID)
+	p, err := h.Store.Page(c.Request().Context(), pageID(c))
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func (h *Handler) SaveSettings(c echo.Context) error {
 	v := views.SettingsView{Name: c.FormValue("name"), Description: c.FormValue("description"),
 		LogoURL: c.FormValue("logo_url"), AccentColor: c.FormValue("accent_color"), TimeZone: c.FormValue("time_zone"),
 		ImageHosts: c.FormValue("image_hosts")}
-	_, err := h.Store.UpdatePage(c.Request().Context(), models.DefaultPageID, models.PageInput{Name: v.Name,
+	_, err := h.Store.UpdatePage(c.Request().Context(), pageID(c), models.PageInput{Name: v.Name,
 		Description: v.Description, LogoURL: v.LogoURL, AccentColor: v.AccentColor, TimeZone: v.TimeZone,
 		ImageHosts: models.ParseImageHosts(v.ImageHosts)})
 	var ve *models.ValidationError

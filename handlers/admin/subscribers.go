@@ -50,7 +50,7 @@ func subscriberPath(id int64) string { return "/admin/subscribers/" + strconv.Fo
 // page's components. It returns the filter, the form's values and notes,
 // and the query of the valid values (for page and export links).
 func subscriberFilter(c echo.Context, comps []models.Component) (models.SubscriberFilter, views.SubscriberFilterView, url.Values) {
-	f := models.SubscriberFilter{PageID: models.DefaultPageID}
+	f := models.SubscriberFilter{PageID: pageID(c)}
 	fv := views.SubscriberFilterView{
 		Kinds:      []layout.Option{{Value: "", Label: "All kinds"}, {Value: "email", Label: "E-mail"}, {Value: "webhook", Label: "Webhook"}},
 		States:     []layout.Option{{Value: "", Label: "All states"}},
@@ -125,7 +125,7 @@ func zonedDate(t time.Time, loc *time.Location) (string, string) {
 // ListSubscribers is the Subscribers screen.
 func (h *Handler) ListSubscribers(c echo.Context) error {
 	ctx := c.Request().Context()
-	comps, err := h.Store.Components(ctx, models.DefaultPageID)
+	comps, err := h.Store.Components(ctx, pageID(c))
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (h *Handler) ListSubscribers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	counts, err := h.Store.SubscriberStateCounts(ctx, models.DefaultPageID)
+	counts, err := h.Store.SubscriberStateCounts(ctx, pageID(c))
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (h *Handler) ListSubscribers(c echo.Context) error {
 // 3339, UTC). Cells a spreadsheet would run as formulas are defused.
 func (h *Handler) ExportSubscribers(c echo.Context) error {
 	ctx := c.Request().Context()
-	comps, err := h.Store.Components(ctx, models.DefaultPageID)
+	comps, err := h.Store.Components(ctx, pageID(c))
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func (h *Handler) ImportSubscribers(c echo.Context) error {
 		if err != nil || len(data) > models.MaxImportBytes {
 			return h.renderImport(c, http.StatusBadRequest, views.SubscriberImportView{Problem: "The confirmation did not carry the file intact. Upload it again."})
 		}
-		plan, err := h.Store.ImportSubscribers(ctx, models.DefaultPageID, data)
+		plan, err := h.Store.ImportSubscribers(ctx, pageID(c), data)
 		var fe *models.ErrImportFile
 		if errors.As(err, &fe) {
 			return h.renderImport(c, http.StatusUnprocessableEntity, views.SubscriberImportView{Problem: fe.Problem})
@@ -309,7 +309,7 @@ func (h *Handler) ImportSubscribers(c echo.Context) error {
 		return h.renderImport(c, http.StatusRequestEntityTooLarge, views.SubscriberImportView{
 			Problem: fmt.Sprintf("The file is larger than %d MiB. Split it and import the parts one after the other.", models.MaxImportBytes>>20)})
 	}
-	plan, err := h.Store.PlanSubscriberImport(ctx, models.DefaultPageID, data)
+	plan, err := h.Store.PlanSubscriberImport(ctx, pageID(c), data)
 	var fe *models.ErrImportFile
 	if errors.As(err, &fe) {
 		return h.renderImport(c, http.StatusUnprocessableEntity, views.SubscriberImportView{Problem: fe.Problem})
@@ -352,7 +352,7 @@ func (h *Handler) ConfirmRemoveSubscriber(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sub, err := h.Store.Subscriber(c.Request().Context(), models.DefaultPageID, id)
+	sub, err := h.Store.Subscriber(c.Request().Context(), pageID(c), id)
 	if err != nil {
 		return err
 	}
@@ -376,7 +376,7 @@ func (h *Handler) RemoveSubscriber(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Store.RemoveSubscriber(c.Request().Context(), models.DefaultPageID, id); err != nil {
+	if err := h.Store.RemoveSubscriber(c.Request().Context(), pageID(c), id); err != nil {
 		return err
 	}
 	return h.RedirectWithFlash(c, "/admin/subscribers", "success", "Subscriber removed.")

@@ -29,6 +29,9 @@ type channelBody struct {
 	Enabled       optional[bool]              `json:"enabled"`
 	Headers       optional[map[string]string] `json:"headers"`
 	RetrySchedule optional[[]string]          `json:"retry_schedule"`
+	// PageID is the page a new channel goes on (default: the first
+	// page); PATCH refuses it.
+	PageID optional[apiID] `json:"page_id"`
 }
 
 func (b *channelBody) empty() bool {

@@ -86,7 +86,7 @@ func (h *Handler) pageChannel(c echo.Context, id int64) (*models.Channel, error)
 	if err != nil {
 		return nil, err
 	}
-	if cn.PageID != apiToken(c).PageID {
+	if !tokenReaches(c, cn.PageID) {
 		return nil, models.ErrNotFound
 	}
 	return cn, nil
@@ -109,7 +109,11 @@ func (h *Handler) egressWarnings(c echo.Context, rawURL string) []string {
 
 // APIListChannels is GET /api/v1/channels.
 func (h *Handler) APIListChannels(c echo.Context) error {
-	chans, err := h.Store.Channels(c.Request().Context(), apiToken(c).PageID)
+	pageID, err := h.listPage(c)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	chans, err := h.Store.Channels(c.Request().Context(), pageID)
 	if err != nil {
 		return h.apiFail(c, err, channelGone)
 	}
@@ -141,6 +145,10 @@ func (h *Handler) APICreateChannel(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return h.apiFail(c, err, "")
 	}
+	pageID, err := h.createPage(c, body.PageID)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
 	req, err := body.input(nil)
 	if err != nil {
 		return h.apiFail(c, err, "")
@@ -149,7 +157,7 @@ func (h *Handler) APICreateChannel(c echo.Context) error {
 	// is a transaction that lasts until the answer, and a slow DNS lookup
 	// must not hold it (on SQLite, the only connection) open.
 	warnings := h.egressWarnings(c, req.in.URL)
-	cn, err := h.Store.CreateChannel(c.Request().Context(), apiToken(c).PageID, req.in)
+	cn, err := h.Store.CreateChannel(c.Request().Context(), pageID, req.in)
 	if err != nil {
 		return h.apiFail(c, req.hints(err), "")
 	}
@@ -169,6 +177,9 @@ func (h *Handler) APIUpdateChannel(c echo.Context) error {
 	}
 	var body channelBody
 	if err := decodeJSON(c, &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	if err := noPageMove(body.PageID); err != nil {
 		return h.apiFail(c, err, "")
 	}
 	ctx := c.Request().Context()

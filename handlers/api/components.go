@@ -51,6 +51,9 @@ type componentBody struct {
 	GroupID     nullableID       `json:"group_id"`
 	Visible     optional[bool]   `json:"visible"`
 	Position    optional[int]    `json:"position"`
+	// PageID is the page a new component goes on (default: the first
+	// page); PATCH refuses it.
+	PageID optional[apiID] `json:"page_id"`
 }
 
 // apply sets the fields present in b on in.
@@ -98,7 +101,7 @@ func (h *Handler) pageComponent(c echo.Context, id int64) (*models.Component, er
 	if err != nil {
 		return nil, err
 	}
-	if comp.PageID != apiToken(c).PageID {
+	if !tokenReaches(c, comp.PageID) {
 		return nil, models.ErrNotFound
 	}
 	return comp, nil
@@ -106,7 +109,11 @@ func (h *Handler) pageComponent(c echo.Context, id int64) (*models.Component, er
 
 // APIListComponents is GET /api/v1/components.
 func (h *Handler) APIListComponents(c echo.Context) error {
-	comps, err := h.Store.Components(c.Request().Context(), apiToken(c).PageID)
+	pageID, err := h.listPage(c)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	comps, err := h.Store.Components(c.Request().Context(), pageID)
 	if err != nil {
 		return h.apiFail(c, err, componentGone)
 	}
@@ -138,7 +145,11 @@ func (h *Handler) APICreateComponent(c echo.Context) error {
 	}
 	in := models.ComponentInput{Status: models.StatusOperational, Visible: true}
 	body.apply(&in)
-	comp, err := h.Store.CreateComponent(c.Request().Context(), apiToken(c).PageID, in)
+	pageID, err := h.createPage(c, body.PageID)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	comp, err := h.Store.CreateComponent(c.Request().Context(), pageID, in)
 	if err != nil {
 		return h.apiFail(c, statusHint(err), "")
 	}
@@ -155,6 +166,9 @@ func (h *Handler) APIUpdateComponent(c echo.Context) error {
 	}
 	var body componentBody
 	if err := decodeWrapped(c, "component", &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	if err := noPageMove(body.PageID); err != nil {
 		return h.apiFail(c, err, "")
 	}
 	ctx := c.Request().Context()

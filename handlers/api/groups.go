@@ -41,6 +41,9 @@ type groupBody struct {
 	Name      optional[string] `json:"name"`
 	Collapsed optional[bool]   `json:"collapsed"`
 	Position  optional[int]    `json:"position"`
+	// PageID is the page a new group goes on (default: the first page);
+	// PATCH refuses it.
+	PageID optional[apiID] `json:"page_id"`
 }
 
 func (b *groupBody) apply(in *models.GroupInput) {
@@ -62,7 +65,7 @@ func (h *Handler) pageGroup(c echo.Context, id int64) (*models.Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	if g.PageID != apiToken(c).PageID {
+	if !tokenReaches(c, g.PageID) {
 		return nil, models.ErrNotFound
 	}
 	return g, nil
@@ -80,7 +83,10 @@ func (h *Handler) groupAnswer(c echo.Context, status int, g *models.Group) error
 // APIListGroups is GET /api/v1/groups.
 func (h *Handler) APIListGroups(c echo.Context) error {
 	ctx := c.Request().Context()
-	pageID := apiToken(c).PageID
+	pageID, err := h.listPage(c)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
 	groups, err := h.Store.Groups(ctx, pageID)
 	if err != nil {
 		return h.apiFail(c, err, groupGone)
@@ -117,7 +123,11 @@ func (h *Handler) APICreateGroup(c echo.Context) error {
 	}
 	var in models.GroupInput
 	body.apply(&in)
-	g, err := h.Store.CreateGroup(c.Request().Context(), apiToken(c).PageID, in)
+	pageID, err := h.createPage(c, body.PageID)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	g, err := h.Store.CreateGroup(c.Request().Context(), pageID, in)
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
@@ -133,6 +143,9 @@ func (h *Handler) APIUpdateGroup(c echo.Context) error {
 	}
 	var body groupBody
 	if err := decodeWrapped(c, "group", &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	if err := noPageMove(body.PageID); err != nil {
 		return h.apiFail(c, err, "")
 	}
 	g, err := h.pageGroup(c, id)

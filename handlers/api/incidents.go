@@ -113,6 +113,9 @@ type incidentBody struct {
 	Backfilled           optional[bool]              `json:"backfilled"`
 	BackfillDate         optional[string]            `json:"backfill_date"`
 	ResolvedDate         optional[string]            `json:"resolved_date"`
+	// PageID is the page a new incident goes on (default: the first
+	// page).
+	PageID optional[apiID] `json:"page_id"`
 }
 
 // input turns b into the models' input. What the models cannot judge
@@ -211,7 +214,7 @@ func (h *Handler) pageIncident(c echo.Context, id int64) (*models.Incident, erro
 	if err != nil {
 		return nil, err
 	}
-	if inc.PageID != apiToken(c).PageID {
+	if !tokenReaches(c, inc.PageID) {
 		return nil, models.ErrNotFound
 	}
 	return inc, nil
@@ -230,7 +233,7 @@ func (h *Handler) incidentAnswer(c echo.Context, status int, id int64) error {
 // paginated, filtered by ?status=unresolved|resolved|investigating|
 // identified|monitoring.
 func (h *Handler) APIListIncidents(c echo.Context) error {
-	paging, filters, err := readListQuery(c, "status")
+	paging, filters, err := readListQuery(c, "status", "page_id")
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
@@ -255,7 +258,11 @@ func (h *Handler) APIListIncidents(c echo.Context) error {
 // (empty: all). The models filter only by unresolved and count only all
 // incidents, so a filtered list is loaded whole and cut here.
 func (h *Handler) listIncidents(c echo.Context, status string, p listPaging) ([]models.Incident, int, error) {
-	ctx, pageID := c.Request().Context(), apiToken(c).PageID
+	ctx := c.Request().Context()
+	pageID, err := h.listPage(c)
+	if err != nil {
+		return nil, 0, err
+	}
 	if status == "" {
 		total, err := h.Store.CountIncidents(ctx, pageID)
 		if err != nil {
@@ -299,7 +306,11 @@ func (h *Handler) APICreateIncident(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
-	inc, err := h.Store.CreateIncident(c.Request().Context(), apiToken(c).PageID, in)
+	pageID, err := h.createPage(c, body.PageID)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	inc, err := h.Store.CreateIncident(c.Request().Context(), pageID, in)
 	if err != nil {
 		return h.apiFail(c, rewriteValidation(err, body.createRewrites(in)...), "")
 	}

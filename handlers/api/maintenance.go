@@ -83,6 +83,9 @@ type maintenanceBody struct {
 	AutoTransitionToMaintenanceState optional[bool]    `json:"auto_transition_to_maintenance_state"`
 	DeliverNotifications             optional[bool]    `json:"deliver_notifications"`
 	NotifySubscribers                optional[bool]    `json:"notify_subscribers"`
+	// PageID is the page a new window goes on (default: the first page);
+	// PATCH refuses it.
+	PageID optional[apiID] `json:"page_id"`
 }
 
 // apply sets the fields present in b on in; bad times are field errors.
@@ -139,7 +142,7 @@ func (h *Handler) pageMaintenance(c echo.Context, id int64) (*models.Maintenance
 	if err != nil {
 		return nil, err
 	}
-	if m.PageID != apiToken(c).PageID {
+	if !tokenReaches(c, m.PageID) {
 		return nil, models.ErrNotFound
 	}
 	return m, nil
@@ -169,7 +172,7 @@ func (h *Handler) maintenanceStateConflict(c echo.Context, id int64, verb, allow
 // ?status=scheduled|in_progress|completed|cancelled. Scheduled and
 // in-progress windows come soonest first, other lists latest first.
 func (h *Handler) APIListMaintenance(c echo.Context) error {
-	paging, filters, err := readListQuery(c, "status")
+	paging, filters, err := readListQuery(c, "status", "page_id")
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
@@ -181,7 +184,11 @@ func (h *Handler) APIListMaintenance(c echo.Context) error {
 		f.Statuses = []models.MaintenanceStatus{models.MaintenanceStatus(s)}
 	}
 	// The models count no windows: the list is loaded whole and cut here.
-	all, err := h.Store.Maintenances(c.Request().Context(), apiToken(c).PageID, f)
+	pageID, err := h.listPage(c)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	all, err := h.Store.Maintenances(c.Request().Context(), pageID, f)
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
@@ -217,7 +224,11 @@ func (h *Handler) APIScheduleMaintenance(c echo.Context) error {
 	if err := body.apply(&in); err != nil {
 		return h.apiFail(c, err, "")
 	}
-	m, err := h.Store.ScheduleMaintenance(c.Request().Context(), apiToken(c).PageID, in)
+	pageID, err := h.createPage(c, body.PageID)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	m, err := h.Store.ScheduleMaintenance(c.Request().Context(), pageID, in)
 	if err != nil {
 		return h.apiFail(c, body.rewrite(err), "")
 	}
@@ -234,6 +245,9 @@ func (h *Handler) APIUpdateMaintenance(c echo.Context) error {
 	}
 	var body maintenanceBody
 	if err := decodeWrapped(c, "scheduled_maintenance", &body); err != nil {
+		return h.apiFail(c, err, "")
+	}
+	if err := noPageMove(body.PageID); err != nil {
 		return h.apiFail(c, err, "")
 	}
 	m, err := h.pageMaintenance(c, id)

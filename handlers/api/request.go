@@ -35,6 +35,7 @@ const (
 func (h *Handler) apiFail(c echo.Context, err error, notFound string) error {
 	var p *serve.Problem
 	var ve *models.ValidationError
+	var ce *models.ConflictError
 	switch {
 	case errors.As(err, &p):
 		return serve.WriteProblem(c, p)
@@ -42,6 +43,8 @@ func (h *Handler) apiFail(c echo.Context, err error, notFound string) error {
 		return serve.WriteProblem(c, validationProblem(ve))
 	case errors.Is(err, models.ErrNotFound):
 		return serve.JSONError(c, http.StatusNotFound, "not_found", notFound, "")
+	case errors.As(err, &ce):
+		return serve.JSONError(c, http.StatusConflict, "conflict", ce.Message, "")
 	case errors.Is(err, models.ErrConflict):
 		return serve.JSONError(c, http.StatusConflict, "conflict", "This change collides with another one. Reload and try again.", "")
 	case models.IsUnavailable(err):

@@ -56,16 +56,23 @@ func (h *Handler) subscriberJSON(sub *models.Subscriber) apiSubscriber {
 type subscriberBody struct {
 	Email      optional[string]  `json:"email"`
 	Components optional[[]apiID] `json:"components"`
+	// PageID is the page the subscriber follows (default: the first
+	// page).
+	PageID optional[apiID] `json:"page_id"`
 }
 
 // APIListSubscribers is GET /api/v1/subscribers, newest first, filtered
 // by kind, state, component and q (part of the address).
 func (h *Handler) APIListSubscribers(c echo.Context) error {
-	page, query, err := readListQuery(c, "kind", "state", "component", "q")
+	page, query, err := readListQuery(c, "kind", "state", "component", "q", "page_id")
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
-	f, err := subscriberListFilter(query)
+	pageID, err := h.listPage(c)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	f, err := subscriberListFilter(query, pageID)
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
@@ -91,8 +98,8 @@ func (h *Handler) APIListSubscribers(c echo.Context) error {
 
 // subscriberListFilter reads the list's filters; a value it cannot use is
 // a 400 naming the parameter.
-func subscriberListFilter(query url.Values) (models.SubscriberFilter, error) {
-	f := models.SubscriberFilter{PageID: models.DefaultPageID}
+func subscriberListFilter(query url.Values, pageID int64) (models.SubscriberFilter, error) {
+	f := models.SubscriberFilter{PageID: pageID}
 	if k := query.Get("kind"); k != "" {
 		if !models.SubscriberKind(k).Valid() {
 			return f, queryProblem("invalid_parameter", "kind", "“kind” must be email or webhook.")
@@ -132,11 +139,15 @@ func (h *Handler) APICreateSubscriber(c echo.Context) error {
 	if !body.Email.Set {
 		return serve.JSONError(c, http.StatusUnprocessableEntity, "validation_failed", "Send the subscriber's e-mail address.", "email")
 	}
+	pageID, err := h.createPage(c, body.PageID)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
 	in := models.SubscribeInput{Email: body.Email.Value, AllComponents: !body.Components.Set}
 	for _, id := range body.Components.Value {
 		in.Components = append(in.Components, int64(id))
 	}
-	sub, err := h.Store.CreateConfirmedSubscriber(c.Request().Context(), models.DefaultPageID, in)
+	sub, err := h.Store.CreateConfirmedSubscriber(c.Request().Context(), pageID, in)
 	if errors.Is(err, models.ErrSubscriberExists) {
 		return serve.JSONError(c, http.StatusConflict, "subscriber_exists", "This address is subscribed already.", "email")
 	}
@@ -156,7 +167,15 @@ func (h *Handler) APIDeleteSubscriber(c echo.Context) error {
 	if !ok {
 		return serve.JSONError(c, http.StatusNotFound, "not_found", subscriberGone, "")
 	}
-	if err := h.Store.RemoveSubscriber(c.Request().Context(), models.DefaultPageID, id); err != nil {
+	ctx := c.Request().Context()
+	pageID, err := h.Store.ObjectPage(ctx, "subscribers", id)
+	if err == nil && !tokenReaches(c, pageID) {
+		err = models.ErrNotFound
+	}
+	if err != nil {
+		return h.apiFail(c, err, subscriberGone)
+	}
+	if err := h.Store.RemoveSubscriber(ctx, pageID, id); err != nil {
 		return h.apiFail(c, err, subscriberGone)
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -244,3 +244,20 @@ func (b *Base) SaveSessionAfterChange(c echo.Context) {
 		b.Logger.Error("save session after a change; the change is saved", "path", c.Request().URL.Path, "error", err)
 	}
 }
+
+// keyPage holds, in the session, the id of the status page the admin
+// manages (the page switcher's choice).
+const keyPage = "page"
+
+// SessionPageID is the page the browser's session manages; 0 when it
+// never chose one.
+func (b *Base) SessionPageID(c echo.Context) int64 {
+	id, _ := b.Session(c).Values[keyPage].(int64)
+	return id
+}
+
+// SetSessionPage remembers page id as the one the session manages; the
+// caller saves the session.
+func (b *Base) SetSessionPage(c echo.Context, id int64) {
+	b.Session(c).Values[keyPage] = id
+}

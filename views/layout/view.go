@@ -25,6 +25,19 @@ type Chrome struct {
 	// /admin/incidents/:id/resolve"), the signed-in user's role may use:
 	// admin screens draw only the links and forms it holds.
 	Allowed map[string]bool
+	// Pages are the status pages the admin's page switcher offers (it
+	// shows with two or more); PageID is the one being managed.
+	Pages  []PageChoice
+	PageID int64
+	// PageURL is where visitors find the managed page ("/" when unset).
+	PageURL string
+}
+
+// PageChoice is one status page in the admin's page switcher.
+type PageChoice struct {
+	ID   int64
+	Name string
+	Slug string
 }
 
 // Allows reports whether the signed-in user's role may use route
