@@ -138,7 +138,7 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(s.queue.Due))
 	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, s.queue.OldestDue.Seconds())
 	ch <- prometheus.MustNewConstMetric(buildsDesc, prometheus.CounterValue, float64(s.public.Builds()))
-	if snap := s.public.Peek(); snap != nil {
+	if snap := s.public.Peek(models.DefaultPageID); snap != nil {
 		ch <- prometheus.MustNewConstMetric(buildSecondsDesc, prometheus.GaugeValue, snap.Took.Seconds())
 	}
 }

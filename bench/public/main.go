@@ -166,7 +166,7 @@ func run(engine, pgURL string, dur time.Duration, conns int) error {
 		return err
 	}
 	fmt.Printf("\n/ with gzip while an admin write lands every 100 ms (%d writes): %.0f req/s, p50 %s, p99 %s\n", writes.Load(), h.rps, h.p50, h.p99)
-	if snap, err := pub.Current(ctx); err == nil {
+	if snap, err := pub.Current(ctx, models.DefaultPageID); err == nil {
 		r, _ := snap.Get("/")
 		fmt.Printf("snapshot: %d rebuilds in all, last took %s; / is %d bytes (%d gzipped)\n", pub.Builds(), snap.Took.Round(100*time.Microsecond), len(r.Body), len(r.Gzip))
 	}

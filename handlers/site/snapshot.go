@@ -151,9 +151,9 @@ func allowAnyOrigin(c echo.Context) {
 // a database that does not answer never holds up the public page.
 func (h *Handler) snapshot(c echo.Context) (*public.Snapshot, error) {
 	if serve.HasSessionCookie(c) {
-		return h.public.Current(c.Request().Context())
+		return h.public.Current(c.Request().Context(), pageID(c))
 	}
-	return h.public.Latest(c.Request().Context())
+	return h.public.Latest(c.Request().Context(), pageID(c))
 }
 
 // serveSnapshot answers the resource key from the current snapshot.
