@@ -1,6 +1,14 @@
 package site
 
 import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/a-h/templ"
 	"github.com/heraldstatus/herald/models"
 	"github.com/labstack/echo/v4"
 )
@@ -8,11 +16,184 @@ import (
 // pageKey is the echo context key of the page a public request is for.
 const pageKey = "herald.site.page"
 
-// pageID is the id of the page this request is for: the one ServePage
-// resolved, else the default page.
-func pageID(c echo.Context) int64 {
-	if p, ok := c.Get(pageKey).(*models.Page); ok {
-		return p.ID
+// pageContext is the page a public request is for and the path its URLs
+// start with on this request ("" or "/s/{slug}").
+type pageContext struct {
+	Ref    models.PageRef
+	Prefix string
+}
+
+// current is the page this request is for: the one ServeHost or
+// ServeSlug resolved, else the default page.
+func current(c echo.Context) pageContext {
+	if p, ok := c.Get(pageKey).(pageContext); ok {
+		return p
 	}
-	return models.DefaultPageID
+	return pageContext{Ref: models.PageRef{ID: models.DefaultPageID}}
+}
+
+// pageID is the id of the page this request is for.
+func pageID(c echo.Context) int64 { return current(c).Ref.ID }
+
+// pagePath is p (starting with /) on the page this request is for: under
+// its prefix when it is served at /s/{slug}/.
+func pagePath(c echo.Context, p string) string { return current(c).Prefix + p }
+
+// pageIndex finds pages by slug and host name. It is read again after
+// any change to public data (a page's slug or host name may have
+// changed), not on every request: the public hot path asks the database
+// nothing.
+type pageIndex struct {
+	mu       sync.Mutex
+	gen      int64
+	loaded   bool
+	bySlug   map[string]models.PageRef
+	byDomain map[string]models.PageRef
+}
+
+func (h *Handler) pages(ctx context.Context) (*pageIndex, error) {
+	ix := &h.index
+	gen := h.Store.Generation()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.loaded && ix.gen == gen {
+		return ix, nil
+	}
+	refs, err := h.Store.PageRefs(models.ReadOnly(ctx))
+	if err != nil {
+		return nil, err
+	}
+	ix.bySlug, ix.byDomain = map[string]models.PageRef{}, map[string]models.PageRef{}
+	for _, r := range refs {
+		ix.bySlug[r.Slug] = r
+		if r.Domain != "" {
+			ix.byDomain[r.Domain] = r
+		}
+	}
+	ix.gen, ix.loaded = gen, true
+	return ix, nil
+}
+
+func (ix *pageIndex) slug(s string) (models.PageRef, bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	r, ok := ix.bySlug[s]
+	return r, ok
+}
+
+func (ix *pageIndex) domain(d string) (models.PageRef, bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	r, ok := ix.byDomain[d]
+	return r, ok
+}
+
+// requestHost is the request's host name, lower case, without port.
+func requestHost(r *http.Request) string {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.TrimSuffix(strings.ToLower(host), ".")
+}
+
+// ServeHost is the middleware of the public routes at /: a request whose
+// Host is a page's own host name is for that page, any other for the
+// default page.
+func (h *Handler) ServeHost(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ix, err := h.pages(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		if r, ok := ix.domain(requestHost(c.Request())); ok {
+			c.Set(pageKey, pageContext{Ref: r})
+		}
+		return next(c)
+	}
+}
+
+// ServeSlug is the middleware of the public routes under /s/{slug}: the
+// page with that slug, or the 404 page. The default page lives at /, and
+// a page with its own host name there: /s/{slug}/… redirects to them.
+func (h *Handler) ServeSlug(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ix, err := h.pages(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		r, ok := ix.slug(c.Param("slug"))
+		if !ok {
+			return echo.NewHTTPError(http.StatusNotFound, "There is no status page at this address.")
+		}
+		if r.ID == models.DefaultPageID || r.Domain != "" {
+			rest := strings.TrimPrefix(c.Request().URL.Path, "/s/"+r.Slug)
+			if rest == "" {
+				rest = "/"
+			}
+			if q := c.Request().URL.RawQuery; q != "" {
+				rest += "?" + q
+			}
+			if r.Domain != "" {
+				rest = "https://" + r.Domain + rest
+			}
+			return c.Redirect(http.StatusMovedPermanently, rest)
+		}
+		c.Set(pageKey, pageContext{Ref: r, Prefix: r.Prefix()})
+		return next(c)
+	}
+}
+
+// RedirectToSlash sends /s/{slug} to /s/{slug}/.
+func (h *Handler) RedirectToSlash(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, pagePath(c, "/"))
+}
+
+// render renders comp with its links on the request's page (see
+// prefixLinks).
+func (h *Handler) render(c echo.Context, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, prefixLinks(buf.Bytes(), current(c).Prefix))
+}
+
+// prefixLinks puts prefix before every site-relative link of html
+// (href, src and action values starting with one /), so the templates,
+// written for the page at /, serve a page at /s/{slug}/ too. Herald's
+// own assets (/static/) and links to other hosts (//…) stay as they are.
+// Values written by templates are escaped, so a quote inside text never
+// looks like an attribute.
+func prefixLinks(html []byte, prefix string) []byte {
+	if prefix == "" {
+		return html
+	}
+	var out bytes.Buffer
+	out.Grow(len(html) + len(html)/20)
+	for {
+		k := bytes.Index(html, []byte(`="/`))
+		if k < 0 {
+			out.Write(html)
+			return out.Bytes()
+		}
+		j := k + 2 // the value's first /
+		out.Write(html[:j])
+		rest := html[j:]
+		if linkAttr(html[:k]) && !bytes.HasPrefix(rest, []byte("//")) && !bytes.HasPrefix(rest, []byte("/static/")) {
+			out.WriteString(prefix)
+		}
+		html = rest
+	}
+}
+
+// linkAttr reports whether before ends with the name of an attribute
+// holding a link.
+func linkAttr(before []byte) bool {
+	for _, a := range []string{" href", " src", " action"} {
+		if bytes.HasSuffix(before, []byte(a)) {
+			return true
+		}
+	}
+	return false
 }
