@@ -228,3 +228,45 @@ func TestSubscribeToAPage(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsCustomDomain: the settings form gives the default page a
+// host name (checked, audited), served at / on that host; a bad one is a
+// 422 that keeps the rest of the form unsaved.
+func TestSettingsCustomDomain(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		c := s.SetUp(t)
+		for _, bad := range []string{"https://status.example.com", "status.example.com:8443", "192.0.2.7", "status.example.com/path",
+			"st\x00atus.example.com", "status\r\n.example.com", strings.Repeat("a", 250) + ".example"} {
+			res := c.Submit("/admin/settings", "/admin/settings", settingsForm(url.Values{"name": {"Renamed"}, "domain": {bad}}))
+			if res.Status != http.StatusUnprocessableEntity {
+				t.Errorf("domain %q: status %d, want 422", bad, res.Status)
+			}
+		}
+		if p, _ := s.Store.Page(context.Background(), models.DefaultPageID); p.Name == "Renamed" {
+			t.Error("a refused host name saved the rest of the form")
+		}
+		res := c.Submit("/admin/settings", "/admin/settings", settingsForm(url.Values{"domain": {"Status.Acme.Example"}}))
+		if res.Status != http.StatusSeeOther {
+			t.Fatalf("a good host name: status %d\n%.2000s", res.Status, res.Body)
+		}
+		if form := c.Get("/admin/settings"); !strings.Contains(form.Body, `value="status.acme.example"`) {
+			t.Error("the settings form does not show the saved host name")
+		}
+		_, _, summary := get(t, s.URL, "status.acme.example", "/api/v2/summary.json")
+		if !strings.Contains(summary, `"url":"https://status.acme.example/"`) {
+			t.Errorf("summary.json on the page's host: %s", summary)
+		}
+		entries, err := s.Store.AuditEntries(context.Background(), models.AuditFilter{Action: "page.update"})
+		modelstest.Fatal(t, err, "audit")
+		found := false
+		for _, e := range entries {
+			found = found || strings.Contains(e.After, "status.acme.example")
+		}
+		if !found {
+			t.Error("setting the host name is not audited")
+		}
+		if status, _, _ := get(t, s.URL, "status.acme.example", "/login"); status != http.StatusOK && status != http.StatusSeeOther {
+			t.Errorf("/login on the page's host: status %d", status)
+		}
+	})
+}
