@@ -28,7 +28,7 @@ type Handler struct {
 	*serve.Base
 	public *public.Manager
 	// index finds pages by slug and host name.
-	index pageIndex
+	index pageIndexes
 	// publicCacheControl is the Cache-Control of public responses.
 	publicCacheControl string
 	// mail: e-mail subscriptions are on; signups limits them per IP.

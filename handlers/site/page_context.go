@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/heraldstatus/herald/models"
@@ -42,48 +44,77 @@ func pagePath(c echo.Context, p string) string { return current(c).Prefix + p }
 // pageIndex finds pages by slug and host name. It is read again after
 // any change to public data (a page's slug or host name may have
 // changed), not on every request: the public hot path asks the database
-// nothing.
+// nothing and takes no lock.
 type pageIndex struct {
-	mu       sync.Mutex
-	gen      int64
-	loaded   bool
+	gen int64
+	// retryAt, when set, is when to read the list again: the last read
+	// failed.
+	retryAt  time.Time
 	bySlug   map[string]models.PageRef
 	byDomain map[string]models.PageRef
 }
 
+// pageIndexes holds the current pageIndex; mu makes one reload at a time.
+type pageIndexes struct {
+	cur atomic.Pointer[pageIndex]
+	mu  sync.Mutex
+}
+
 func (h *Handler) pages(ctx context.Context) (*pageIndex, error) {
-	ix := &h.index
 	gen := h.Store.Generation()
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if ix.loaded && ix.gen == gen {
+	prev := h.index.cur.Load()
+	if prev.current(gen) {
+		return prev, nil
+	}
+	// One request reloads; while it does, the others take the previous
+	// index rather than queue behind it.
+	if prev != nil {
+		if !h.index.mu.TryLock() {
+			return prev, nil
+		}
+	} else {
+		h.index.mu.Lock()
+	}
+	defer h.index.mu.Unlock()
+	if ix := h.index.cur.Load(); ix.current(gen) {
 		return ix, nil
 	}
 	refs, err := h.Store.PageRefs(models.ReadOnly(ctx))
 	if err != nil {
+		// A database that does not answer keeps the pages where they
+		// were, their snapshots still serving (see public.Manager); the
+		// list is read again in a few seconds.
+		if prev := h.index.cur.Load(); prev != nil {
+			h.Logger.Warn("reload the list of status pages; using the previous one", "error", err)
+			stale := *prev
+			stale.gen, stale.retryAt = gen, time.Now().Add(5*time.Second)
+			h.index.cur.Store(&stale)
+			return prev, nil
+		}
 		return nil, err
 	}
-	ix.bySlug, ix.byDomain = map[string]models.PageRef{}, map[string]models.PageRef{}
+	ix := &pageIndex{gen: gen, bySlug: map[string]models.PageRef{}, byDomain: map[string]models.PageRef{}}
 	for _, r := range refs {
 		ix.bySlug[r.Slug] = r
 		if r.Domain != "" {
 			ix.byDomain[r.Domain] = r
 		}
 	}
-	ix.gen, ix.loaded = gen, true
+	h.index.cur.Store(ix)
 	return ix, nil
 }
 
+// current reports whether ix reflects every change up to gen.
+func (ix *pageIndex) current(gen int64) bool {
+	return ix != nil && ix.gen == gen && (ix.retryAt.IsZero() || time.Now().Before(ix.retryAt))
+}
+
 func (ix *pageIndex) slug(s string) (models.PageRef, bool) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	r, ok := ix.bySlug[s]
 	return r, ok
 }
 
 func (ix *pageIndex) domain(d string) (models.PageRef, bool) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	r, ok := ix.byDomain[d]
 	return r, ok
 }
@@ -161,8 +192,9 @@ func (h *Handler) render(c echo.Context, status int, comp templ.Component) error
 
 // prefixLinks puts prefix before every site-relative link of html
 // (href, src and action values starting with one /), so the templates,
-// written for the page at /, serve a page at /s/{slug}/ too. Herald's
-// own assets (/static/) and links to other hosts (//…) stay as they are.
+// written for the page at /, serve a page at /s/{slug}/ too. Links that
+// are the same for every page (see sitewidePaths) and to other hosts
+// (//…) stay as they are.
 // Values written by templates are escaped, so a quote inside text never
 // looks like an attribute.
 func prefixLinks(html []byte, prefix string) []byte {
@@ -180,11 +212,26 @@ func prefixLinks(html []byte, prefix string) []byte {
 		j := k + 2 // the value's first /
 		out.Write(html[:j])
 		rest := html[j:]
-		if linkAttr(html[:k]) && !bytes.HasPrefix(rest, []byte("//")) && !bytes.HasPrefix(rest, []byte("/static/")) {
+		if linkAttr(html[:k]) && !sitewide(rest) {
 			out.WriteString(prefix)
 		}
 		html = rest
 	}
+}
+
+// sitewidePaths start the links that are the same for every page:
+// Herald's assets, the subscription links, the admin and sign-in.
+var sitewidePaths = [][]byte{[]byte("//"), []byte("/static/"), []byte("/subscriptions/"), []byte("/admin"),
+	[]byte("/login"), []byte("/api/v1/"), []byte("/s/")}
+
+// sitewide reports whether the link that starts value is one of them.
+func sitewide(value []byte) bool {
+	for _, p := range sitewidePaths {
+		if bytes.HasPrefix(value, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // linkAttr reports whether before ends with the name of an attribute
