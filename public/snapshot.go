@@ -183,6 +183,17 @@ func (m *Manager) PageBuilds(id int64) int64 {
 	return p.builds.Load()
 }
 
+// PageIDs lists the pages with a snapshot in memory (or being built).
+func (m *Manager) PageIDs() []int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]int64, 0, len(m.pages))
+	for id := range m.pages {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // Pages is how many pages have a snapshot in memory.
 func (m *Manager) Pages() int {
 	m.mu.Lock()

@@ -193,6 +193,30 @@ func TestPagesServedApart(t *testing.T) {
 				}
 			}
 
+			// /metrics counts the rebuilds of each page in memory.
+			if status, _, body := scrape(t, srv, ""); status == http.StatusOK {
+				fams := parseMetrics(t, body)
+				for _, id := range []int64{models.DefaultPageID, bravoPage.ID, charliePage.ID} {
+					if sample(fams, "herald_public_snapshot_page_builds_total", map[string]string{"page_id": fmt.Sprint(id)}) == nil {
+						t.Errorf("/metrics has no rebuild count of page %d", id)
+					}
+				}
+			} else {
+				t.Errorf("/metrics: status %d", status)
+			}
+
+			// HEAD, as uptime monitors send it, goes the same way.
+			for path, want := range map[string]int{"/s/bravo/": 200, "/s/bravo/api/v2/status.json": 200, "/s/nosuch/": 404} {
+				req, err := http.NewRequest(http.MethodHead, srv.URL+path, nil)
+				modelstest.Fatal(t, err, "HEAD %s", path)
+				res, err := http.DefaultTransport.RoundTrip(req)
+				modelstest.Fatal(t, err, "HEAD %s", path)
+				res.Body.Close()
+				if res.StatusCode != want {
+					t.Errorf("HEAD %s: status %d, want %d", path, res.StatusCode, want)
+				}
+			}
+
 			// Admin paths work on any host.
 			if status, _, _ := get(t, srv.URL, "status.charlie.example", "/login"); status != http.StatusOK && status != http.StatusSeeOther {
 				t.Errorf("/login on charlie's host: status %d", status)
