@@ -190,3 +190,22 @@ func (s *Store) SetPageDomain(ctx context.Context, id int64, domain string) erro
 	}
 	return nil
 }
+
+// SubscriptionLinkPage is the page of the subscriber whose confirmation
+// or preferences link carries token: the page its answers show.
+// ErrSubscriptionLink when no subscriber has it.
+func (s *Store) SubscriptionLinkPage(ctx context.Context, token string) (PageRef, error) {
+	if token == "" || !validText(token) {
+		return PageRef{}, ErrSubscriptionLink
+	}
+	var ids []int64
+	h := HashToken(token)
+	err := s.conn(ctx).Model(&Subscriber{}).Where("manage_token_hash = ? OR confirm_token_hash = ?", h, h).Limit(1).Pluck("page_id", &ids).Error
+	if err != nil {
+		return PageRef{}, fmt.Errorf("find the page of a subscription link: %w", err)
+	}
+	if len(ids) == 0 {
+		return PageRef{}, ErrSubscriptionLink
+	}
+	return s.PageRef(ctx, ids[0])
+}

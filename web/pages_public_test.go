@@ -230,8 +230,12 @@ func TestPagesServedApart(t *testing.T) {
 func TestSubscribeToAPage(t *testing.T) {
 	for _, e := range modelstest.Engines {
 		t.Run(string(e), func(t *testing.T) {
-			srv, mail, _ := startWithMail(t, e)
+			srv, mail, base := startWithMail(t, e)
 			bravo := modelstest.InsertPage(t, srv.Store, "bravo", "Bravo Status")
+			for id, name := range map[int64]string{models.DefaultPageID: "ALPHA-API", bravo.ID: "BRAVO-API"} {
+				_, err := srv.Store.CreateComponent(context.Background(), id, models.ComponentInput{Name: name, Visible: true, Status: models.StatusOperational})
+				modelstest.Fatal(t, err, "component %s", name)
+			}
 			c := srv.NewClientFrom(t, "127.0.16.1")
 			res := c.Submit("/s/bravo/subscribe", "/s/bravo/subscribe", url.Values{"email": {"reader@example.com"}, "all_components": {"1"}})
 			if res.Status != http.StatusOK {
@@ -248,6 +252,30 @@ func TestSubscribeToAPage(t *testing.T) {
 			msgs := waitMailTo(t, mail, "reader@example.com", 1)
 			if !strings.Contains(msgs[0].Text, "Bravo Status") {
 				t.Errorf("the confirmation e-mail does not name bravo:\n%s", msgs[0].Text)
+			}
+			// The links of the e-mail answer with bravo's page.
+			confirm := strings.TrimPrefix(linkAfter(t, msgs[0].Text, base+"/subscriptions/confirm/"), base)
+			prefs := strings.TrimPrefix(linkAfter(t, msgs[0].Text, base+"/subscriptions/"), base)
+			if prefs == confirm {
+				_, after, _ := strings.Cut(msgs[0].Text, confirm)
+				prefs = strings.TrimPrefix(linkAfter(t, after, base+"/subscriptions/"), base)
+			}
+			t.Logf("confirm %s, preferences %s", confirm, prefs)
+			for _, step := range []struct {
+				method, path string
+			}{{http.MethodGet, confirm}, {http.MethodPost, confirm}, {http.MethodGet, prefs}} {
+				var res webtest.Response
+				if step.method == http.MethodGet {
+					res = c.Get(step.path)
+				} else {
+					res = c.Post(step.path, url.Values{})
+				}
+				if res.Status != http.StatusOK || !strings.Contains(res.Body, "Bravo Status") || strings.Contains(res.Body, "ALPHA-") {
+					t.Errorf("%s %s: status %d, not bravo's page alone:\n%.3000s", step.method, step.path, res.Status, res.Body)
+				}
+			}
+			if res := c.Get(prefs); !strings.Contains(res.Body, "BRAVO-API") {
+				t.Errorf("bravo's preferences do not offer its component:\n%.3000s", res.Body)
 			}
 		})
 	}

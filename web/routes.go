@@ -32,12 +32,13 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// credential and names the page (the one-click unsubscribe POST comes
 	// from mail providers, without cookies, RFC 8058). A GET never
 	// changes anything.
-	e.GET("/subscriptions/confirm/:token", site.ShowConfirm)
-	e.POST("/subscriptions/confirm/:token", site.Confirm)
-	e.GET("/subscriptions/:token", site.ShowPreferences)
-	e.POST("/subscriptions/:token", site.SavePreferences)
-	e.GET("/subscriptions/:token/unsubscribe", site.ShowUnsubscribe)
-	e.POST("/subscriptions/:token/unsubscribe", site.Unsubscribe)
+	// Their answers show the subscriber's page (site.ServeSubscriber).
+	e.GET("/subscriptions/confirm/:token", site.ShowConfirm, site.ServeSubscriber)
+	e.POST("/subscriptions/confirm/:token", site.Confirm, site.ServeSubscriber)
+	e.GET("/subscriptions/:token", site.ShowPreferences, site.ServeSubscriber)
+	e.POST("/subscriptions/:token", site.SavePreferences, site.ServeSubscriber)
+	e.GET("/subscriptions/:token/unsubscribe", site.ShowUnsubscribe, site.ServeSubscriber)
+	e.POST("/subscriptions/:token/unsubscribe", site.Unsubscribe, site.ServeSubscriber)
 
 	// First run, sign in and out
 	forms := e.Group("", admin.VerifyCSRF)

@@ -175,6 +175,19 @@ func (h *Handler) ServeSlug(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// ServeSubscriber is the middleware of the subscription links
+// (/subscriptions/{token}…): their answers show the subscriber's page. A
+// link that matches no subscriber leaves the default page; the handler
+// answers it.
+func (h *Handler) ServeSubscriber(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r, err := h.Store.SubscriptionLinkPage(models.ReadOnly(c.Request().Context()), c.Param("token")); err == nil {
+			c.Set(pageKey, pageContext{Ref: r, Prefix: r.Prefix()})
+		}
+		return next(c)
+	}
+}
+
 // RedirectToSlash sends /s/{slug} to /s/{slug}/.
 func (h *Handler) RedirectToSlash(c echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, pagePath(c, "/"))
