@@ -58,7 +58,21 @@ type pageIndex struct {
 type pageIndexes struct {
 	cur atomic.Pointer[pageIndex]
 	mu  sync.Mutex
+	// pending is closed when the background reload under way ends; nil
+	// when there is none.
+	pendingMu sync.Mutex
+	pending   chan struct{}
 }
+
+// indexFreshWait is how long the request that finds the page list stale
+// waits for its reload before it takes the previous list; requests
+// arriving meanwhile take the previous one at once. Like the snapshots
+// (public.Options.FreshWait), a database that does not answer never
+// holds up a visitor for long.
+const indexFreshWait = 250 * time.Millisecond
+
+// indexReloadTimeout bounds a background reload of the page list.
+const indexReloadTimeout = 10 * time.Second
 
 func (h *Handler) pages(ctx context.Context) (*pageIndex, error) {
 	gen := h.Store.Generation()
@@ -66,31 +80,74 @@ func (h *Handler) pages(ctx context.Context) (*pageIndex, error) {
 	if prev.current(gen) {
 		return prev, nil
 	}
-	// One request reloads; while it does, the others take the previous
-	// index rather than queue behind it.
-	if prev != nil {
-		if !h.index.mu.TryLock() {
-			return prev, nil
-		}
-	} else {
+	if prev == nil {
+		// The first list: nothing to fall back on, so wait for it.
 		h.index.mu.Lock()
+		defer h.index.mu.Unlock()
+		if ix := h.index.cur.Load(); ix != nil {
+			return ix, nil
+		}
+		return h.reloadPages(ctx, gen)
 	}
-	defer h.index.mu.Unlock()
-	if ix := h.index.cur.Load(); ix.current(gen) {
-		return ix, nil
+	done, started := h.startPagesReload(ctx, gen)
+	if !started {
+		return prev, nil
 	}
+	timer := time.NewTimer(indexFreshWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return h.index.cur.Load(), nil
+}
+
+// startPagesReload reloads the page list on its own context, unless a
+// reload is under way, and returns a channel closed when it ends;
+// started says whether this call started it.
+func (h *Handler) startPagesReload(ctx context.Context, gen int64) (<-chan struct{}, bool) {
+	h.index.pendingMu.Lock()
+	defer h.index.pendingMu.Unlock()
+	if h.index.pending != nil {
+		return h.index.pending, false
+	}
+	ch := make(chan struct{})
+	h.index.pending = ch
+	go func() {
+		defer func() {
+			h.index.pendingMu.Lock()
+			h.index.pending = nil
+			h.index.pendingMu.Unlock()
+			close(ch)
+		}()
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), indexReloadTimeout)
+		defer cancel()
+		h.index.mu.Lock()
+		defer h.index.mu.Unlock()
+		if h.index.cur.Load().current(gen) {
+			return
+		}
+		if _, err := h.reloadPages(rctx, gen); err != nil {
+			// A database that does not answer keeps the pages where they
+			// were, their snapshots still serving (see public.Manager);
+			// the list is read again in a few seconds.
+			h.Logger.Warn("reload the list of status pages; using the previous one", "error", err)
+			if prev := h.index.cur.Load(); prev != nil {
+				stale := *prev
+				stale.gen, stale.retryAt = gen, time.Now().Add(5*time.Second)
+				h.index.cur.Store(&stale)
+			}
+		}
+	}()
+	return ch, true
+}
+
+// reloadPages reads the page list as of generation gen; the caller holds
+// h.index.mu.
+func (h *Handler) reloadPages(ctx context.Context, gen int64) (*pageIndex, error) {
 	refs, err := h.Store.PageRefs(models.ReadOnly(ctx))
 	if err != nil {
-		// A database that does not answer keeps the pages where they
-		// were, their snapshots still serving (see public.Manager); the
-		// list is read again in a few seconds.
-		if prev := h.index.cur.Load(); prev != nil {
-			h.Logger.Warn("reload the list of status pages; using the previous one", "error", err)
-			stale := *prev
-			stale.gen, stale.retryAt = gen, time.Now().Add(5*time.Second)
-			h.index.cur.Store(&stale)
-			return prev, nil
-		}
 		return nil, err
 	}
 	ix := &pageIndex{gen: gen, bySlug: map[string]models.PageRef{}, byDomain: map[string]models.PageRef{}}
