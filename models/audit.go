@@ -155,6 +155,7 @@ func audit(ctx context.Context, tx *gorm.DB, c change) error {
 	if err != nil {
 		return fmt.Errorf("audit %s: encode after: %w", c.Action, err)
 	}
+	noteChangedPage(tx, c.PageID)
 	a := ActorFrom(ctx)
 	e := AuditEntry{PageID: c.PageID, At: tx.NowFunc(), ActorType: a.Type, ActorID: a.ID, ActorName: a.Name,
 		IP: a.IP, Action: c.Action, ObjectType: c.ObjectType, ObjectID: c.ObjectID, Summary: c.Summary,

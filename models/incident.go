@@ -593,6 +593,6 @@ func (s *Store) incidentEventWith(tx *gorm.DB, inc *Incident, typ EventType, mes
 	return addEvent(tx, inc.PageID, typ, IncidentData{
 		ID: inc.ID, Title: inc.Title, Status: string(inc.Status), Severity: string(inc.Impact),
 		Message: message, Components: names, StartedAt: inc.StartedAt, ResolvedAt: inc.ResolvedAt,
-		URL: fmt.Sprintf("%s/incidents/%d", s.baseURL, inc.ID),
+		URL: fmt.Sprintf("%s/incidents/%d", s.pageBaseURL(tx, inc.PageID), inc.ID),
 	}, at)
 }

@@ -54,7 +54,7 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	}
 	// Anything committed while nobody listened.
 	s.wake.Notify()
-	s.markChanged()
+	s.markChanged(nil)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -64,7 +64,7 @@ func (s *Store) listenOnce(ctx context.Context) error {
 		case DeliveriesChannel:
 			s.wake.Notify()
 		case ChangesChannel:
-			s.markChanged()
+			s.markChanged(parseChangedPages(n.Payload))
 		}
 	}
 }

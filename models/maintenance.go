@@ -377,7 +377,7 @@ func (s *Store) maintenanceEvent(tx *gorm.DB, m *Maintenance, typ EventType, at 
 	return addEvent(tx, m.PageID, typ, MaintenanceData{
 		ID: m.ID, Title: m.Title, Message: m.Message, Components: names,
 		WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Status: string(m.Status),
-		URL: fmt.Sprintf("%s/maintenance/%d", s.baseURL, m.ID),
+		URL: fmt.Sprintf("%s/maintenance/%d", s.pageBaseURL(tx, m.PageID), m.ID),
 	}, at)
 }
 

@@ -9,8 +9,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,8 +48,12 @@ type Store struct {
 	wake    *Signal
 	changed *Signal
 	// generation counts changes to public data seen by this process, so
-	// caches can tell they are stale.
+	// caches can tell they are stale; allPages counts those of them that
+	// named no page (and so concern every page), pageGens those of each
+	// page (*atomic.Int64 by page id).
 	generation atomic.Int64
+	allPages   atomic.Int64
+	pageGens   sync.Map
 }
 
 // Options tune Open.
@@ -231,21 +237,91 @@ func gormLogger(l *slog.Logger) logger.Interface {
 
 // write runs fn in a transaction and, once it has committed, wakes the
 // delivery worker: fn may have written events and their deliveries.
+//
+// The pages the write changed are those its audit rows name (see
+// changedPages): only their public snapshots go stale.
 func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	pages := &changedPages{}
+	ctx = context.WithValue(ctx, changedPagesKey{}, pages)
 	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
-		return notifyChanged(tx)
+		return notifyChanged(tx, pages)
 	})
 	if err != nil {
 		return err
 	}
 	s.afterCommit(ctx, func() {
 		s.wake.Notify()
-		s.markChanged()
+		s.markChanged(pages)
 	})
 	return nil
+}
+
+// changedPagesKey marks the context of a write, carrying its
+// *changedPages.
+type changedPagesKey struct{}
+
+// changedPages collects the pages a write changes: audit adds the page
+// of every row it writes inside one. A write that names no page, or a
+// page id of 0, changes every page, as far as caches know.
+type changedPages struct {
+	ids     []int64
+	unknown bool
+}
+
+func (c *changedPages) add(id int64) {
+	if id <= 0 {
+		c.unknown = true
+		return
+	}
+	if !slices.Contains(c.ids, id) {
+		c.ids = append(c.ids, id)
+	}
+}
+
+// all reports whether the change concerns every page.
+func (c *changedPages) all() bool { return c == nil || c.unknown || len(c.ids) == 0 }
+
+// payload is the NOTIFY payload announcing c: the page ids separated by
+// commas, empty for every page.
+func (c *changedPages) payload() string {
+	if c.all() {
+		return ""
+	}
+	parts := make([]string, len(c.ids))
+	for i, id := range c.ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+// parseChangedPages reads a NOTIFY payload written by payload; anything
+// unreadable concerns every page.
+func parseChangedPages(payload string) *changedPages {
+	c := &changedPages{}
+	if payload == "" {
+		return c
+	}
+	for part := range strings.SplitSeq(payload, ",") {
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil {
+			return &changedPages{unknown: true}
+		}
+		c.add(id)
+	}
+	return c
+}
+
+// noteChangedPage records, inside a write, that it changes page id.
+func noteChangedPage(tx *gorm.DB, id int64) {
+	if tx.Statement == nil || tx.Statement.Context == nil {
+		return
+	}
+	if c, ok := tx.Statement.Context.Value(changedPagesKey{}).(*changedPages); ok {
+		c.add(id)
+	}
 }
 
 // transact runs fn in a transaction and announces nothing: for changes
@@ -321,23 +397,51 @@ func (s *Store) afterCommit(ctx context.Context, f func()) {
 	f()
 }
 
-// markChanged records a change to public data and signals Changed.
-func (s *Store) markChanged() {
+// markChanged records a change to public data, of the pages c names (of
+// every page when c is nil or names none), and signals Changed.
+func (s *Store) markChanged(c *changedPages) {
+	if c.all() {
+		s.allPages.Add(1)
+	} else {
+		for _, id := range c.ids {
+			s.pageGen(id).Add(1)
+		}
+	}
 	s.generation.Add(1)
 	s.changed.Notify()
+}
+
+func (s *Store) pageGen(id int64) *atomic.Int64 {
+	if g, ok := s.pageGens.Load(id); ok {
+		return g.(*atomic.Int64)
+	}
+	g, _ := s.pageGens.LoadOrStore(id, new(atomic.Int64))
+	return g.(*atomic.Int64)
 }
 
 // Generation increases with every change to public data this process has
 // made or heard of: a cache built at an older generation is stale.
 func (s *Store) Generation() int64 { return s.generation.Load() }
 
+// PageGeneration increases with every change to the public data of page
+// id this process has made or heard of (and with every change that names
+// no page): a cache of that page built at an older one is stale. Changes
+// to other pages leave it alone.
+func (s *Store) PageGeneration(id int64) int64 {
+	all := s.allPages.Load()
+	if g, ok := s.pageGens.Load(id); ok {
+		return all + g.(*atomic.Int64).Load()
+	}
+	return all
+}
+
 // notifyChanged tells other replicas, when tx commits, that public data
-// changed.
-func notifyChanged(tx *gorm.DB) error {
+// of the pages c names (every page when c is nil or names none) changed.
+func notifyChanged(tx *gorm.DB, c *changedPages) error {
 	if tx.Dialector.Name() != "postgres" {
 		return nil
 	}
-	if err := tx.Exec("SELECT pg_notify(?, '')", ChangesChannel).Error; err != nil {
+	if err := tx.Exec("SELECT pg_notify(?, ?)", ChangesChannel, c.payload()).Error; err != nil {
 		return fmt.Errorf("notify %s: %w", ChangesChannel, err)
 	}
 	return nil
@@ -346,8 +450,8 @@ func notifyChanged(tx *gorm.DB) error {
 // published announces a change made outside write: to this process, and
 // on PostgreSQL to the other replicas.
 func (s *Store) published(ctx context.Context) {
-	s.afterCommit(ctx, s.markChanged)
-	_ = notifyChanged(s.conn(ctx)) // best effort: replicas also rebuild on a timer
+	s.afterCommit(ctx, func() { s.markChanged(nil) })
+	_ = notifyChanged(s.conn(ctx), nil) // best effort: replicas also rebuild on a timer
 }
 
 // Changed is signalled, in this process, after a commit that may change

@@ -307,6 +307,9 @@ func (s *Store) SubscriberMails(ctx context.Context, ds []SubscriberDelivery) ([
 		return nil, err
 	}
 	pages := map[int64]*Page{}
+	// bases: the host of a page's subscription links, its own host name
+	// when it has one (the /subscriptions/ paths answer on any host).
+	bases := map[int64]string{}
 	out := make([]SubscriberMail, 0, len(ds))
 	for _, d := range ds {
 		sub, ok := byID[d.SubscriberID]
@@ -320,20 +323,25 @@ func (s *Store) SubscriberMails(ctx context.Context, ds []SubscriberDelivery) ([
 				return nil, fmt.Errorf("load page %d: %w", d.PageID, err)
 			}
 			pages[d.PageID] = page
+			bases[d.PageID] = s.baseURL
+			if r, err := pageRef(s.conn(ctx), d.PageID); err == nil && r.Domain != "" {
+				bases[d.PageID] = "https://" + r.Domain
+			}
 		}
+		base := bases[d.PageID]
 		m := SubscriberMail{Delivery: d, Subscriber: *sub, Page: *page}
 		manage, err := s.sealer.Open(sub.ManageTokenSealed)
 		if err != nil {
 			return nil, fmt.Errorf("open manage token of subscriber %d: %w", sub.ID, err)
 		}
-		m.PreferencesURL = s.baseURL + SubscriptionPreferencesPath(manage)
-		m.UnsubscribeURL = s.baseURL + SubscriptionUnsubscribePath(manage)
+		m.PreferencesURL = base + SubscriptionPreferencesPath(manage)
+		m.UnsubscribeURL = base + SubscriptionUnsubscribePath(manage)
 		if d.Kind == MailConfirm && sub.ConfirmTokenSealed != "" {
 			confirm, err := s.sealer.Open(sub.ConfirmTokenSealed)
 			if err != nil {
 				return nil, fmt.Errorf("open confirmation token of subscriber %d: %w", sub.ID, err)
 			}
-			m.ConfirmURL = s.baseURL + SubscriptionConfirmPath(confirm)
+			m.ConfirmURL = base + SubscriptionConfirmPath(confirm)
 		}
 		if d.EventID != nil {
 			ev, ok := events[*d.EventID]

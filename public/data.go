@@ -18,8 +18,11 @@ const RecentLimit = 50
 
 // Data is a consistent read of everything public about one page.
 type Data struct {
-	Page    models.Page
-	BaseURL string // public URL of the page, no trailing slash
+	Page models.Page
+	// Ref is the page's slug and host name; BaseURL its public URL, no
+	// trailing slash (see models.Store.PageBaseURL).
+	Ref     models.PageRef
+	BaseURL string
 	Now     time.Time
 
 	// Groups in position order, and the visible components, ungrouped
@@ -49,11 +52,16 @@ type Data struct {
 
 // Load reads Data for a page at now.
 func Load(ctx context.Context, store *models.Store, pageID int64, now time.Time) (*Data, error) {
-	d := &Data{BaseURL: store.BaseURL(), Now: now.UTC()}
+	d := &Data{Now: now.UTC()}
 	page, err := store.Page(ctx, pageID)
 	if err != nil {
 		return nil, err
 	}
+	ref, err := store.PageRef(ctx, pageID)
+	if err != nil {
+		return nil, err
+	}
+	d.Ref, d.BaseURL = ref, store.PageBaseURL(ref)
 	d.Page = *page
 	if d.Groups, err = store.Groups(ctx, pageID); err != nil {
 		return nil, err

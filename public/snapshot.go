@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -87,7 +88,6 @@ type HTMLFunc func(ctx context.Context, d *Data) ([]byte, error)
 // Options configure a Manager.
 type Options struct {
 	Store    *models.Store
-	PageID   int64
 	Markdown *markdown.Renderer
 	HTML     HTMLFunc
 	Logger   *slog.Logger
@@ -104,19 +104,16 @@ type Options struct {
 	FreshWait time.Duration
 }
 
-// Manager keeps the current snapshot and rebuilds it when data changes.
+// Manager keeps the current snapshot of every page someone asked for and
+// rebuilds a page's when its data changes. A page's first snapshot is
+// built on the first request for it, so pages nobody visits cost no
+// memory; a write to one page leaves the snapshots of the others alone
+// (see models.Store.PageGeneration).
 type Manager struct {
 	opts   Options
-	cur    atomic.Pointer[Snapshot]
-	mu     sync.Mutex // one build at a time
 	builds atomic.Int64
-	// pending is closed when the background rebuild under way ends; nil
-	// when there is none.
-	pendingMu sync.Mutex
-	pending   chan struct{}
-	// background counts rebuilds running on their own, so Run can wait
-	// for them before it returns.
-	background sync.WaitGroup
+	mu     sync.Mutex
+	pages  map[int64]*pageSnapshots
 }
 
 // NewManager returns a Manager; call Run to keep it fresh.
@@ -136,154 +133,129 @@ func NewManager(o Options) *Manager {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{opts: o}
+	return &Manager{opts: o, pages: map[int64]*pageSnapshots{}}
 }
 
-// Builds counts rebuilds since start, for tests and metrics.
+// page is the snapshots of page id, created (empty) on first use.
+func (m *Manager) page(id int64) *pageSnapshots {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.pages[id]
+	if p == nil {
+		p = &pageSnapshots{m: m, pageID: id}
+		m.pages[id] = p
+	}
+	return p
+}
+
+// known returns the pages with snapshots (or being built), by id.
+func (m *Manager) known() []*pageSnapshots {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*pageSnapshots, 0, len(m.pages))
+	for _, p := range m.pages {
+		out = append(out, p)
+	}
+	return out
+}
+
+// forget drops page id's snapshots (the page is gone).
+func (m *Manager) forget(p *pageSnapshots) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pages[p.pageID] == p {
+		delete(m.pages, p.pageID)
+	}
+}
+
+// Builds counts rebuilds since start, of every page, for tests and
+// metrics.
 func (m *Manager) Builds() int64 { return m.builds.Load() }
 
-func (m *Manager) fresh(s *Snapshot) bool {
-	return s != nil && s.Generation >= m.opts.Store.Generation()
+// PageBuilds counts the rebuilds of page id's snapshot since start.
+func (m *Manager) PageBuilds(id int64) int64 {
+	m.mu.Lock()
+	p := m.pages[id]
+	m.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	return p.builds.Load()
 }
 
-// Current returns a snapshot that reflects every change this process
-// knows of, as far as the database lets it: when a change has landed
-// since the last build it waits, up to FreshWait, for a rebuild (one,
-// however many callers are waiting: they share it), then takes the
+// PageIDs lists the pages with a snapshot in memory (or being built).
+func (m *Manager) PageIDs() []int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]int64, 0, len(m.pages))
+	for id := range m.pages {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Pages is how many pages have a snapshot in memory.
+func (m *Manager) Pages() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.pages)
+}
+
+// Current returns a snapshot of page id that reflects every change this
+// process knows of, as far as the database lets it: when a change has
+// landed since the last build it waits, up to FreshWait, for a rebuild
+// (one, however many callers are waiting: they share it), then takes the
 // previous snapshot if the rebuild has not finished. Admins use it to
 // see their own writes at once; visitors use Latest.
 //
 // Only the very first build, when there is no snapshot to fall back on,
 // waits for the database, up to BuildTimeout; if it fails, so does
 // Current.
-func (m *Manager) Current(ctx context.Context) (*Snapshot, error) {
-	s := m.cur.Load()
-	if m.fresh(s) {
-		return s, nil
-	}
-	if s == nil {
-		return m.first(ctx)
-	}
-	done, _ := m.refresh(ctx)
-	return m.await(ctx, done), nil
+func (m *Manager) Current(ctx context.Context, pageID int64) (*Snapshot, error) {
+	return m.page(pageID).current(ctx)
 }
 
-// Latest returns a snapshot for a visitor without making a crowd queue:
-// when the snapshot is stale, the first request to notice starts a
-// rebuild and waits for it up to FreshWait (so a visitor right after a
-// write sees it), while requests arriving during that rebuild get the
-// previous snapshot at once. Each change thus costs one rebuild, however
-// many requests arrive, and a database that does not answer holds up no
-// visitor for longer than FreshWait.
-func (m *Manager) Latest(ctx context.Context) (*Snapshot, error) {
-	s := m.cur.Load()
-	if s == nil {
-		return m.first(ctx)
-	}
-	if m.fresh(s) {
-		return s, nil
-	}
-	done, started := m.refresh(ctx)
-	if !started {
-		return s, nil
-	}
-	return m.await(ctx, done), nil
+// Latest returns a snapshot of page id for a visitor without making a
+// crowd queue: when the snapshot is stale, the first request to notice
+// starts a rebuild and waits for it up to FreshWait (so a visitor right
+// after a write sees it), while requests arriving during that rebuild
+// get the previous snapshot at once. Each change thus costs one rebuild,
+// however many requests arrive, and a database that does not answer
+// holds up no visitor for longer than FreshWait.
+func (m *Manager) Latest(ctx context.Context, pageID int64) (*Snapshot, error) {
+	return m.page(pageID).latest(ctx)
 }
 
-// first makes the first snapshot, for which there is no previous one to
-// serve meanwhile.
-func (m *Manager) first(ctx context.Context) (*Snapshot, error) {
+// Peek returns the current snapshot of page id, or nil, without building
+// one.
+func (m *Manager) Peek(pageID int64) *Snapshot {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s := m.cur.Load(); s != nil {
-		return s, nil
+	p := m.pages[pageID]
+	m.mu.Unlock()
+	if p == nil {
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.opts.BuildTimeout)
-	defer cancel()
-	return m.rebuildLocked(ctx)
+	return p.cur.Load()
 }
 
-// refresh starts a rebuild on its own context, unless one is under way,
-// and returns a channel closed when it ends; started says whether this
-// call started it. The rebuild does not belong to the request that asked
-// for it: a visitor who leaves does not cancel it, and it is bounded by
-// BuildTimeout, not by the visitor's patience.
-func (m *Manager) refresh(ctx context.Context) (done <-chan struct{}, started bool) {
-	m.pendingMu.Lock()
-	defer m.pendingMu.Unlock()
-	if m.pending != nil {
-		return m.pending, false
-	}
-	ch := make(chan struct{})
-	m.pending = ch
-	m.background.Add(1)
-	go func() {
-		defer m.background.Done()
-		defer func() {
-			m.pendingMu.Lock()
-			m.pending = nil
-			m.pendingMu.Unlock()
-			close(ch)
-		}()
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.BuildTimeout)
-		defer cancel()
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.fresh(m.cur.Load()) {
-			return // a build that finished meanwhile covers it
-		}
-		if _, err := m.rebuildLocked(bctx); err != nil {
-			m.opts.Logger.Error("rebuild public snapshot; serving the previous one", "error", err)
+// Rebuild makes a new snapshot of page id now, waiting on the database
+// for up to BuildTimeout.
+func (m *Manager) Rebuild(ctx context.Context, pageID int64) (*Snapshot, error) {
+	return m.page(pageID).rebuild(ctx)
+}
+
+// Run rebuilds the snapshot of every page in memory every Refresh, for
+// what moves with the clock alone (today's uptime cell, windows that
+// become due), and returns when ctx ends, once rebuilds under way have
+// finished. Changes need no help from Run: the first request after a
+// change starts a rebuild (see Latest). A page that no longer exists is
+// dropped.
+func (m *Manager) Run(ctx context.Context) {
+	defer func() {
+		for _, p := range m.known() {
+			p.background.Wait()
 		}
 	}()
-	return ch, true
-}
-
-// await waits for done up to FreshWait (or until the request ends) and
-// returns the newest snapshot there is.
-func (m *Manager) await(ctx context.Context, done <-chan struct{}) *Snapshot {
-	timer := time.NewTimer(m.opts.FreshWait)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	return m.cur.Load()
-}
-
-// Peek returns the current snapshot, or nil, without building one.
-func (m *Manager) Peek() *Snapshot { return m.cur.Load() }
-
-// Rebuild makes a new snapshot now, waiting on the database for up to
-// BuildTimeout.
-func (m *Manager) Rebuild(ctx context.Context) (*Snapshot, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, m.opts.BuildTimeout)
-	defer cancel()
-	return m.rebuildLocked(ctx)
-}
-
-func (m *Manager) rebuildLocked(ctx context.Context) (*Snapshot, error) {
-	start := time.Now()
-	s, err := m.build(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s.Took = time.Since(start)
-	m.cur.Store(s)
-	m.builds.Add(1)
-	return s, nil
-}
-
-// Run rebuilds the snapshot every Refresh, for what moves with the clock
-// alone (today's uptime cell, windows that become due), and returns when
-// ctx ends, once rebuilds under way have finished. Changes need no help
-// from Run: the first request after a change starts a rebuild (see
-// Latest).
-func (m *Manager) Run(ctx context.Context) {
-	defer m.background.Wait()
 	refresh := time.NewTicker(m.opts.Refresh)
 	defer refresh.Stop()
 	for {
@@ -292,18 +264,161 @@ func (m *Manager) Run(ctx context.Context) {
 			return
 		case <-refresh.C:
 		}
-		if _, err := m.Rebuild(ctx); err != nil && ctx.Err() == nil {
-			m.opts.Logger.Error("rebuild public snapshot", "error", err)
+		for _, p := range m.known() {
+			_, err := p.rebuild(ctx)
+			switch {
+			case err == nil || ctx.Err() != nil:
+			case errors.Is(err, models.ErrNotFound):
+				m.forget(p)
+			default:
+				m.opts.Logger.Error("rebuild public snapshot", "page_id", p.pageID, "error", err)
+			}
 		}
 	}
 }
 
-func (m *Manager) build(ctx context.Context) (*Snapshot, error) {
+// pageSnapshots keeps one page's current snapshot.
+type pageSnapshots struct {
+	m      *Manager
+	pageID int64
+	cur    atomic.Pointer[Snapshot]
+	mu     sync.Mutex // one build at a time
+	builds atomic.Int64
+	// pending is closed when the background rebuild under way ends; nil
+	// when there is none.
+	pendingMu sync.Mutex
+	pending   chan struct{}
+	// background counts rebuilds running on their own, so Run can wait
+	// for them before it returns.
+	background sync.WaitGroup
+}
+
+func (p *pageSnapshots) fresh(s *Snapshot) bool {
+	return s != nil && s.Generation >= p.m.opts.Store.PageGeneration(p.pageID)
+}
+
+func (p *pageSnapshots) current(ctx context.Context) (*Snapshot, error) {
+	s := p.cur.Load()
+	if p.fresh(s) {
+		return s, nil
+	}
+	if s == nil {
+		return p.first(ctx)
+	}
+	done, _ := p.refresh(ctx)
+	return p.await(ctx, done), nil
+}
+
+func (p *pageSnapshots) latest(ctx context.Context) (*Snapshot, error) {
+	s := p.cur.Load()
+	if s == nil {
+		return p.first(ctx)
+	}
+	if p.fresh(s) {
+		return s, nil
+	}
+	done, started := p.refresh(ctx)
+	if !started {
+		return s, nil
+	}
+	return p.await(ctx, done), nil
+}
+
+// first makes the first snapshot, for which there is no previous one to
+// serve meanwhile. When it fails because the page does not exist, the
+// page is forgotten: asking for pages that do not exist keeps nothing in
+// memory.
+func (p *pageSnapshots) first(ctx context.Context) (*Snapshot, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.cur.Load(); s != nil {
+		return s, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.m.opts.BuildTimeout)
+	defer cancel()
+	s, err := p.rebuildLocked(ctx)
+	if err != nil && errors.Is(err, models.ErrNotFound) {
+		p.m.forget(p)
+	}
+	return s, err
+}
+
+// refresh starts a rebuild on its own context, unless one is under way,
+// and returns a channel closed when it ends; started says whether this
+// call started it. The rebuild does not belong to the request that asked
+// for it: a visitor who leaves does not cancel it, and it is bounded by
+// BuildTimeout, not by the visitor's patience.
+func (p *pageSnapshots) refresh(ctx context.Context) (done <-chan struct{}, started bool) {
+	p.pendingMu.Lock()
+	defer p.pendingMu.Unlock()
+	if p.pending != nil {
+		return p.pending, false
+	}
+	ch := make(chan struct{})
+	p.pending = ch
+	p.background.Add(1)
+	go func() {
+		defer p.background.Done()
+		defer func() {
+			p.pendingMu.Lock()
+			p.pending = nil
+			p.pendingMu.Unlock()
+			close(ch)
+		}()
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.m.opts.BuildTimeout)
+		defer cancel()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.fresh(p.cur.Load()) {
+			return // a build that finished meanwhile covers it
+		}
+		if _, err := p.rebuildLocked(bctx); err != nil {
+			p.m.opts.Logger.Error("rebuild public snapshot; serving the previous one", "page_id", p.pageID, "error", err)
+		}
+	}()
+	return ch, true
+}
+
+// await waits for done up to FreshWait (or until the request ends) and
+// returns the newest snapshot there is.
+func (p *pageSnapshots) await(ctx context.Context, done <-chan struct{}) *Snapshot {
+	timer := time.NewTimer(p.m.opts.FreshWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return p.cur.Load()
+}
+
+func (p *pageSnapshots) rebuild(ctx context.Context) (*Snapshot, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, p.m.opts.BuildTimeout)
+	defer cancel()
+	return p.rebuildLocked(ctx)
+}
+
+func (p *pageSnapshots) rebuildLocked(ctx context.Context) (*Snapshot, error) {
+	start := time.Now()
+	s, err := p.m.build(ctx, p.pageID)
+	if err != nil {
+		return nil, err
+	}
+	s.Took = time.Since(start)
+	p.cur.Store(s)
+	p.builds.Add(1)
+	p.m.builds.Add(1)
+	return s, nil
+}
+
+func (m *Manager) build(ctx context.Context, pageID int64) (*Snapshot, error) {
 	// Read the generation before the data: a change landing during the
 	// build leaves the snapshot marked stale.
-	gen := m.opts.Store.Generation()
+	gen := m.opts.Store.PageGeneration(pageID)
 	now := m.opts.Store.Now()
-	d, err := Load(models.ReadOnly(ctx), m.opts.Store, m.opts.PageID, now)
+	d, err := Load(models.ReadOnly(ctx), m.opts.Store, pageID, now)
 	if err != nil {
 		return nil, err
 	}

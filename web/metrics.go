@@ -110,6 +110,8 @@ var (
 		"Rebuilds of the public snapshot by this process.", nil, nil)
 	buildSecondsDesc = prometheus.NewDesc("herald_public_snapshot_build_seconds",
 		"How long the latest rebuild took.", nil, nil)
+	pageBuildsDesc = prometheus.NewDesc("herald_public_snapshot_page_builds_total",
+		"Rebuilds of one page's public snapshot by this process, for the pages it keeps in memory.", []string{"page_id"}, nil)
 )
 
 // stateCollector reports values Herald already keeps elsewhere (the
@@ -138,7 +140,10 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(s.queue.Due))
 	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, s.queue.OldestDue.Seconds())
 	ch <- prometheus.MustNewConstMetric(buildsDesc, prometheus.CounterValue, float64(s.public.Builds()))
-	if snap := s.public.Peek(); snap != nil {
+	if snap := s.public.Peek(models.DefaultPageID); snap != nil {
 		ch <- prometheus.MustNewConstMetric(buildSecondsDesc, prometheus.GaugeValue, snap.Took.Seconds())
+	}
+	for _, id := range s.public.PageIDs() {
+		ch <- prometheus.MustNewConstMetric(pageBuildsDesc, prometheus.CounterValue, float64(s.public.PageBuilds(id)), strconv.FormatInt(id, 10))
 	}
 }

@@ -21,37 +21,24 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	e.GET("/metrics", m.handler)
 	e.GET("/static/*", echo.WrapHandler(assets))
 
-	// Public status page
-	e.GET("/", site.ShowStatusPage)
-	e.GET("/api/v2/*", site.StatusJSON)
-	e.GET("/history.atom", site.Feed)
-	e.GET("/history.rss", site.Feed)
-	e.GET("/maintenance.ics", site.Calendar)
-	e.GET("/badge.svg", site.Badge)
-	e.GET("/favicon.svg", site.Favicon)
-	e.GET("/favicon.ico", site.FaviconICO)
-	e.GET("/history", site.ShowHistory)
-	e.GET("/incidents/:id", site.ShowIncidentPermalink)
-	e.GET("/maintenance/:id", site.ShowMaintenancePermalink)
-	// E-mail subscriptions: the sign-up form carries the CSRF token; the
-	// links from the e-mails carry a secret, which is their credential
-	// (the one-click unsubscribe POST comes from mail providers, without
-	// cookies, RFC 8058). A GET never changes anything.
-	e.GET("/subscribe", site.ShowSubscribe, site.VerifyCSRF)
-	e.POST("/subscribe", site.Subscribe, site.VerifyCSRF)
-	// Webhook subscriptions, e-mail or not: the answer shows the signing
-	// secret once; the subscription's own link is the same as an e-mail
-	// subscriber's preferences link.
-	e.POST("/subscribe/webhook", site.SubscribeWebhook, site.VerifyCSRF)
-	e.GET("/subscriptions/confirm/:token", site.ShowConfirm)
-	e.POST("/subscriptions/confirm/:token", site.Confirm)
-	e.GET("/subscriptions/:token", site.ShowPreferences)
-	e.POST("/subscriptions/:token", site.SavePreferences)
-	e.GET("/subscriptions/:token/unsubscribe", site.ShowUnsubscribe)
-	e.POST("/subscriptions/:token/unsubscribe", site.Unsubscribe)
-	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg"} {
-		e.OPTIONS(path, site.Preflight) // CORS preflight: any origin may read these
-	}
+	// Public status pages: the default page at / (or the page whose own
+	// host name the request names), every other page under /s/{slug}/,
+	// with the same handlers (site.ServeHost and site.ServeSlug put the
+	// page in the request's context).
+	publicPage(e.Group("", site.ServeHost), site)
+	e.GET("/s/:slug", site.RedirectToSlash, site.ServeSlug)
+	publicPage(e.Group("/s/:slug", site.ServeSlug), site)
+	// The links from subscription e-mails carry a secret, which is their
+	// credential and names the page (the one-click unsubscribe POST comes
+	// from mail providers, without cookies, RFC 8058). A GET never
+	// changes anything.
+	// Their answers show the subscriber's page (site.ServeSubscriber).
+	e.GET("/subscriptions/confirm/:token", site.ShowConfirm, site.ServeSubscriber)
+	e.POST("/subscriptions/confirm/:token", site.Confirm, site.ServeSubscriber)
+	e.GET("/subscriptions/:token", site.ShowPreferences, site.ServeSubscriber)
+	e.POST("/subscriptions/:token", site.SavePreferences, site.ServeSubscriber)
+	e.GET("/subscriptions/:token/unsubscribe", site.ShowUnsubscribe, site.ServeSubscriber)
+	e.POST("/subscriptions/:token/unsubscribe", site.Unsubscribe, site.ServeSubscriber)
 
 	// First run, sign in and out
 	forms := e.Group("", admin.VerifyCSRF)
@@ -323,5 +310,29 @@ func answerHead(e *echo.Echo) {
 			head[r.Path] = true
 			e.HEAD(r.Path, asGet)
 		}
+	}
+}
+
+// publicPage registers the public resources of a status page on g: at /
+// or under /s/{slug}.
+func publicPage(g *echo.Group, site *site.Handler) {
+	g.GET("/", site.ShowStatusPage)
+	g.GET("/api/v2/*", site.StatusJSON)
+	g.GET("/history.atom", site.Feed)
+	g.GET("/history.rss", site.Feed)
+	g.GET("/maintenance.ics", site.Calendar)
+	g.GET("/badge.svg", site.Badge)
+	g.GET("/favicon.svg", site.Favicon)
+	g.GET("/favicon.ico", site.FaviconICO)
+	g.GET("/history", site.ShowHistory)
+	g.GET("/incidents/:id", site.ShowIncidentPermalink)
+	g.GET("/maintenance/:id", site.ShowMaintenancePermalink)
+	// Subscriptions to the page: the sign-up form carries the CSRF token;
+	// a webhook subscription's answer shows its signing secret once.
+	g.GET("/subscribe", site.ShowSubscribe, site.VerifyCSRF)
+	g.POST("/subscribe", site.Subscribe, site.VerifyCSRF)
+	g.POST("/subscribe/webhook", site.SubscribeWebhook, site.VerifyCSRF)
+	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg"} {
+		g.OPTIONS(path, site.Preflight) // CORS preflight: any origin may read these
 	}
 }

@@ -7,12 +7,20 @@
 // then runs wrk against both, interleaved, plain and with gzip. Last, it
 // measures / while an admin write lands every 100 ms.
 //
-// Usage: go run ./bench/public [-d 5s] [-c 32] [-engine sqlite|postgres]
+// With -pages N (N > 1) it adds N-1 pages of -components components
+// each (the first and the last with the full history, the others with
+// their components and an active incident), and measures the last one,
+// served at /s/{slug}/, beside the default page; then / of that page
+// while writes land on the default page, counting its rebuilds (there
+// should be none).
+//
+// Usage: go run ./bench/public [-d 5s] [-c 32] [-engine sqlite|postgres] [-pages 50 -components 20]
 package main
 
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -32,10 +40,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	_ "github.com/glebarez/go-sqlite" // database/sql driver "sqlite"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/web"
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/labstack/echo/v4"
 )
 
@@ -44,6 +54,8 @@ func main() {
 	conns := flag.Int("c", 32, "wrk connections")
 	engine := flag.String("engine", "sqlite", "database: sqlite or postgres")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	pages := flag.Int("pages", 1, "status pages (the default one and pages-1 more)")
+	components := flag.Int("components", 20, "components per page (in groups of 5)")
 	pg := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL admin URL (with -engine postgres)")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -59,7 +71,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*engine, *pg, *dur, *conns); err != nil {
+	if err := run(*engine, *pg, *dur, *conns, *pages, *components); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -70,7 +82,7 @@ type clock struct{ offset atomic.Int64 }
 func (c *clock) Now() time.Time  { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) set(t time.Time) { c.offset.Store(int64(time.Until(t))) }
 
-func run(engine, pgURL string, dur time.Duration, conns int) error {
+func run(engine, pgURL string, dur time.Duration, conns, pages, ncomp int) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "herald-bench-")
 	if err != nil {
@@ -101,9 +113,22 @@ func run(engine, pgURL string, dur time.Duration, conns int) error {
 		return err
 	}
 	fmt.Printf("seeding (%s)…\n", engine)
-	comps, err := seed(ctx, store, clk)
+	comps, err := seed(ctx, store, clk, models.DefaultPageID, ncomp, true)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
+	}
+	var target int64
+	var targetPrefix string
+	for i := 2; i <= pages; i++ {
+		slug := fmt.Sprintf("page-%d", i)
+		id, err := insertPage(ctx, engine, dsn, slug, fmt.Sprintf("Page %d", i))
+		if err != nil {
+			return fmt.Errorf("page %d: %w", i, err)
+		}
+		if _, err := seed(ctx, store, clk, id, ncomp, i == pages); err != nil {
+			return fmt.Errorf("seed page %d: %w", i, err)
+		}
+		target, targetPrefix = id, "/s/"+slug
 	}
 
 	herald, pub, stopHerald, err := startHerald(store, secret)
@@ -112,6 +137,11 @@ func run(engine, pgURL string, dur time.Duration, conns int) error {
 	}
 	defer stopHerald()
 	paths := []string{"/", "/api/v2/summary.json", "/badge.svg"}
+	if target != 0 {
+		for _, p := range paths[:3] {
+			paths = append(paths, targetPrefix+p)
+		}
+	}
 	ref, stopRef, err := startReference(herald, paths)
 	if err != nil {
 		return err
@@ -119,7 +149,7 @@ func run(engine, pgURL string, dur time.Duration, conns int) error {
 	defer stopRef()
 
 	fmt.Printf("\nwrk -t2 -c%d -d%s on 127.0.0.1, Herald and the echo reference interleaved\n\n", conns, dur)
-	fmt.Printf("%-22s %-5s %-9s %10s %9s %9s %7s\n", "endpoint", "gzip", "server", "req/s", "p50", "p99", "ratio")
+	fmt.Printf("%-32s %-5s %-9s %10s %9s %9s %7s\n", "endpoint", "gzip", "server", "req/s", "p50", "p99", "ratio")
 	for _, p := range paths {
 		for _, gz := range []bool{false, true} {
 			h, err := wrk(herald+p, gz, dur, conns)
@@ -134,8 +164,8 @@ func run(engine, pgURL string, dur time.Duration, conns int) error {
 			if gz {
 				enc = "yes"
 			}
-			fmt.Printf("%-22s %-5s %-9s %10.0f %9s %9s %7s\n", p, enc, "herald", h.rps, h.p50, h.p99, fmt.Sprintf("%.2f×", h.rps/r.rps))
-			fmt.Printf("%-22s %-5s %-9s %10.0f %9s %9s\n", "", "", "reference", r.rps, r.p50, r.p99)
+			fmt.Printf("%-32s %-5s %-9s %10.0f %9s %9s %7s\n", p, enc, "herald", h.rps, h.p50, h.p99, fmt.Sprintf("%.2f×", h.rps/r.rps))
+			fmt.Printf("%-32s %-5s %-9s %10.0f %9s %9s\n", "", "", "reference", r.rps, r.p50, r.p99)
 		}
 	}
 
@@ -166,32 +196,87 @@ func run(engine, pgURL string, dur time.Duration, conns int) error {
 		return err
 	}
 	fmt.Printf("\n/ with gzip while an admin write lands every 100 ms (%d writes): %.0f req/s, p50 %s, p99 %s\n", writes.Load(), h.rps, h.p50, h.p99)
-	if snap, err := pub.Current(ctx); err == nil {
+	if snap, err := pub.Current(ctx, models.DefaultPageID); err == nil {
 		r, _ := snap.Get("/")
 		fmt.Printf("snapshot: %d rebuilds in all, last took %s; / is %d bytes (%d gzipped)\n", pub.Builds(), snap.Took.Round(100*time.Microsecond), len(r.Body), len(r.Gzip))
 	}
+	if target == 0 {
+		return nil
+	}
+	// The other page while the default page takes the writes: no rebuild.
+	before := pub.PageBuilds(target)
+	stop = make(chan struct{})
+	writes.Store(0)
+	wg.Go(func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		statuses := []models.ComponentStatus{models.StatusDegradedPerformance, models.StatusOperational}
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if _, err := store.SetComponentStatus(ctx, comps[0], statuses[i%2], models.SourceManual, nil); err != nil {
+				log.Printf("write: %v", err)
+			}
+			writes.Add(1)
+		}
+	})
+	h, err = wrk(herald+targetPrefix+"/", true, dur, conns)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s/ with gzip while a write lands on the default page every 100 ms (%d writes): %.0f req/s, p50 %s, p99 %s; its snapshot rebuilt %d times; %d of %d pages in memory\n",
+		targetPrefix, writes.Load(), h.rps, h.p50, h.p99, pub.PageBuilds(target)-before, pub.Pages(), pages)
 	return nil
 }
 
-// seed writes the realistic page.
-func seed(ctx context.Context, s *models.Store, clk *clock) ([]int64, error) {
+// insertPage adds a page row (the bench needs no admin screens).
+func insertPage(ctx context.Context, engine, dsn, slug, name string) (int64, error) {
+	driver := "pgx"
+	if engine != "postgres" {
+		driver, dsn = "sqlite", dsn+"?_pragma=busy_timeout(10000)"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var id int64
+	err = db.QueryRowContext(ctx, `INSERT INTO pages (slug, name, accent_color, time_zone, created_at, updated_at)
+		VALUES ($1, $2, 'blue', 'UTC', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id`, slug, name).Scan(&id)
+	return id, err
+}
+
+// seed writes a realistic page: ncomp components in groups of 5; with
+// full, 90 days of outages and 30 past incidents.
+func seed(ctx context.Context, s *models.Store, clk *clock, page int64, ncomp int, full bool) ([]int64, error) {
 	now := time.Now().UTC()
 	start := now.AddDate(0, 0, -91)
 	clk.set(start)
 	var comps []int64
-	for g := range 4 {
-		grp, err := s.CreateGroup(ctx, models.DefaultPageID, models.GroupInput{Name: fmt.Sprintf("Region %d", g+1)})
+	for g := range (ncomp + 4) / 5 {
+		grp, err := s.CreateGroup(ctx, page, models.GroupInput{Name: fmt.Sprintf("Region %d", g+1)})
 		if err != nil {
 			return nil, err
 		}
-		for c := range 5 {
-			comp, err := s.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: fmt.Sprintf("Service %d.%d", g+1, c+1),
+		for c := range min(5, ncomp-g*5) {
+			comp, err := s.CreateComponent(ctx, page, models.ComponentInput{Name: fmt.Sprintf("Service %d.%d", g+1, c+1),
 				Description: "Serves customer traffic.", GroupID: &grp.ID, Visible: true, Status: models.StatusOperational})
 			if err != nil {
 				return nil, err
 			}
 			comps = append(comps, comp.ID)
 		}
+	}
+	if !full {
+		clk.set(now)
+		_, err := s.CreateIncident(ctx, page, models.IncidentInput{Title: "Degraded performance in Region 1", Status: models.IncidentInvestigating,
+			Message: "We are investigating slow responses.", Components: map[int64]models.ComponentStatus{comps[0]: models.StatusPartialOutage}})
+		return comps, err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	bad := []models.ComponentStatus{models.StatusDegradedPerformance, models.StatusPartialOutage, models.StatusMajorOutage, models.StatusUnderMaintenance}
@@ -217,7 +302,7 @@ func seed(ctx context.Context, s *models.Store, clk *clock) ([]int64, error) {
 	for i := range 30 {
 		started := now.AddDate(0, 0, -3*i-1)
 		resolved := started.Add(90 * time.Minute)
-		_, err := s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{
+		_, err := s.CreateIncident(ctx, page, models.IncidentInput{
 			Title: fmt.Sprintf("Elevated error rates on Service %d.%d", i%4+1, i%5+1), Status: models.IncidentResolved,
 			Impact: models.ImpactMajor, Message: "We identified a **bad deploy** and rolled it back. Error rates are back to normal.",
 			Backfill: true, StartedAt: started, ResolvedAt: resolved,
@@ -227,10 +312,10 @@ func seed(ctx context.Context, s *models.Store, clk *clock) ([]int64, error) {
 		}
 	}
 	for i := range 2 {
-		_, err := s.CreateIncident(ctx, models.DefaultPageID, models.IncidentInput{
+		_, err := s.CreateIncident(ctx, page, models.IncidentInput{
 			Title: fmt.Sprintf("Degraded performance in Region %d", i+1), Status: models.IncidentInvestigating,
 			Message:    "We are investigating slow responses.",
-			Components: map[int64]models.ComponentStatus{comps[i*5]: models.StatusPartialOutage}})
+			Components: map[int64]models.ComponentStatus{comps[min(i*5, len(comps)-1)]: models.StatusPartialOutage}})
 		if err != nil {
 			return nil, err
 		}

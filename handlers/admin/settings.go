@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -18,8 +19,13 @@ func (h *Handler) ShowSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ref, err := h.Store.PageRef(c.Request().Context(), p.ID)
+	if err != nil {
+		return err
+	}
 	return h.renderSettings(c, http.StatusOK, views.SettingsView{Name: p.Name, Description: p.Description,
-		LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone, ImageHosts: strings.Join(p.ImageHostList(), "\n")})
+		LogoURL: p.LogoURL, AccentColor: p.Accent(), TimeZone: p.TimeZone, ImageHosts: strings.Join(p.ImageHostList(), "\n"),
+		Domain: ref.Domain})
 }
 
 // SaveSettings saves the status page settings; the public page shows them
@@ -27,13 +33,23 @@ func (h *Handler) ShowSettings(c echo.Context) error {
 func (h *Handler) SaveSettings(c echo.Context) error {
 	v := views.SettingsView{Name: c.FormValue("name"), Description: c.FormValue("description"),
 		LogoURL: c.FormValue("logo_url"), AccentColor: c.FormValue("accent_color"), TimeZone: c.FormValue("time_zone"),
-		ImageHosts: c.FormValue("image_hosts")}
-	_, err := h.Store.UpdatePage(c.Request().Context(), pageID(c), models.PageInput{Name: v.Name,
-		Description: v.Description, LogoURL: v.LogoURL, AccentColor: v.AccentColor, TimeZone: v.TimeZone,
-		ImageHosts: models.ParseImageHosts(v.ImageHosts)})
+		ImageHosts: c.FormValue("image_hosts"), Domain: c.FormValue("domain")}
+	// The settings and the host name are saved together, or neither is.
+	err := h.Store.InTransaction(c.Request().Context(), func(ctx context.Context) error {
+		_, err := h.Store.UpdatePage(ctx, pageID(c), models.PageInput{Name: v.Name,
+			Description: v.Description, LogoURL: v.LogoURL, AccentColor: v.AccentColor, TimeZone: v.TimeZone,
+			ImageHosts: models.ParseImageHosts(v.ImageHosts)})
+		if err != nil {
+			return err
+		}
+		return h.Store.SetPageDomain(ctx, pageID(c), v.Domain)
+	})
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		v.Errors = ve.Fields
+		if _, msg := models.NormalizeDomain(v.Domain); msg != "" {
+			v.Errors["domain"] = msg // shown with the other fields' errors
+		}
 		return h.renderSettings(c, http.StatusUnprocessableEntity, v)
 	}
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/handlers/serve"
-	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/views/layout"
 )
@@ -28,6 +27,8 @@ type Options struct {
 type Handler struct {
 	*serve.Base
 	public *public.Manager
+	// index finds pages by slug and host name.
+	index pageIndexes
 	// publicCacheControl is the Cache-Control of public responses.
 	publicCacheControl string
 	// mail: e-mail subscriptions are on; signups limits them per IP.
@@ -46,7 +47,7 @@ func New(o Options) *Handler {
 		maxAge = 10 * time.Second
 	}
 	h.publicCacheControl = fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds()))
-	h.public = public.NewManager(public.Options{Store: o.Base.Store, PageID: models.DefaultPageID,
+	h.public = public.NewManager(public.Options{Store: o.Base.Store,
 		Markdown: o.Base.Markdown, HTML: h.renderPublicPage, Logger: o.Base.Logger, BuildTimeout: o.RequestTimeout})
 	return h
 }

@@ -21,11 +21,11 @@ const historyPerPage = 20
 // snapshot: visitors rarely page through it.
 func (h *Handler) ShowHistory(c echo.Context) error {
 	ctx := models.ReadOnly(c.Request().Context()) // on SQLite, beside the writer
-	page, err := h.Store.Page(ctx, models.DefaultPageID)
+	page, err := h.Store.Page(ctx, pageID(c))
 	if err != nil {
 		return err
 	}
-	total, err := h.Store.CountIncidents(ctx, models.DefaultPageID)
+	total, err := h.Store.CountIncidents(ctx, pageID(c))
 	if err != nil {
 		return err
 	}
@@ -36,12 +36,12 @@ func (h *Handler) ShowHistory(c echo.Context) error {
 	}
 	// One incident more than the page shows: the newest incident of the
 	// next page bounds the maintenance windows that belong to this one.
-	incidents, err := h.Store.Incidents(ctx, models.DefaultPageID, models.IncidentFilter{
+	incidents, err := h.Store.Incidents(ctx, pageID(c), models.IncidentFilter{
 		Limit: historyPerPage + 1, Offset: (n - 1) * historyPerPage})
 	if err != nil {
 		return err
 	}
-	maintenance, err := h.Store.Maintenances(ctx, models.DefaultPageID, models.MaintenanceFilter{
+	maintenance, err := h.Store.Maintenances(ctx, pageID(c), models.MaintenanceFilter{
 		Statuses: []models.MaintenanceStatus{models.MaintenanceCompleted}})
 	if err != nil {
 		return err
@@ -65,7 +65,7 @@ func (h *Handler) ShowHistory(c echo.Context) error {
 	v := views.HistoryPageView{Chrome: h.pageChrome("History · "+page.Name, page), PageName: page.Name,
 		Months: historyMonths(items), Page: n, Pages: pages}
 	v.Nav = "history"
-	if v.ComponentFeeds, err = h.componentFeeds(ctx); err != nil {
+	if v.ComponentFeeds, err = h.componentFeeds(ctx, pageID(c)); err != nil {
 		return err
 	}
 	if n > 1 {
@@ -76,12 +76,12 @@ func (h *Handler) ShowHistory(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", h.publicCacheControl)
 	serve.SetPagePolicy(c, page, true)
-	return serve.Render(c, http.StatusOK, views.HistoryPage(v))
+	return h.render(c, http.StatusOK, views.HistoryPage(v))
 }
 
 // componentFeeds links the feeds of each component the page shows.
-func (h *Handler) componentFeeds(ctx context.Context) ([]views.ComponentFeed, error) {
-	comps, err := h.Store.Components(ctx, models.DefaultPageID)
+func (h *Handler) componentFeeds(ctx context.Context, pageID int64) ([]views.ComponentFeed, error) {
+	comps, err := h.Store.Components(ctx, pageID)
 	if err != nil {
 		return nil, err
 	}

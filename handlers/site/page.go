@@ -24,7 +24,7 @@ func (h *Handler) renderPublicPage(ctx context.Context, d *public.Data) ([]byte,
 	if err := views.PublicPage(v).Render(ctx, &buf); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return prefixLinks(buf.Bytes(), d.Ref.Prefix()), nil
 }
 
 // pageChrome is the layout data of a public page of p: its name, logo and

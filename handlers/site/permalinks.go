@@ -20,12 +20,15 @@ func (h *Handler) ShowIncidentPermalink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if inc.PageID != pageID(c) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such incident on this status page.")
+	}
 	page, err := h.Store.Page(ctx, inc.PageID)
 	if err != nil {
 		return err
 	}
 	serve.SetPagePolicy(c, page, true)
-	return serve.Render(c, http.StatusOK, views.IncidentPage(views.IncidentPageView{
+	return h.render(c, http.StatusOK, views.IncidentPage(views.IncidentPageView{
 		Chrome:   h.pageChrome(inc.Title+" · "+page.Name, page),
 		Incident: h.IncidentView(inc, page, true),
 	}))
@@ -42,12 +45,15 @@ func (h *Handler) ShowMaintenancePermalink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.PageID != pageID(c) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such maintenance on this status page.")
+	}
 	page, err := h.Store.Page(ctx, m.PageID)
 	if err != nil {
 		return err
 	}
 	serve.SetPagePolicy(c, page, true)
-	return serve.Render(c, http.StatusOK, views.MaintenancePage(views.MaintenancePageView{
+	return h.render(c, http.StatusOK, views.MaintenancePage(views.MaintenancePageView{
 		Chrome:      h.pageChrome(m.Title+" · "+page.Name, page),
 		Maintenance: h.MaintenanceView(m, page, true),
 	}))

@@ -53,7 +53,7 @@ func (h *Handler) StatusJSON(c echo.Context) error {
 func (h *Handler) Feed(c echo.Context) error {
 	allowAnyOrigin(c)
 	if !c.QueryParams().Has("component") {
-		return h.serveSnapshot(c, c.Path())
+		return h.serveSnapshot(c, feedPath(c))
 	}
 	id, err := strconv.ParseInt(c.QueryParam("component"), 10, 64)
 	if err != nil || id <= 0 {
@@ -63,7 +63,7 @@ func (h *Handler) Feed(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, ok := snap.Get(public.ComponentFeedKey(c.Path(), id))
+	r, ok := snap.Get(public.ComponentFeedKey(feedPath(c), id))
 	if !ok {
 		return unknownComponentFeed(c)
 	}
@@ -118,7 +118,7 @@ func (h *Handler) Favicon(c echo.Context) error { return h.serveSnapshot(c, "/fa
 // FaviconICO sends browsers that ask for /favicon.ico on their own to
 // the SVG.
 func (h *Handler) FaviconICO(c echo.Context) error {
-	return c.Redirect(http.StatusMovedPermanently, "/favicon.svg")
+	return c.Redirect(http.StatusMovedPermanently, pagePath(c, "/favicon.svg"))
 }
 
 // Preflight answers a CORS preflight (OPTIONS) for the cross-origin
@@ -151,9 +151,9 @@ func allowAnyOrigin(c echo.Context) {
 // a database that does not answer never holds up the public page.
 func (h *Handler) snapshot(c echo.Context) (*public.Snapshot, error) {
 	if serve.HasSessionCookie(c) {
-		return h.public.Current(c.Request().Context())
+		return h.public.Current(c.Request().Context(), pageID(c))
 	}
-	return h.public.Latest(c.Request().Context())
+	return h.public.Latest(c.Request().Context(), pageID(c))
 }
 
 // serveSnapshot answers the resource key from the current snapshot.
@@ -235,3 +235,7 @@ func qValue(params string) float64 {
 	}
 	return 1
 }
+
+// feedPath is the snapshot key of the feed the route names: its path on
+// the page (/history.atom or /history.rss), whatever the prefix.
+func feedPath(c echo.Context) string { return strings.TrimPrefix(c.Path(), "/s/:slug") }

@@ -67,7 +67,7 @@ func noStore(c echo.Context) {
 // never cached and may show the page's images.
 func (h *Handler) subscriptionPage(c echo.Context, _ string) (*models.Page, error) {
 	noStore(c)
-	p, err := h.Store.Page(c.Request().Context(), models.DefaultPageID)
+	p, err := h.Store.Page(c.Request().Context(), pageID(c))
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (h *Handler) subscriptionPage(c echo.Context, _ string) (*models.Page, erro
 // visibleComponents are the components a visitor may choose, checked as
 // in chosen.
 func (h *Handler) visibleComponents(c echo.Context, chosen []int64) ([]views.SubscribeComponent, map[int64]bool, error) {
-	comps, err := h.Store.Components(c.Request().Context(), models.DefaultPageID)
+	comps, err := h.Store.Components(c.Request().Context(), pageID(c))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,7 +124,7 @@ func (h *Handler) renderSubscribe(c echo.Context, status int, v views.SubscribeV
 		return err
 	}
 	v.Chrome, v.PageName, v.Mail = ch, p.Name, h.mail
-	return serve.Render(c, status, views.SubscribePage(v))
+	return h.render(c, status, views.SubscribePage(v))
 }
 
 // checkedIDs are the ids of the checked components.
@@ -201,7 +201,7 @@ func (h *Handler) Subscribe(c echo.Context) error {
 		problem = emailProblem(email)
 	}
 	if problem == "" {
-		err = h.Store.Subscribe(c.Request().Context(), models.DefaultPageID, models.SubscribeInput{Email: email, AllComponents: all, Components: ids})
+		err = h.Store.Subscribe(c.Request().Context(), pageID(c), models.SubscribeInput{Email: email, AllComponents: all, Components: ids})
 		var ve *models.ValidationError
 		switch {
 		case errors.As(err, &ve):
@@ -263,7 +263,7 @@ func (h *Handler) ShowConfirm(c echo.Context) error {
 		return err
 	}
 	token := c.Param("token")
-	return serve.Render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
+	return h.render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
 		Chrome: h.pageChrome("Confirm your subscription · "+p.Name, p), Action: models.SubscriptionConfirmPath(token),
 		Heading: "Confirm your subscription", Text: "Confirm to start receiving " + p.Name + " updates by e-mail.",
 		Button: "Confirm subscription"}))
@@ -278,7 +278,7 @@ func (h *Handler) Confirm(c echo.Context) error {
 	if _, err := h.Store.ConfirmSubscription(c.Request().Context(), c.Param("token")); err != nil {
 		return linkError(err)
 	}
-	return serve.Render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
+	return h.render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
 		Chrome: h.pageChrome("Subscribed · "+p.Name, p), Heading: "You are subscribed",
 		Text: "You will get an e-mail when " + p.Name + " posts an incident or maintenance. Every message links to your preferences and to unsubscribe."}))
 }
@@ -316,7 +316,7 @@ func (h *Handler) renderPreferences(c echo.Context, status int, problem string, 
 			return err
 		}
 	}
-	return serve.Render(c, status, views.PreferencesPage(views.PreferencesView{
+	return h.render(c, status, views.PreferencesPage(views.PreferencesView{
 		Chrome: h.pageChrome("Your subscription · "+p.Name, p), Email: sub.Email, Webhook: hook,
 		Pending: sub.State == models.SubscriberPending, Action: models.SubscriptionPreferencesPath(token),
 		Unsubscribe: models.SubscriptionUnsubscribePath(token), Components: checkedOnly(comps, ids),
@@ -368,7 +368,7 @@ func (h *Handler) ShowUnsubscribe(c echo.Context) error {
 	if sub.Kind == models.SubscriberWebhook {
 		text = "Stop all notices from " + p.Name + " to your webhook and delete the subscription."
 	}
-	return serve.Render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
+	return h.render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
 		Chrome: h.pageChrome("Unsubscribe · "+p.Name, p), Action: models.SubscriptionUnsubscribePath(token),
 		Heading: "Unsubscribe", Text: text, Button: "Unsubscribe", Danger: true}))
 }
@@ -393,6 +393,6 @@ func (h *Handler) Unsubscribe(c echo.Context) error {
 	if sub.Kind == models.SubscriberWebhook {
 		text = "Your webhook subscription to " + p.Name + " is deleted, with its secret and its queued notices; no more requests will come. You can subscribe again at any time."
 	}
-	return serve.Render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
+	return h.render(c, http.StatusOK, views.SubscriptionLinkPage(views.SubscriptionLinkView{
 		Chrome: h.pageChrome("Unsubscribed · "+p.Name, p), Heading: "You are unsubscribed", Text: text}))
 }

@@ -12,7 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	views "github.com/heraldstatus/herald/views/site"
 	"github.com/labstack/echo/v4"
@@ -54,7 +53,7 @@ func (h *Handler) SubscribeWebhook(c echo.Context) error {
 	}
 	var sub *models.WebhookSubscription
 	if problem == "" {
-		sub, err = h.Store.SubscribeWebhook(c.Request().Context(), models.DefaultPageID,
+		sub, err = h.Store.SubscribeWebhook(c.Request().Context(), pageID(c),
 			models.WebhookSubscribeInput{URL: target, AllComponents: all, Components: ids})
 		var ve *models.ValidationError
 		switch {
@@ -92,7 +91,7 @@ func (h *Handler) renderWebhookSubscribed(c echo.Context, sub *models.WebhookSub
 	if base == "" {
 		base = c.Scheme() + "://" + c.Request().Host
 	}
-	return serve.Render(c, http.StatusOK, views.WebhookSubscribedPage(views.WebhookSubscribedView{
+	return h.render(c, http.StatusOK, views.WebhookSubscribedPage(views.WebhookSubscribedView{
 		Chrome: h.pageChrome("Your webhook subscription · "+p.Name, p), PageName: p.Name, Secret: sub.Secret,
 		URLHint: sub.URLHint, ManageURL: base + models.SubscriptionPreferencesPath(sub.ManageToken)}))
 }
