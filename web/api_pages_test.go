@@ -65,9 +65,21 @@ func TestAPIPages(t *testing.T) {
 			t.Fatalf("create: %d %s", res.Status, res.Body)
 		}
 		id := created["id"]
+		if r := s.NewClient(t).Get("/s/internal/"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Internal") {
+			t.Errorf("GET /s/internal/ right after creating it: %d", r.Status)
+		}
 		res = apiCall(t, s, tok, http.MethodPatch, "/api/v1/pages/"+id, `{"slug":"staff"}`)
 		if res.Status != http.StatusOK || !strings.Contains(res.Body, `"slug":"staff"`) || !strings.Contains(res.Body, `"name":"Internal"`) {
 			t.Fatalf("rename: %d %s", res.Status, res.Body)
+		}
+		// The public side follows at once: the page is served at its new
+		// address and no longer at the old one.
+		visitor := s.NewClient(t)
+		if r := visitor.Get("/s/staff/"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Internal") {
+			t.Errorf("GET /s/staff/ after the rename: %d", r.Status)
+		}
+		if r := visitor.Get("/s/internal/"); r.Status != http.StatusNotFound {
+			t.Errorf("GET /s/internal/ after the rename: %d, want 404", r.Status)
 		}
 		if res := apiCall(t, s, tok, http.MethodPatch, "/api/v1/pages/"+id, `{"slug":"admin"}`); res.Status != http.StatusUnprocessableEntity {
 			t.Errorf("rename to a reserved slug: %d", res.Status)
