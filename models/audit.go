@@ -156,6 +156,14 @@ func audit(ctx context.Context, tx *gorm.DB, c change) error {
 		return fmt.Errorf("audit %s: encode after: %w", c.Action, err)
 	}
 	noteChangedPage(tx, c.PageID)
+	if c.ObjectType == AuditPage {
+		// Pages are audited with the first page (the Pages screen is
+		// install-wide), but the page changed is the object itself: its
+		// name and slug are in its own snapshot.
+		if id, err := strconv.ParseInt(c.ObjectID, 10, 64); err == nil {
+			noteChangedPage(tx, id)
+		}
+	}
 	a := ActorFrom(ctx)
 	e := AuditEntry{PageID: c.PageID, At: tx.NowFunc(), ActorType: a.Type, ActorID: a.ID, ActorName: a.Name,
 		IP: a.IP, Action: c.Action, ObjectType: c.ObjectType, ObjectID: c.ObjectID, Summary: c.Summary,

@@ -127,7 +127,7 @@ func (s *Store) CreatePage(ctx context.Context, in PageNameInput) (*Page, error)
 			return err
 		}
 		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "page.create", ObjectType: AuditPage, ObjectID: idString(p.ID),
-			Summary: fmt.Sprintf("Created the status page %q (/%s).", p.Name, p.Slug), After: pageSnapshot(&p)})
+			Summary: fmt.Sprintf("Created the status page %q (/s/%s/).", p.Name, p.Slug), After: pageSnapshot(&p)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create page: %w", err)
@@ -160,7 +160,7 @@ func (s *Store) RenamePage(ctx context.Context, id int64, in PageNameInput) (*Pa
 			return err
 		}
 		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "page.update", ObjectType: AuditPage, ObjectID: idString(p.ID),
-			Summary: fmt.Sprintf("Renamed the status page %q (/%s).", p.Name, p.Slug), Before: before, After: pageSnapshot(&p)})
+			Summary: fmt.Sprintf("Renamed the status page %q (/s/%s/).", p.Name, p.Slug), Before: before, After: pageSnapshot(&p)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rename page %d: %w", id, err)
@@ -280,9 +280,9 @@ func (s *Store) DeletePage(ctx context.Context, id int64, everything bool) error
 		if err := tx.Delete(&Page{}, id).Error; err != nil {
 			return err
 		}
-		summary := fmt.Sprintf("Deleted the status page %q (/%s).", p.Name, p.Slug)
+		summary := fmt.Sprintf("Deleted the status page %q (/s/%s/).", p.Name, p.Slug)
 		if !contents.Empty() {
-			summary = fmt.Sprintf("Deleted the status page %q (/%s) and everything on it: %s.", p.Name, p.Slug, contents)
+			summary = fmt.Sprintf("Deleted the status page %q (/s/%s/) and everything on it: %s.", p.Name, p.Slug, contents)
 		}
 		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "page.delete", ObjectType: AuditPage, ObjectID: idString(p.ID),
 			Summary: summary, Before: pageSnapshot(&p)})

@@ -75,8 +75,9 @@ func TestAPIPages(t *testing.T) {
 		// The public side follows at once: the page is served at its new
 		// address and no longer at the old one.
 		visitor := s.NewClient(t)
-		if r := visitor.Get("/s/staff/"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Internal") {
-			t.Errorf("GET /s/staff/ after the rename: %d", r.Status)
+		if r := visitor.Get("/s/staff/"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Internal") ||
+			!strings.Contains(r.Body, `href="/s/staff/history"`) || strings.Contains(r.Body, "/s/internal/") {
+			t.Errorf("GET /s/staff/ after the rename: %d, links not on the new address\n%.3000s", r.Status, r.Body)
 		}
 		if r := visitor.Get("/s/internal/"); r.Status != http.StatusNotFound {
 			t.Errorf("GET /s/internal/ after the rename: %d, want 404", r.Status)
