@@ -112,6 +112,8 @@ var (
 		"How long the latest rebuild took.", nil, nil)
 	pageBuildsDesc = prometheus.NewDesc("herald_public_snapshot_page_builds_total",
 		"Rebuilds of one page's public snapshot by this process, for the pages it keeps in memory.", []string{"page_id"}, nil)
+	pageBuildSecondsDesc = prometheus.NewDesc("herald_public_snapshot_page_build_seconds",
+		"How long the latest rebuild of one page's public snapshot took, for the pages this process keeps in memory.", []string{"page_id"}, nil)
 )
 
 // stateCollector reports values Herald already keeps elsewhere (the
@@ -144,6 +146,10 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(buildSecondsDesc, prometheus.GaugeValue, snap.Took.Seconds())
 	}
 	for _, id := range s.public.PageIDs() {
-		ch <- prometheus.MustNewConstMetric(pageBuildsDesc, prometheus.CounterValue, float64(s.public.PageBuilds(id)), strconv.FormatInt(id, 10))
+		page := strconv.FormatInt(id, 10)
+		ch <- prometheus.MustNewConstMetric(pageBuildsDesc, prometheus.CounterValue, float64(s.public.PageBuilds(id)), page)
+		if snap := s.public.Peek(id); snap != nil {
+			ch <- prometheus.MustNewConstMetric(pageBuildSecondsDesc, prometheus.GaugeValue, snap.Took.Seconds(), page)
+		}
 	}
 }

@@ -193,12 +193,20 @@ func TestPagesServedApart(t *testing.T) {
 				}
 			}
 
+			// An unknown endpoint points at the page's own summary.
+			if status, _, body := get(t, srv.URL, "", "/s/bravo/api/v2/nope.json"); status != http.StatusNotFound || !strings.Contains(body, "/s/bravo/api/v2/summary.json") {
+				t.Errorf("GET /s/bravo/api/v2/nope.json: %d %s, want 404 naming /s/bravo/api/v2/summary.json", status, body)
+			}
+
 			// /metrics counts the rebuilds of each page in memory.
 			if status, _, body := scrape(t, srv, ""); status == http.StatusOK {
 				fams := parseMetrics(t, body)
 				for _, id := range []int64{models.DefaultPageID, bravoPage.ID, charliePage.ID} {
 					if sample(fams, "herald_public_snapshot_page_builds_total", map[string]string{"page_id": fmt.Sprint(id)}) == nil {
 						t.Errorf("/metrics has no rebuild count of page %d", id)
+					}
+					if sample(fams, "herald_public_snapshot_page_build_seconds", map[string]string{"page_id": fmt.Sprint(id)}) == nil {
+						t.Errorf("/metrics has no rebuild time of page %d", id)
 					}
 				}
 			} else {
