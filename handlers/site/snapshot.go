@@ -41,7 +41,7 @@ func (h *Handler) StatusJSON(c echo.Context) error {
 	r, ok := snap.Get("/api/v2/" + c.Param("*"))
 	if !ok {
 		return c.JSON(http.StatusNotFound, map[string]any{"error": map[string]string{
-			"code": "not_found", "message": "No such endpoint. See /api/v2/summary.json."}})
+			"code": "not_found", "message": "No such endpoint. See " + pagePath(c, "/api/v2/summary.json") + "."}})
 	}
 	return h.serveResource(c, r)
 }
