@@ -317,7 +317,7 @@ func TestAPITokenFormRejectsBadInput(t *testing.T) {
 				wantBody(t, res, tc.error, tc.kept, `aria-invalid="true"`)
 			})
 		}
-		tokens, err := s.Store.Tokens(t.Context(), models.DefaultPageID)
+		tokens, err := s.Store.TokensFor(t.Context(), models.AllPagesAccess())
 		modelstest.Fatal(t, err, "list tokens")
 		if len(tokens) != 0 {
 			t.Fatalf("bad input stored %d tokens", len(tokens))
