@@ -102,11 +102,12 @@ func wantAPIError(t *testing.T, res apiResponse, status int, code, field string)
 
 var tokenValueRE = regexp.MustCompile(`id="api-token"[^>]*value="(hrd_[A-Za-z0-9_-]+)"`)
 
-// createToken makes a token through the admin screens and returns its id
-// and plaintext, read from the page that shows it once.
+// createToken makes an install-wide token ("All pages") through the
+// admin screens and returns its id and plaintext, read from the page
+// that shows it once.
 func createToken(t *testing.T, c *webtest.Client, name string, scopes ...models.Scope) (int64, string) {
 	t.Helper()
-	form := url.Values{"name": {name}}
+	form := url.Values{"name": {name}, "page": {"all"}}
 	for _, s := range scopes {
 		form.Add("scopes", string(s))
 	}
