@@ -41,4 +41,3 @@ func (h *Handler) showAllPages(c echo.Context) error {
 
 // allPagesAsked says whether the dashboard is asked for every page.
 func allPagesAsked(c echo.Context) bool { return c.QueryParam("pages") == "all" }
-
