@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -274,6 +276,255 @@ func TestUserLimitedToPages(t *testing.T) {
 		}
 		if ok, _ := s.Store.UserMaySeePage(ctx, opUser.ID, models.DefaultPageID); ok {
 			t.Error("a user whose pages were all deleted may see page A")
+		}
+	})
+}
+
+// TestAPITokenLimitedToPage: a token of page B walks every GET endpoint
+// of the API, aimed at page A's objects and with page_id of page A:
+// nothing of page A is in any answer. An install-wide token reaches both
+// pages; a user limited to some pages cannot make one; narrowing a user
+// narrows the tokens they already have, at once.
+func TestAPITokenLimitedToPage(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		ctx := context.Background()
+		s.SetUp(t)
+		adminUser, err := s.Store.UserByEmail(ctx, webtest.AdminEmail)
+		modelstest.Fatal(t, err, "admin")
+		seed := markFirstPage(t, s, adminUser.ID)
+		bravo, err := s.Store.CreatePage(ctx, models.PageNameInput{Name: "Bravo", Slug: "bravo"})
+		modelstest.Fatal(t, err, "page B")
+		_, err = s.Store.CreateComponent(ctx, bravo.ID, models.ComponentInput{Name: "Bravo VPN", Visible: true, Status: models.StatusOperational})
+		modelstest.Fatal(t, err, "component on B")
+		scopes := models.ScopesFor(models.RoleAdmin)
+		_, pageTok, err := s.Store.CreateToken(ctx, bravo.ID, models.TokenInput{Name: "bravo", Scopes: scopes}, adminUser.ID)
+		modelstest.Fatal(t, err, "token of B")
+		_, wideTok, err := s.Store.CreateToken(ctx, bravo.ID, models.TokenInput{Name: "everything", Scopes: scopes, AllPages: true}, adminUser.ID)
+		modelstest.Fatal(t, err, "install-wide token")
+		a := fmt.Sprint(models.DefaultPageID)
+		b := fmt.Sprint(bravo.ID)
+
+		checked := 0
+		for _, route := range s.Routes {
+			method, path, _ := strings.Cut(route, " ")
+			if method != http.MethodGet || !strings.HasPrefix(path, "/api/v1/") || strings.HasSuffix(path, "/*") || path == "/api/v1/openapi.json" {
+				continue
+			}
+			targets := []string{seed.path(path)}
+			if !strings.Contains(path, ":") {
+				targets = append(targets, path+"?page_id="+a)
+			}
+			for _, target := range targets {
+				res := apiCall(t, s, pageTok, method, target, "")
+				if strings.Contains(strings.ToLower(res.Body), alphaMarker) {
+					t.Errorf("GET %s with page B's token shows page A: %d\n%.1000s", target, res.Status, res.Body)
+				}
+				switch {
+				case res.Status >= 500:
+					t.Errorf("GET %s: %d", target, res.Status)
+				case strings.HasPrefix(path, "/api/v1/users"):
+					if res.Status != http.StatusForbidden {
+						t.Errorf("GET %s with a page token: %d, want 403 (install-wide)", target, res.Status)
+					}
+				case strings.Contains(path, ":"):
+					if res.Status != http.StatusNotFound {
+						t.Errorf("GET %s (page A's object) with page B's token: %d, want 404", target, res.Status)
+					}
+				case strings.Contains(target, "page_id=") && path != "/api/v1/pages":
+					if res.Status != http.StatusUnprocessableEntity || res.Err.Field != "page_id" {
+						t.Errorf("GET %s with page B's token: %d %s, want 422 on page_id", target, res.Status, res.Body)
+					}
+				case res.Status != http.StatusOK:
+					t.Errorf("GET %s with page B's token: %d %s", target, res.Status, res.Body)
+				}
+				checked++
+			}
+		}
+		if checked < 20 {
+			t.Fatalf("checked only %d GET requests", checked)
+		}
+		if res := apiCall(t, s, pageTok, http.MethodGet, "/api/v1/components", ""); !strings.Contains(res.Body, "Bravo VPN") {
+			t.Errorf("page B's token lists its own components: %s", res.Body)
+		}
+		if res := apiCall(t, s, pageTok, http.MethodGet, "/api/v1/pages", ""); !strings.Contains(res.Body, `"Bravo"`) || strings.Count(res.Body, `"id"`) != 1 {
+			t.Errorf("page B's token lists pages: %s", res.Body)
+		}
+		if res := apiCall(t, s, pageTok, http.MethodPost, "/api/v1/pages", `{"name":"Delta","slug":"delta"}`); res.Status != http.StatusForbidden {
+			t.Errorf("page B's token creates a page: %d", res.Status)
+		}
+
+		// The install-wide token reaches both pages, page_id choosing.
+		for target, want := range map[string]string{
+			"/api/v1/components":                           "Alphamark API",
+			"/api/v1/components?page_id=" + a:              "Alphamark API",
+			"/api/v1/components?page_id=" + b:              "Bravo VPN",
+			"/api/v1/components/" + seed.ids["components"]: "Alphamark API",
+			"/api/v1/pages":                                "Bravo",
+			"/api/v1/page?page_id=" + b:                    "Bravo",
+			"/api/v1/users":                                webtest.AdminEmail,
+		} {
+			if res := apiCall(t, s, wideTok, http.MethodGet, target, ""); res.Status != http.StatusOK || !strings.Contains(res.Body, want) {
+				t.Errorf("GET %s with the install-wide token: %d, want %q in\n%.500s", target, res.Status, want, res.Body)
+			}
+		}
+		if res := apiCall(t, s, wideTok, http.MethodPost, "/api/v1/incidents", `{"name":"Bravo outage","status":"investigating","body":"Looking.","page_id":"`+b+`"}`); res.Status != http.StatusCreated || !strings.Contains(res.Body, `"page_id":"`+b+`"`) {
+			t.Errorf("install-wide token creates on page B: %d %s", res.Status, res.Body)
+		}
+
+		// A user limited to some pages cannot make an install-wide token.
+		limited, limitedClient := s.AddUser(t, "limited@example.com", models.RoleAdmin)
+		_, err = s.Store.SetUserPages(ctx, limited.ID, models.PageAccess{PageIDs: []int64{bravo.ID}})
+		modelstest.Fatal(t, err, "limit")
+		_, _, err = s.Store.CreateToken(ctx, bravo.ID, models.TokenInput{Name: "wide", Scopes: []models.Scope{models.ScopeRead}, AllPages: true}, limited.ID)
+		if ve := (*models.ValidationError)(nil); !errors.As(err, &ve) || ve.Fields["page"] == "" {
+			t.Errorf("a limited user's install-wide token: %v", err)
+		}
+		for _, page := range []string{"all", a} {
+			res := limitedClient.Submit("/admin/tokens/new", "/admin/tokens", url.Values{"name": {"x"}, "scopes": {"read"}, "page": {page}})
+			if res.Status != http.StatusUnprocessableEntity || strings.Contains(strings.ToLower(res.Body), alphaMarker) {
+				t.Errorf("a limited admin makes a token for page %q: %d", page, res.Status)
+			}
+		}
+		if res := limitedClient.Get("/admin/tokens/new"); strings.Contains(res.Body, `value="all"`) {
+			t.Error("the token form offers all pages to a limited user")
+		}
+
+		// Narrowing a user narrows their tokens at once.
+		opUser, _ := s.AddUser(t, "op@example.com", models.RoleOperator)
+		_, opWide, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "op wide", Scopes: []models.Scope{models.ScopeRead}, AllPages: true}, opUser.ID)
+		modelstest.Fatal(t, err, "operator's install-wide token")
+		_, opFirst, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "op first", Scopes: []models.Scope{models.ScopeRead}}, opUser.ID)
+		modelstest.Fatal(t, err, "operator's token of page A")
+		if res := apiCall(t, s, opWide, http.MethodGet, "/api/v1/components?page_id="+a, ""); !strings.Contains(res.Body, "Alphamark API") {
+			t.Fatalf("operator's install-wide token before narrowing: %d %s", res.Status, res.Body)
+		}
+		res := apiCall(t, s, wideTok, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", opUser.ID), `{"page_ids":["`+b+`"]}`)
+		if res.Status != http.StatusOK || !strings.Contains(res.Body, `"page_ids":["`+b+`"]`) {
+			t.Fatalf("limit the operator through the API: %d %s", res.Status, res.Body)
+		}
+		for target, want := range map[string]int{
+			"/api/v1/components?page_id=" + a:              http.StatusUnprocessableEntity,
+			"/api/v1/components/" + seed.ids["components"]: http.StatusNotFound,
+			"/api/v1/incidents/" + seed.ids["incidents"]:   http.StatusNotFound,
+			"/api/v1/components":                           http.StatusOK,
+		} {
+			res := apiCall(t, s, opWide, http.MethodGet, target, "")
+			if res.Status != want || strings.Contains(strings.ToLower(res.Body), alphaMarker) {
+				t.Errorf("GET %s with the narrowed operator's install-wide token: %d, want %d\n%.300s", target, res.Status, want, res.Body)
+			}
+		}
+		if res := apiCall(t, s, opWide, http.MethodGet, "/api/v1/components", ""); !strings.Contains(res.Body, "Bravo VPN") {
+			t.Errorf("the narrowed install-wide token's default page is the operator's page: %s", res.Body)
+		}
+		if res := apiCall(t, s, opFirst, http.MethodGet, "/api/v1/components", ""); res.Status != http.StatusForbidden || strings.Contains(strings.ToLower(res.Body), alphaMarker) {
+			t.Errorf("the narrowed operator's token of page A: %d %s", res.Status, res.Body)
+		}
+		if res := apiCall(t, s, wideTok, http.MethodGet, "/api/v1/users", ""); !strings.Contains(res.Body, `"page_ids":["`+b+`"]`) || !strings.Contains(res.Body, `"page_ids":null`) {
+			t.Errorf("users list shows page_ids: %s", res.Body)
+		}
+		res = apiCall(t, s, wideTok, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", opUser.ID), `{"page_ids":null}`)
+		if res.Status != http.StatusOK || !strings.Contains(res.Body, `"page_ids":null`) {
+			t.Errorf("let the operator see every page again: %d %s", res.Status, res.Body)
+		}
+	})
+}
+
+// TestPageIDsBadInput: page_ids with unknown ids, wrong types,
+// duplicates or too many are refused with 422 and a sentence, through
+// the API (users and invitations) and the admin's forms; nothing changes.
+func TestPageIDsBadInput(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		ctx := context.Background()
+		admin := s.SetUp(t)
+		adminUser, err := s.Store.UserByEmail(ctx, webtest.AdminEmail)
+		modelstest.Fatal(t, err, "admin")
+		bravo, err := s.Store.CreatePage(ctx, models.PageNameInput{Name: "Bravo", Slug: "bravo"})
+		modelstest.Fatal(t, err, "page B")
+		_, tok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "team", Scopes: models.ScopesFor(models.RoleAdmin), AllPages: true}, adminUser.ID)
+		modelstest.Fatal(t, err, "token")
+		opUser, _ := s.AddUser(t, "op@example.com", models.RoleOperator)
+		b := fmt.Sprint(bravo.ID)
+		huge := make([]string, models.MaxPageIDs+1)
+		for i := range huge {
+			huge[i] = fmt.Sprint(i + 1)
+		}
+		for _, tc := range []struct{ name, value, says string }{
+			{"unknown id", `["999"]`, "No status page has the id 999"},
+			{"a string", `"` + b + `"`, "must be null (every page) or a list"},
+			{"an object", `{"id":"` + b + `"}`, "must be null (every page) or a list"},
+			{"a boolean item", `[true]`, "page_ids[0] is not a page id"},
+			{"a negative id", `[-1]`, "page_ids[0] is not a page id"},
+			{"a NUL", `["2\u0000"]`, "page_ids[0] is not a page id"},
+			{"duplicates", `["` + b + `","` + b + `"]`, "listed twice"},
+			{"empty", `[]`, "Choose at least one page"},
+			{"too many", `[` + strings.Join(huge, ",") + `]`, "at most"},
+		} {
+			for _, req := range []struct{ method, path, body string }{
+				{http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", opUser.ID), `{"page_ids":` + tc.value + `}`},
+				{http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", opUser.ID), `{"role":"viewer","page_ids":` + tc.value + `}`},
+				{http.MethodPost, "/api/v1/users", `{"email":"new@example.com","role":"viewer","page_ids":` + tc.value + `}`},
+			} {
+				res := apiCall(t, s, tok, req.method, req.path, req.body)
+				if res.Status != http.StatusUnprocessableEntity || res.Err.Field != "page_ids" || !strings.Contains(res.Body, tc.says) {
+					t.Errorf("%s %s with %s: %d %s", req.method, req.path, tc.name, res.Status, res.Body)
+				}
+			}
+		}
+		u, err := s.Store.User(ctx, opUser.ID)
+		modelstest.Fatal(t, err, "operator")
+		if !u.AllPages || u.Role != models.RoleOperator {
+			t.Errorf("refused changes changed the operator: %+v", u)
+		}
+		if inv, _ := s.Store.PendingInvitations(ctx); len(inv) != 0 {
+			t.Errorf("refused invitations stored: %d", len(inv))
+		}
+		// The forms.
+		path := fmt.Sprintf("/admin/users/%d/pages", opUser.ID)
+		for _, tc := range []struct {
+			name string
+			form url.Values
+			says string
+		}{
+			{"unknown id", url.Values{"pages": {"some"}, "page_ids": {"999"}}, "No status page has the id 999"},
+			{"not a number", url.Values{"pages": {"some"}, "page_ids": {"abc"}}, "Tick pages from the list"},
+			{"NUL", url.Values{"pages": {"some"}, "page_ids": {"2\x00"}}, "Tick pages from the list"},
+			{"duplicates", url.Values{"pages": {"some"}, "page_ids": {b, b}}, "listed twice"},
+			{"none ticked", url.Values{"pages": {"some"}}, "Choose at least one page"},
+			{"unknown choice", url.Values{"pages": {"<script>"}}, "Choose all pages, or only the pages you tick"},
+			{"too many", url.Values{"pages": {"some"}, "page_ids": huge}, "at most"},
+		} {
+			res := admin.Submit(path, path, tc.form)
+			if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, tc.says) || !strings.Contains(res.Body, `aria-invalid="true"`) {
+				t.Errorf("pages form with %s: %d\n%.500s", tc.name, res.Status, res.Body)
+			}
+			inv := url.Values{"email": {"new@example.com"}, "role": {"viewer"}}
+			for k, v := range tc.form {
+				inv[k] = v
+			}
+			if res := admin.Submit("/admin/users", "/admin/users/invitations", inv); res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, tc.says) {
+				t.Errorf("invite form with %s: %d", tc.name, res.Status)
+			}
+		}
+		u, err = s.Store.User(ctx, opUser.ID)
+		modelstest.Fatal(t, err, "operator")
+		if !u.AllPages {
+			t.Errorf("refused forms limited the operator: %+v", u)
+		}
+		// An invitation limited to page B makes a user limited to it.
+		res := admin.Submit("/admin/users", "/admin/users/invitations", url.Values{"email": {"new@example.com"}, "role": {"viewer"}, "pages": {"some"}, "page_ids": {b}})
+		if res.Status != http.StatusSeeOther {
+			t.Fatalf("invite for page B: %d\n%.500s", res.Status, res.Body)
+		}
+		link := admin.Get(res.Location)
+		m := invitationLinkRE.FindStringSubmatch(link.Body)
+		if m == nil {
+			t.Fatalf("no invitation link:\n%.1000s", link.Body)
+		}
+		_, secret, _ := strings.Cut(html.UnescapeString(m[1]), "/invite/")
+		joined, err := s.Store.AcceptInvitation(ctx, secret, "a much longer passphrase 42")
+		modelstest.Fatal(t, err, "accept")
+		if joined.AllPages || len(joined.PageIDs) != 1 || joined.PageIDs[0] != bravo.ID {
+			t.Errorf("the invited user sees %+v, want page B only", joined.Access())
 		}
 	})
 }
