@@ -28,15 +28,18 @@ type apiUser struct {
 	LastSignInAt *string `json:"last_sign_in_at"`
 	CreatedAt    string  `json:"created_at"`
 	// PageIDs are the pages the user is limited to; null: every page.
-	PageIDs []string `json:"page_ids"`
+	PageIDs apiPageIDs `json:"page_ids"`
 }
 
+// apiPageIDs is page_ids in an answer: the ids, or null for every page.
+type apiPageIDs []string
+
 // pageIDStrings is page_ids as the API writes them: null for every page.
-func pageIDStrings(a models.PageAccess) []string {
+func pageIDStrings(a models.PageAccess) apiPageIDs {
 	if a.All {
 		return nil
 	}
-	out := make([]string, len(a.PageIDs))
+	out := make(apiPageIDs, len(a.PageIDs))
 	for i, id := range a.PageIDs {
 		out[i] = formatAPIID(id)
 	}
@@ -63,7 +66,7 @@ type apiInvitation struct {
 	ExpiresAt string `json:"expires_at"`
 	CreatedAt string `json:"created_at"`
 	// PageIDs are the pages the invited person will see; null: every page.
-	PageIDs []string `json:"page_ids"`
+	PageIDs apiPageIDs `json:"page_ids"`
 }
 
 // invitationBody is the body of POST /api/v1/users.
