@@ -139,7 +139,7 @@ func AllPagesPage(v AllPagesView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, " <section class=\"card table-card\" aria-label=\"All pages\"><table class=\"stack-table pages-overview\"><thead><tr><th scope=\"col\">Page</th><th scope=\"col\">Status</th><th scope=\"col\">Open incidents</th><th scope=\"col\">Maintenance</th><th scope=\"col\">Components not operational</th><th scope=\"col\">Queued notifications</th><th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, " <section class=\"card table-card\" aria-label=\"All pages\"><table class=\"stack-table pages-overview\"><thead><tr><th scope=\"col\">Page</th><th scope=\"col\">Status</th><th scope=\"col\">Incidents</th><th scope=\"col\">Maintenance</th><th scope=\"col\">Not operational</th><th scope=\"col\">Queued</th><th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
