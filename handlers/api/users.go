@@ -153,7 +153,7 @@ func (h *Handler) APISetUserRole(c echo.Context) error {
 	// Both checked before either is saved: a bad role does not leave
 	// the pages changed.
 	if body.Role.Set && !models.Role(body.Role.Value).Valid() {
-		return serve.JSONError(c, http.StatusUnprocessableEntity, "validation_failed", "Choose a role: viewer, operator or admin.", "role")
+		return h.apiFail(c, &models.ValidationError{Fields: map[string]string{"role": "Choose a role: viewer, operator or admin."}}, "")
 	}
 	if body.PageIDs.Set {
 		_, err = h.Store.SetUserPages(ctx, id, models.PageAccess{All: pageIDs == nil, PageIDs: pageIDs})
