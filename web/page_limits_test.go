@@ -343,6 +343,31 @@ func TestAPITokenLimitedToPage(t *testing.T) {
 		if checked < 20 {
 			t.Fatalf("checked only %d GET requests", checked)
 		}
+		// Every write aimed at one of page A's objects: 404 (403 for the
+		// install-wide users and pages), nothing of A in the answer.
+		writes := 0
+		for _, route := range s.Routes {
+			method, path, _ := strings.Cut(route, " ")
+			if method == http.MethodGet || method == http.MethodHead || !strings.HasPrefix(path, "/api/v1/") || !strings.Contains(path, ":") {
+				continue
+			}
+			if _, declared := s.RouteRole(route); !declared {
+				continue
+			}
+			target := seed.path(path)
+			res := apiCall(t, s, pageTok, method, target, "{}")
+			want := http.StatusNotFound
+			if strings.HasPrefix(path, "/api/v1/users") || strings.HasPrefix(path, "/api/v1/pages") {
+				want = http.StatusForbidden
+			}
+			if res.Status != want || strings.Contains(strings.ToLower(res.Body), alphaMarker) {
+				t.Errorf("%s %s (page A's object) with page B's token: %d, want %d\n%.300s", method, target, res.Status, want, res.Body)
+			}
+			writes++
+		}
+		if writes < 20 {
+			t.Fatalf("checked only %d writes", writes)
+		}
 		if res := apiCall(t, s, pageTok, http.MethodGet, "/api/v1/components", ""); !strings.Contains(res.Body, "Bravo VPN") {
 			t.Errorf("page B's token lists its own components: %s", res.Body)
 		}
