@@ -29,7 +29,7 @@ var scopeHelp = map[models.Scope]string{
 	models.ScopeMaintenanceWrite: "schedule, change and cancel maintenance",
 	models.ScopeChannelsWrite:    "manage notification channels and replay deliveries",
 	models.ScopePageWrite:        "change the status page settings (name, description, logo, accent, time zone)",
-	models.ScopeUsersWrite:       "invite, change and remove users",
+	models.ScopeUsersWrite:       "invite, change and remove users (install-wide tokens only)",
 	models.ScopeSubscribersRead:  "list the visitors subscribed to the page, with their e-mail addresses",
 	models.ScopeSubscribersWrite: "add confirmed e-mail subscribers and remove subscribers",
 }
