@@ -118,7 +118,7 @@ var AuditActions = []string{
 	"channel.test", "channel.replay", "channel.send_skipped",
 	"page.create", "page.update", "page.delete",
 	"token.create", "token.revoke",
-	"user.create", "user.role", "user.remove", "user.password", "user.2fa_reset",
+	"user.create", "user.role", "user.pages", "user.remove", "user.password", "user.2fa_reset",
 	"user.2fa_enable", "user.2fa_disable", "user.2fa_recovery_codes",
 	"settings.require_2fa",
 	"access.denied", "access.signin_failed",

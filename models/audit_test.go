@@ -474,6 +474,25 @@ var auditCases = []auditCase{
 			return ok(s.RenamePage(ctx, w.pageID, models.PageNameInput{Name: "Staff", Slug: "staff"}))(t).ID
 		},
 		want: user("page.update")},
+	{name: "limit a user to some pages", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			u := ok(s.SetUserPages(ctx, w.secondUserID, models.PageAccess{PageIDs: []int64{w.pageID}}))(t)
+			e := ok(s.AuditEntries(ctx, models.AuditFilter{Action: "user.pages", Limit: 1}))(t)
+			if len(e) != 1 || !strings.HasSuffix(e[0].Summary, " to the page “Staff”.") {
+				t.Errorf("summary does not name the page: %+v", e)
+			}
+			return u.ID
+		},
+		want: user("user.pages")},
+	{name: "limiting a user to the same pages again writes nothing", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.SetUserPages(ctx, w.secondUserID, models.PageAccess{PageIDs: []int64{w.pageID}}))(t).ID
+		}},
+	{name: "let a user see every page", objectType: models.AuditUser,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			return ok(s.SetUserPages(ctx, w.secondUserID, models.AllPagesAccess()))(t).ID
+		},
+		want: user("user.pages")},
 	{name: "delete a page", objectType: models.AuditPage,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			modelstest.Fatal(t, s.DeletePage(ctx, w.pageID, false), "delete page")

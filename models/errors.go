@@ -69,3 +69,14 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+// addField adds a field's message to ve, making ve when nil.
+func addField(ve *ValidationError, field, msg string) *ValidationError {
+	if ve == nil {
+		ve = &ValidationError{Fields: map[string]string{}}
+	}
+	if _, ok := ve.Fields[field]; !ok {
+		ve.Fields[field] = msg
+	}
+	return ve
+}

@@ -41,6 +41,11 @@ type Invitation struct {
 	AcceptedAt      *time.Time
 	RevokedAt       *time.Time
 	CreatedAt       time.Time
+	// AllPages says whether the invited person will see every page; when
+	// false, PageIDs (loaded by Invitation and PendingInvitations) are
+	// the pages they will see.
+	AllPages bool    `gorm:"column:all_pages;default:true"`
+	PageIDs  []int64 `gorm:"-"`
 }
 
 // InvitationState is where an invitation stands.
@@ -84,6 +89,14 @@ func (i *Invitation) stateErr(now time.Time) error {
 type InvitationInput struct {
 	Email string
 	Role  Role
+	// PageIDs limits the invited person to these pages; nil lets them
+	// see every page (an empty, non-nil list is refused).
+	PageIDs []int64
+}
+
+// access is the pages in names.
+func (in InvitationInput) access() PageAccess {
+	return PageAccess{All: in.PageIDs == nil, PageIDs: in.PageIDs}
 }
 
 // invitationAudit is an invitation as the audit log shows it: never its
@@ -95,11 +108,13 @@ type invitationAudit struct {
 	ExpiresAt  time.Time  `json:"expires_at"`
 	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	AllPages   bool       `json:"all_pages"`
+	PageIDs    []int64    `json:"page_ids,omitempty"`
 }
 
 func invitationAuditSnapshot(i *Invitation) invitationAudit {
 	return invitationAudit{ID: i.ID, Email: i.Email, Role: i.Role, ExpiresAt: i.ExpiresAt,
-		AcceptedAt: i.AcceptedAt, RevokedAt: i.RevokedAt}
+		AcceptedAt: i.AcceptedAt, RevokedAt: i.RevokedAt, AllPages: i.AllPages, PageIDs: i.PageIDs}
 }
 
 // userWithEmail reports whether a user has this address, in any case.
@@ -128,7 +143,8 @@ func (s *Store) CreateInvitation(ctx context.Context, in InvitationInput, userID
 	rand.Read(b)
 	plain := base64.RawURLEncoding.EncodeToString(b)
 	now := s.Now()
-	inv := &Invitation{Email: in.Email, Role: in.Role, TokenHash: HashToken(plain), ExpiresAt: now.Add(InvitationTTL), CreatedAt: now}
+	inv := &Invitation{Email: in.Email, Role: in.Role, TokenHash: HashToken(plain), ExpiresAt: now.Add(InvitationTTL), CreatedAt: now,
+		AllPages: true}
 	if userID != 0 {
 		inv.InvitedByUserID = &userID
 	}
@@ -147,11 +163,33 @@ func (s *Store) CreateInvitation(ctx context.Context, in InvitationInput, userID
 		if pending > 0 {
 			return &ValidationError{Fields: map[string]string{"email": "This address already has a pending invitation. Revoke it to send a new one."}}
 		}
+		pages := in.access()
+		if err := pages.validate(tx, &v, "page_ids"); err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
 		if err := tx.Create(inv).Error; err != nil {
 			return err
 		}
+		if !pages.All {
+			inv.AllPages, inv.PageIDs = false, pages.PageIDs
+			if err := tx.Model(&Invitation{}).Where("id = ?", inv.ID).Update("all_pages", false).Error; err != nil {
+				return err
+			}
+			for _, id := range inv.PageIDs {
+				if err := tx.Exec("INSERT INTO invitation_pages (invitation_id, page_id) VALUES (?, ?)", inv.ID, id).Error; err != nil {
+					return err
+				}
+			}
+		}
+		what, err := accessSummary(tx, inv.Access())
+		if err != nil {
+			return err
+		}
 		return audit(ctx, tx, change{PageID: DefaultPageID, Action: "invitation.create", ObjectType: AuditInvitation,
-			ObjectID: idString(inv.ID), Summary: fmt.Sprintf("Invited %s to join as %s.", inv.Email, strings.ToLower(inv.Role.Label())),
+			ObjectID: idString(inv.ID), Summary: fmt.Sprintf("Invited %s to join as %s, for %s.", inv.Email, strings.ToLower(inv.Role.Label()), what),
 			After: invitationAuditSnapshot(inv)})
 	})
 	if err != nil {
@@ -168,6 +206,15 @@ func (s *Store) PendingInvitations(ctx context.Context) ([]Invitation, error) {
 		Order("created_at DESC, id DESC").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list invitations: %w", err)
 	}
+	for i := range out {
+		if !out[i].AllPages {
+			ids, err := invitationPageIDs(s.conn(ctx), out[i].ID)
+			if err != nil {
+				return nil, err
+			}
+			out[i].PageIDs = ids
+		}
+	}
 	return out, nil
 }
 
@@ -176,6 +223,13 @@ func (s *Store) Invitation(ctx context.Context, id int64) (*Invitation, error) {
 	var inv Invitation
 	if err := s.conn(ctx).First(&inv, id).Error; err != nil {
 		return nil, fmt.Errorf("load invitation %d: %w", id, notFound(err))
+	}
+	if !inv.AllPages {
+		ids, err := invitationPageIDs(s.conn(ctx), id)
+		if err != nil {
+			return nil, err
+		}
+		inv.PageIDs = ids
 	}
 	return &inv, nil
 }
@@ -232,7 +286,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, plain, password string) (*
 	if err != nil {
 		return nil, err
 	}
-	u := &User{Email: inv.Email, PasswordHash: hash, Role: inv.Role}
+	u := &User{Email: inv.Email, PasswordHash: hash, Role: inv.Role, AllPages: true}
 	err = s.transact(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
 		// Conditional: of two browsers accepting at once, one wins.
@@ -262,6 +316,22 @@ func (s *Store) AcceptInvitation(ctx context.Context, plain, password string) (*
 				return ErrInvitationTaken
 			}
 			return err
+		}
+		// The invitation's pages as they are now, in this transaction: a
+		// page deleted since is not among them, and a limited invitation
+		// whose pages are all gone makes a user who sees no page.
+		if err := tx.Model(&Invitation{}).Select("all_pages").Where("id = ?", inv.ID).Scan(&inv.AllPages).Error; err != nil {
+			return err
+		}
+		if !inv.AllPages {
+			ids, err := invitationPageIDs(tx, inv.ID)
+			if err != nil {
+				return err
+			}
+			u.AllPages, u.PageIDs = false, ids
+			if err := writeUserPages(tx, u.ID, u.Access()); err != nil {
+				return err
+			}
 		}
 		actx := WithActor(ctx, UserActor(u.ID, u.Email, ActorFrom(ctx).IP))
 		if err := audit(actx, tx, change{PageID: DefaultPageID, Action: "user.create", ObjectType: AuditUser,

@@ -98,7 +98,7 @@ func (s *Store) SignInWithSSO(ctx context.Context, in SSOIdentity) (*User, error
 }
 
 func (s *Store) createSSOUser(ctx context.Context, tx *gorm.DB, u *User, in SSOIdentity, subject string, actor Actor) error {
-	*u = User{Email: in.Email, PasswordHash: "", Role: in.Role, OIDCSubject: &subject}
+	*u = User{Email: in.Email, PasswordHash: "", Role: in.Role, OIDCSubject: &subject, AllPages: true}
 	if err := tx.Create(u).Error; err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ func (s *Store) User(ctx context.Context, id int64) (*User, error) {
 	if err := s.conn(ctx).First(&u, id).Error; err != nil {
 		return nil, fmt.Errorf("load user %d: %w", id, notFound(err))
 	}
+	if err := loadUserPages(s.conn(ctx), &u); err != nil {
+		return nil, err
+	}
 	return &u, nil
 }
 
@@ -54,10 +57,12 @@ func (s *Store) lockAdmins(tx *gorm.DB) error {
 	return tx.Exec("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").Error
 }
 
-// otherAdmins counts the admins other than id.
+// otherAdmins counts the admins other than id who may see every page:
+// only they manage users, pages and sign-in settings, so Herald always
+// keeps one.
 func otherAdmins(tx *gorm.DB, id int64) (int64, error) {
 	var n int64
-	err := tx.Model(&User{}).Where("role = ? AND id <> ?", RoleAdmin, id).Count(&n).Error
+	err := tx.Model(&User{}).Where("role = ? AND id <> ? AND all_pages = ?", RoleAdmin, id, true).Count(&n).Error
 	return n, err
 }
 
@@ -78,7 +83,7 @@ func (s *Store) SetUserRole(ctx context.Context, id int64, role Role) (*User, er
 		if u.Role == role {
 			return nil
 		}
-		if u.Role == RoleAdmin {
+		if u.Role == RoleAdmin && u.AllPages {
 			if n, err := otherAdmins(tx, id); err != nil {
 				return err
 			} else if n == 0 {
@@ -114,7 +119,7 @@ func (s *Store) RemoveUser(ctx context.Context, id int64) error {
 		if err := tx.First(&u, id).Error; err != nil {
 			return notFound(err)
 		}
-		if u.Role == RoleAdmin {
+		if u.Role == RoleAdmin && u.AllPages {
 			if n, err := otherAdmins(tx, id); err != nil {
 				return err
 			} else if n == 0 {

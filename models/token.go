@@ -75,7 +75,16 @@ type Token struct {
 	RevokedAt       *time.Time
 	CreatedByUserID *int64
 	CreatedAt       time.Time
+	// AllPages makes the token install-wide: it reaches every page its
+	// owner may see, and PageID is only the page list and create
+	// endpoints use when the request names none (the first page).
+	// Otherwise the token reaches page PageID alone.
+	AllPages bool
 
+	// OwnerAccess is the pages the token's owner may see, as
+	// AuthenticateToken found them: the token never reaches another page,
+	// so narrowing a user narrows their tokens at once.
+	OwnerAccess PageAccess `gorm:"-"`
 	// OwnerRole is the role of the user who created the token, as
 	// AuthenticateToken found it: the token never grants more. Tokens
 	// without an owner (made before roles, or by tools) act as admin.
@@ -120,6 +129,31 @@ func (t *Token) Can(scope Scope) bool {
 	return false
 }
 
+// Reaches reports whether the token may reach the objects of page
+// pageID: its own page (every page, for an install-wide token) when its
+// owner may see it.
+func (t *Token) Reaches(pageID int64) bool {
+	return (t.AllPages || t.PageID == pageID) && t.OwnerAccess.MaySee(pageID)
+}
+
+// InstallWide reports whether the token reaches every page: only such a
+// token manages what belongs to the whole install (users, pages).
+func (t *Token) InstallWide() bool { return t.AllPages && t.OwnerAccess.All }
+
+// DefaultPage is the page the token's list and create endpoints use when
+// the request names none: its own page; for an install-wide token the
+// first page its owner may see. ok is false when it reaches no page (its
+// owner was limited to other pages since).
+func (t *Token) DefaultPage() (id int64, ok bool) {
+	if !t.AllPages || t.OwnerAccess.All {
+		return t.PageID, t.Reaches(t.PageID)
+	}
+	if len(t.OwnerAccess.PageIDs) == 0 {
+		return 0, false
+	}
+	return t.OwnerAccess.PageIDs[0], true
+}
+
 // TokenState is where a token stands.
 type TokenState string
 
@@ -149,6 +183,9 @@ type TokenInput struct {
 	Name      string
 	Scopes    []Scope
 	ExpiresAt *time.Time
+	// AllPages makes an install-wide token; only a user who may see every
+	// page makes one.
+	AllPages bool
 }
 
 // validateToken checks in; role, when set, is the creator's: a scope
@@ -207,32 +244,60 @@ type tokenAudit struct {
 	Scopes    string     `json:"scopes"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	PageID    int64      `json:"page_id,omitempty"`
+	AllPages  bool       `json:"all_pages"`
 }
 
 func tokenAuditSnapshot(t *Token) tokenAudit {
-	return tokenAudit{ID: t.ID, Name: t.Name, Prefix: t.Display(), Scopes: t.Scopes, ExpiresAt: t.ExpiresAt,
-		RevokedAt: t.RevokedAt}
+	a := tokenAudit{ID: t.ID, Name: t.Name, Prefix: t.Display(), Scopes: t.Scopes, ExpiresAt: t.ExpiresAt,
+		RevokedAt: t.RevokedAt, AllPages: t.AllPages}
+	if !t.AllPages {
+		a.PageID = t.PageID
+	}
+	return a
 }
 
-// CreateToken makes a token for pageID, created by userID (0 when no
-// admin is signed in). It returns the token and, once only, its plaintext.
-// A scope beyond the creator's role is refused with a ValidationError
-// naming it.
+// CreateToken makes a token for pageID (or, with in.AllPages, an
+// install-wide one whose default page is the first page), created by
+// userID (0 when no admin is signed in). It returns the token and, once
+// only, its plaintext. A scope beyond the creator's role, a page the
+// creator may not see, or an install-wide token of a creator limited to
+// some pages is refused with a ValidationError naming the field.
 func (s *Store) CreateToken(ctx context.Context, pageID int64, in TokenInput, userID int64) (*Token, string, error) {
 	var role Role
+	access := AllPagesAccess()
 	if userID != 0 {
-		var owner User
-		if err := s.conn(ctx).Select("role").First(&owner, userID).Error; err != nil {
-			return nil, "", fmt.Errorf("create token: load user %d: %w", userID, notFound(err))
+		owner, err := s.User(ctx, userID)
+		if err != nil {
+			return nil, "", fmt.Errorf("create token: %w", err)
 		}
-		role = owner.Role
+		role, access = owner.Role, owner.Access()
+	}
+	if in.AllPages {
+		pageID = DefaultPageID
 	}
 	scopes, err := s.validateToken(&in, role)
-	if err != nil {
+	var ve *ValidationError
+	if err != nil && !errors.As(err, &ve) {
 		return nil, "", err
 	}
+	switch {
+	case in.AllPages && !access.All:
+		ve = addField(ve, "page", "Your account is limited to some pages: make a token for one of them, not for all pages.")
+	case !in.AllPages && !access.MaySee(pageID):
+		ve = addField(ve, "page", "Choose one of your pages for the token.")
+	case !in.AllPages:
+		if _, err := s.Page(ctx, pageID); errors.Is(err, ErrNotFound) {
+			ve = addField(ve, "page", "That page no longer exists; choose another.")
+		} else if err != nil {
+			return nil, "", err
+		}
+	}
+	if ve != nil {
+		return nil, "", ve
+	}
 	plain := newTokenSecret()
-	t := &Token{PageID: pageID, Name: in.Name, TokenHash: HashToken(plain),
+	t := &Token{PageID: pageID, AllPages: in.AllPages, Name: in.Name, TokenHash: HashToken(plain),
 		Prefix: plain[len(TokenPrefix) : len(TokenPrefix)+tokenDisplayLength], Scopes: scopes, CreatedAt: s.Now()}
 	if in.ExpiresAt != nil {
 		at := in.ExpiresAt.UTC()
@@ -255,13 +320,28 @@ func (s *Store) CreateToken(ctx context.Context, pageID int64, in TokenInput, us
 	return t, plain, nil
 }
 
-// Tokens lists a page's tokens, newest first.
-func (s *Store) Tokens(ctx context.Context, pageID int64) ([]Token, error) {
+// TokensFor lists the tokens someone with access manages, newest
+// first: every token for a user who may see every page; a limited
+// user's, only the tokens of their pages (never install-wide ones).
+func (s *Store) TokensFor(ctx context.Context, access PageAccess) ([]Token, error) {
+	q := s.conn(ctx).Order("created_at DESC, id DESC")
+	if !access.All {
+		if len(access.PageIDs) == 0 {
+			return []Token{}, nil
+		}
+		q = q.Where("all_pages = ? AND page_id IN ?", false, access.PageIDs)
+	}
 	var ts []Token
-	if err := s.conn(ctx).Where("page_id = ?", pageID).Order("created_at DESC, id DESC").Find(&ts).Error; err != nil {
-		return nil, fmt.Errorf("list tokens of page %d: %w", pageID, err)
+	if err := q.Find(&ts).Error; err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	return ts, nil
+}
+
+// ManagedBy reports whether someone with access manages the token: it
+// is among TokensFor(access).
+func (t *Token) ManagedBy(access PageAccess) bool {
+	return access.All || !t.AllPages && access.MaySee(t.PageID)
 }
 
 // Token loads one token.
@@ -321,7 +401,7 @@ func (s *Store) AuthenticateToken(ctx context.Context, plaintext string) (*Token
 	}
 	if t.CreatedByUserID != nil {
 		var owner User
-		err := s.conn(ctx).Select("role").First(&owner, *t.CreatedByUserID).Error
+		err := s.conn(ctx).Select("role", "all_pages").First(&owner, *t.CreatedByUserID).Error
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			// Removing a user revokes their tokens; one that slipped
@@ -331,6 +411,14 @@ func (s *Store) AuthenticateToken(ctx context.Context, plaintext string) (*Token
 			return nil, fmt.Errorf("load owner of token %d: %w", t.ID, err)
 		}
 		t.OwnerRole = owner.Role
+		t.OwnerAccess = PageAccess{All: owner.AllPages}
+		if !owner.AllPages {
+			if t.OwnerAccess.PageIDs, err = userPageIDs(s.conn(ctx), *t.CreatedByUserID); err != nil {
+				return nil, fmt.Errorf("load owner of token %d: %w", t.ID, err)
+			}
+		}
+	} else {
+		t.OwnerAccess = AllPagesAccess()
 	}
 	now := s.Now()
 	switch t.State(now) {

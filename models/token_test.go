@@ -49,7 +49,7 @@ func TestTokenValidation(t *testing.T) {
 				}
 			})
 		}
-		tokens, err := s.Tokens(ctx, models.DefaultPageID)
+		tokens, err := s.TokensFor(ctx, models.AllPagesAccess())
 		modelstest.Fatal(t, err, "list")
 		if len(tokens) != 0 {
 			t.Fatalf("refused input stored %d tokens", len(tokens))

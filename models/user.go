@@ -43,8 +43,14 @@ type User struct {
 	TOTPLastStep  int64      `gorm:"column:totp_last_step"`
 	// OIDCSubject is the identity provider's subject of an SSO user.
 	OIDCSubject *string `gorm:"column:oidc_subject"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// AllPages says whether the user may see every status page; when
+	// false, PageIDs (loaded with the user by User and SessionUser) are
+	// the only pages they may see. New users see every page unless
+	// limited afterwards.
+	AllPages  bool    `gorm:"column:all_pages;default:true"`
+	PageIDs   []int64 `gorm:"-"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // TwoFactor reports whether the user signs in with a second factor.
@@ -139,7 +145,7 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (*User, error)
 	if err != nil {
 		return nil, err
 	}
-	u := &User{Email: in.Email, PasswordHash: hash, Role: RoleAdmin}
+	u := &User{Email: in.Email, PasswordHash: hash, Role: RoleAdmin, AllPages: true}
 	err = s.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.engine == Postgres {
 			// Two browsers racing through /setup must not both win.
@@ -207,7 +213,7 @@ func (s *Store) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &User{Email: in.Email, PasswordHash: hash, Role: in.Role}
+	u := &User{Email: in.Email, PasswordHash: hash, Role: in.Role, AllPages: true}
 	err = s.transact(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(u).Error; err != nil {
 			return err
@@ -321,6 +327,11 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string) (*User, error
 	var u User
 	if err := s.conn(ctx).First(&u, sess.UserID).Error; err != nil {
 		return nil, fmt.Errorf("load session user: %w", notFound(err))
+	}
+	// Read on every request: a change of the user's pages applies to
+	// their sessions at once.
+	if err := loadUserPages(s.conn(ctx), &u); err != nil {
+		return nil, err
 	}
 	if err := s.seeSession(ctx, sessionID, sess.LastSeenAt); err != nil {
 		return nil, err

@@ -94,7 +94,7 @@ func TestAdminPagesAndSwitcher(t *testing.T) {
 			t.Fatalf("component gone: %v", err)
 		}
 		// Unknown page ids are refused; a viewer switches but cannot create.
-		if res := admin.Submit("/admin", "/admin/pages/current", url.Values{"page_id": {"999"}}); res.Status != http.StatusUnprocessableEntity {
+		if res := admin.Submit("/admin", "/admin/pages/current", url.Values{"page_id": {"999"}}); res.Status != http.StatusNotFound {
 			t.Errorf("switch to a missing page: %d", res.Status)
 		}
 		_, viewer := s.AddUser(t, "viewer@example.com", models.RoleViewer)

@@ -57,7 +57,7 @@ func TestAPIEveryWriteEndpointRefusesMalformedBodies(t *testing.T) {
 	eachServer(t, func(t *testing.T, s *webtest.Server) {
 		ctx := context.Background()
 		c := s.SetUp(t)
-		_, token := createToken(t, c, "Everything", models.Scopes...)
+		_, token := createWideToken(t, c, "Everything", models.Scopes...)
 
 		// One of everything, so every path has an object to aim at.
 		rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))

@@ -24,10 +24,10 @@ func TestAPIPages(t *testing.T) {
 		s.SetUp(t)
 		admin, err := s.Store.UserByEmail(ctx, webtest.AdminEmail)
 		modelstest.Fatal(t, err, "admin")
-		_, tok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "pages", Scopes: []models.Scope{models.ScopePageWrite}}, admin.ID)
+		_, tok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "pages", Scopes: []models.Scope{models.ScopePageWrite}, AllPages: true}, admin.ID)
 		modelstest.Fatal(t, err, "token")
 		op, _ := s.AddUser(t, "op@example.com", models.RoleOperator)
-		_, opTok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "op", Scopes: []models.Scope{models.ScopeRead}}, op.ID)
+		_, opTok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "op", Scopes: []models.Scope{models.ScopeRead}, AllPages: true}, op.ID)
 		modelstest.Fatal(t, err, "operator token")
 
 		res := apiCall(t, s, opTok, http.MethodGet, "/api/v1/pages", "")

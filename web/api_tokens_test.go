@@ -102,11 +102,23 @@ func wantAPIError(t *testing.T, res apiResponse, status int, code, field string)
 
 var tokenValueRE = regexp.MustCompile(`id="api-token"[^>]*value="(hrd_[A-Za-z0-9_-]+)"`)
 
-// createToken makes a token through the admin screens and returns its id
-// and plaintext, read from the page that shows it once.
+// createToken makes a token of the page being managed through the admin
+// screens and returns its id and plaintext, read from the page that
+// shows it once.
 func createToken(t *testing.T, c *webtest.Client, name string, scopes ...models.Scope) (int64, string) {
 	t.Helper()
-	form := url.Values{"name": {name}}
+	return submitToken(t, c, url.Values{"name": {name}}, scopes)
+}
+
+// createWideToken is createToken for an install-wide token ("All
+// pages"), which the users and pages endpoints need.
+func createWideToken(t *testing.T, c *webtest.Client, name string, scopes ...models.Scope) (int64, string) {
+	t.Helper()
+	return submitToken(t, c, url.Values{"name": {name}, "page": {"all"}}, scopes)
+}
+
+func submitToken(t *testing.T, c *webtest.Client, form url.Values, scopes []models.Scope) (int64, string) {
+	t.Helper()
 	for _, s := range scopes {
 		form.Add("scopes", string(s))
 	}
@@ -317,7 +329,7 @@ func TestAPITokenFormRejectsBadInput(t *testing.T) {
 				wantBody(t, res, tc.error, tc.kept, `aria-invalid="true"`)
 			})
 		}
-		tokens, err := s.Store.Tokens(t.Context(), models.DefaultPageID)
+		tokens, err := s.Store.TokensFor(t.Context(), models.AllPagesAccess())
 		modelstest.Fatal(t, err, "list tokens")
 		if len(tokens) != 0 {
 			t.Fatalf("bad input stored %d tokens", len(tokens))

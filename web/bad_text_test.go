@@ -219,7 +219,7 @@ func TestEveryAPIWriteEndpointRefusesBadText(t *testing.T) {
 	eachServer(t, func(t *testing.T, s *webtest.Server) {
 		ctx := context.Background()
 		c := s.SetUp(t)
-		_, token := createToken(t, c, "Everything", models.Scopes...)
+		_, token := createWideToken(t, c, "Everything", models.Scopes...)
 		rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
 		defer rc.Close()
 		g, err := s.Store.CreateGroup(ctx, models.DefaultPageID, models.GroupInput{Name: "Core"})

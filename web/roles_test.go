@@ -199,7 +199,7 @@ func TestRolesAgainstEveryRoute(t *testing.T) {
 				c, id = uc, u.ID
 			}
 			_, plain, err := s.Store.CreateToken(ctx, models.DefaultPageID,
-				models.TokenInput{Name: string(role), Scopes: models.ScopesFor(role)}, id)
+				models.TokenInput{Name: string(role), Scopes: models.ScopesFor(role), AllPages: true}, id)
 			modelstest.Fatal(t, err, "token for %s", role)
 			team = append(team, member{role: role, client: c, token: plain})
 		}

@@ -188,10 +188,16 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.POST("/tokens/:id/revoke", models.RoleAdmin, admin.RevokeToken)
 
 	// Users and invitations: an invitation link is shown once, stored as
-	// a hash; the last admin can be neither demoted nor removed.
+	// a hash; the last admin of every page can be neither demoted,
+	// limited to some pages, nor removed. Like the Status pages list and
+	// the sign-in settings, these screens belong to the whole install:
+	// admins limited to some pages get 403 (admin.RequireManagedPage).
 	screens.GET("/users", models.RoleAdmin, admin.ListUsers)
 	screens.POST("/users/invitations", models.RoleAdmin, admin.CreateInvitation)
 	screens.POST("/users/:id/role", models.RoleAdmin, admin.SetUserRole)
+	// Which pages a team member may see (every page, or some).
+	screens.GET("/users/:id/pages", models.RoleAdmin, admin.EditUserPages)
+	screens.POST("/users/:id/pages", models.RoleAdmin, admin.SaveUserPages)
 	screens.GET("/users/:id/remove", models.RoleAdmin, admin.ConfirmRemoveUser)
 	screens.POST("/users/:id/remove", models.RoleAdmin, admin.RemoveUser)
 	screens.GET("/invitations/:id/created", models.RoleAdmin, admin.ShowCreatedInvitation)
@@ -261,21 +267,24 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	v1.POST("/maintenance/:id/complete", models.RoleOperator, writeMaintenance, api.APICompleteMaintenance, api.Idempotent)
 	v1.POST("/maintenance/:id/updates", models.RoleOperator, writeMaintenance, api.APIPostMaintenanceUpdate, api.Idempotent)
 	writePage := models.ScopePageWrite
-	// Status pages (install-wide): list, create, rename, delete.
+	// Status pages: the list shows the pages the token reaches; creating,
+	// renaming and deleting pages is install-wide (api.InstallWide: an
+	// install-wide token of a user who may see every page).
 	v1.GET("/pages", models.RoleViewer, read, api.APIListPages)
-	v1.POST("/pages", models.RoleAdmin, models.ScopePageWrite, api.APICreatePage, api.Idempotent)
-	v1.PATCH("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIUpdatePages)
-	v1.DELETE("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIDeletePage)
+	v1.POST("/pages", models.RoleAdmin, models.ScopePageWrite, api.APICreatePage, api.InstallWide, api.Idempotent)
+	v1.PATCH("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIUpdatePages, api.InstallWide)
+	v1.DELETE("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIDeletePage, api.InstallWide)
 	v1.GET("/page", models.RoleViewer, read, api.APIShowPage)
 	v1.PATCH("/page", models.RoleAdmin, writePage, api.APIUpdatePage)
 	// Users: e-mail addresses are for admins. POST invites (the answer
 	// holds the link, once), so it takes no Idempotency-Key: the stored
 	// answer would keep the link.
 	writeUsers := models.ScopeUsersWrite
-	v1.GET("/users", models.RoleAdmin, read, api.APIListUsers)
-	v1.POST("/users", models.RoleAdmin, writeUsers, api.APIInviteUser)
-	v1.PATCH("/users/:id", models.RoleAdmin, writeUsers, api.APISetUserRole)
-	v1.DELETE("/users/:id", models.RoleAdmin, writeUsers, api.APIRemoveUser)
+	// Users belong to the whole install (api.InstallWide).
+	v1.GET("/users", models.RoleAdmin, read, api.APIListUsers, api.InstallWide)
+	v1.POST("/users", models.RoleAdmin, writeUsers, api.APIInviteUser, api.InstallWide)
+	v1.PATCH("/users/:id", models.RoleAdmin, writeUsers, api.APISetUserRole, api.InstallWide)
+	v1.DELETE("/users/:id", models.RoleAdmin, writeUsers, api.APIRemoveUser, api.InstallWide)
 	// Visitors' subscriptions: addresses are personal data, for admins'
 	// tokens with a subscribers scope (read alone does not list them).
 	v1.GET("/subscribers", models.RoleAdmin, models.ScopeSubscribersRead, api.APIListSubscribers)

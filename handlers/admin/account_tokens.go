@@ -37,12 +37,24 @@ func (h *Handler) renderOwnTokens(c echo.Context, status int, v views.AccountTok
 	if err != nil {
 		return err
 	}
+	names, pages, err := h.pageNames(c)
+	if err != nil {
+		return err
+	}
 	v.Chrome, v.Role = ch, strings.ToLower(u.Role.Label())
+	v.Pages = tokenPageOptions(c, pages)
+	if v.Page == "" {
+		v.Page = strconv.FormatInt(pageID(c), 10)
+	}
 	now := h.Now()
 	for i := range tokens {
 		t := &tokens[i]
 		row := views.OwnTokenRow{ID: t.ID, Name: t.Name, Display: t.Display(), Expires: serve.TimePtr(t.ExpiresAt),
-			LastUsed: serve.TimePtr(t.LastUsedAt), Created: layout.Time{At: t.CreatedAt}, State: tokenStateView(t.State(now))}
+			LastUsed: serve.TimePtr(t.LastUsedAt), Created: layout.Time{At: t.CreatedAt}, State: tokenStateView(t.State(now)),
+			Page: tokenPageLabel(t, names)}
+		if row.Page == "" { // a page the user may no longer see: the token reaches nothing
+			row.Page = "No page of yours"
+		}
 		for _, s := range t.ScopeList() {
 			row.Scopes = append(row.Scopes, views.OwnScope{Name: string(s), Effective: models.RoleAllowsScope(u.Role, s)})
 		}
@@ -66,11 +78,13 @@ func (h *Handler) CreateOwnToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page, all, raw := tokenPageChoice(c)
+	in.AllPages, v.Page = all, raw
 	if badExpiry != "" {
 		v.Errors = layout.FormErrors{"expires_at": badExpiry}
 		return h.renderOwnTokens(c, http.StatusUnprocessableEntity, v, picked)
 	}
-	tok, plain, err := h.Store.CreateToken(c.Request().Context(), models.DefaultPageID, in, serve.CurrentUser(c).ID)
+	tok, plain, err := h.Store.CreateToken(c.Request().Context(), page, in, serve.CurrentUser(c).ID)
 	if err != nil {
 		var ve *models.ValidationError
 		if errors.As(err, &ve) {

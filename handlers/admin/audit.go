@@ -78,6 +78,11 @@ func (h *Handler) ShowAuditEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Like the log it comes from: the entries of the page being managed
+	// only (which is always one the user may see).
+	if e.PageID != pageID(c) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
 	ch, err := h.adminChrome(c, e.Action+" · Audit log", "audit")
 	if err != nil {
 		return err

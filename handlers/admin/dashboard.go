@@ -9,8 +9,13 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// ShowDashboard is the admin home: overall status and what needs attention.
+// ShowDashboard is the admin home: overall status and what needs
+// attention, of the page being managed or (?pages=all) of every page the
+// user may see.
 func (h *Handler) ShowDashboard(c echo.Context) error {
+	if allPagesAsked(c) {
+		return h.showAllPages(c)
+	}
 	ch, err := h.adminChrome(c, "Dashboard", "dashboard")
 	if err != nil {
 		return err

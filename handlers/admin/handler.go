@@ -36,9 +36,17 @@ func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome,
 		return ch, err
 	}
 	ch.Nav = nav
-	if u := serve.CurrentUser(c); u != nil {
+	u := serve.CurrentUser(c)
+	if u != nil {
 		ch.UserEmail = u.Email
 		ch.Allowed = h.AllowedRoutes(u.Role)
+		if !u.AllPages {
+			for route := range ch.Allowed {
+				if _, path, _ := strings.Cut(route, " "); installWideRoute(path) {
+					delete(ch.Allowed, route)
+				}
+			}
+		}
 	}
 	page, err := h.managedPage(c)
 	if err != nil {
@@ -47,7 +55,7 @@ func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome,
 	ch.SiteName = page.Name
 	ch.PageID = page.ID
 	ch.PageURL = PageAddress(page)
-	pages, err := h.Store.Pages(c.Request().Context())
+	pages, err := h.userPages(c)
 	if err != nil {
 		return ch, err
 	}
@@ -60,28 +68,53 @@ func (h *Handler) adminChrome(c echo.Context, title, nav string) (layout.Chrome,
 // managedPageKey holds, in the echo context, the page managedPage loaded.
 const managedPageKey = "herald.managedPage"
 
+// errNoPages is managedPage's answer for a user limited to pages that
+// no longer exist: they see a friendly page, not a 500.
+var errNoPages = errors.New("the user may see no status page")
+
+// userAccess is the pages the signed-in user may see, as RequireUser
+// loaded them on this request (every page for no user: the sign-in
+// screens).
+func userAccess(c echo.Context) models.PageAccess {
+	if u := serve.CurrentUser(c); u != nil {
+		return u.Access()
+	}
+	return models.AllPagesAccess()
+}
+
+// userPages lists the pages the signed-in user may see, the first first.
+func (h *Handler) userPages(c echo.Context) ([]models.Page, error) {
+	return h.Store.PagesFor(c.Request().Context(), userAccess(c))
+}
+
 // managedPage is the status page the admin manages, read once per
 // request: the one the session chose with the page switcher, else (none
-// chosen, or it was deleted since) the first page. Its image hosts
-// become the answer's Content-Security-Policy, so the messages admin
-// screens show load the images the public page shows.
+// chosen, it was deleted since, or the user may no longer see it) the
+// first page the user may see; errNoPages when they may see none. Its
+// image hosts become the answer's Content-Security-Policy, so the
+// messages admin screens show load the images the public page shows.
 func (h *Handler) managedPage(c echo.Context) (*models.Page, error) {
 	if p, ok := c.Get(managedPageKey).(*models.Page); ok {
 		return p, nil
 	}
 	ctx := c.Request().Context()
+	access := userAccess(c)
 	var p *models.Page
-	if id := h.SessionPageID(c); id != 0 && id != models.DefaultPageID {
+	if id := h.SessionPageID(c); id != 0 && access.MaySee(id) {
 		var err error
 		if p, err = h.Store.Page(ctx, id); err != nil && !errors.Is(err, models.ErrNotFound) {
 			return nil, err
 		}
 	}
 	if p == nil {
-		var err error
-		if p, err = h.Store.Page(ctx, models.DefaultPageID); err != nil {
+		pages, err := h.Store.PagesFor(ctx, access)
+		if err != nil {
 			return nil, err
 		}
+		if len(pages) == 0 {
+			return nil, errNoPages
+		}
+		p = &pages[0]
 	}
 	c.Set(managedPageKey, p)
 	serve.SetPagePolicy(c, p, false)
@@ -112,9 +145,22 @@ func pageObjectOfRoute(path string) (kind, param string, ok bool) {
 // object (component, group, incident, maintenance, channel, subscriber)
 // that is not on the page being managed: each page's screens reach only
 // its own objects. It runs after RequireUser.
+//
+// A user limited to some pages reaches only those pages' objects (the
+// managed page is always one of them), and never the install-wide
+// screens (installWideRoute): 403. A limited user whose pages were all
+// deleted gets a page saying so.
 func (h *Handler) RequireManagedPage(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if u := serve.CurrentUser(c); u != nil && !u.AllPages && installWideRoute(c.Path()) {
+			return h.RenderError(c, http.StatusForbidden, "For admins of every page",
+				"Your account is limited to some status pages. Users, pages and sign-in settings belong to the whole install: an admin who may see every page manages them.")
+		}
 		page, err := h.managedPage(c) // every screen's, loaded once here
+		if errors.Is(err, errNoPages) {
+			return h.RenderError(c, http.StatusForbidden, "No status pages",
+				"Your account may see no status page: the pages it was limited to were deleted. Ask an admin to give you a page.")
+		}
 		if err != nil {
 			return err
 		}
@@ -131,6 +177,23 @@ func (h *Handler) RequireManagedPage(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// installWideRoute says whether an admin route manages the whole
+// install rather than one page: users and invitations, the list of
+// pages, the sign-in settings. Only users who may see every page use
+// them; the page switcher (POST /admin/pages/current) is everyone's.
+func installWideRoute(path string) bool {
+	switch {
+	case path == "/admin/pages/current":
+		return false
+	case path == "/admin/pages", strings.HasPrefix(path, "/admin/pages/"),
+		path == "/admin/users", strings.HasPrefix(path, "/admin/users/"),
+		strings.HasPrefix(path, "/admin/invitations/"),
+		path == "/admin/settings/sign-in":
+		return true
+	}
+	return false
 }
 
 // pageID is the id of the page being managed, which RequireManagedPage

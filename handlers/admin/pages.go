@@ -174,9 +174,15 @@ func (h *Handler) SwitchPage(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Choose one of the listed pages.")
 	}
-	p, err := h.Store.Page(c.Request().Context(), id)
-	if errors.Is(err, models.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "That page no longer exists; choose another.")
+	// A page the user may not see answers as one that does not exist:
+	// a limited user does not learn which other pages there are.
+	var p *models.Page
+	if userAccess(c).MaySee(id) {
+		p, err = h.Store.Page(c.Request().Context(), id)
+	}
+	if p == nil && (err == nil || errors.Is(err, models.ErrNotFound)) {
+		return h.RenderError(c, http.StatusNotFound, "Page not found",
+			"That status page does not exist, or is not one you may manage. Choose one of the pages in the switcher.")
 	}
 	if err != nil {
 		return err

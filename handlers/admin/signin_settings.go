@@ -13,7 +13,7 @@ import (
 // signInSettings is the settings page's "Sign-in" section, for admins
 // only: nil for the others, who cannot change it.
 func (h *Handler) signInSettings(c echo.Context) (*views.SignInSettings, error) {
-	if u := serve.CurrentUser(c); u == nil || !u.Can(models.RoleAdmin) {
+	if u := serve.CurrentUser(c); u == nil || !u.Can(models.RoleAdmin) || !u.AllPages { // install-wide: see installWideRoute
 		return nil, nil
 	}
 	ctx := c.Request().Context()

@@ -29,7 +29,7 @@ var scopeHelp = map[models.Scope]string{
 	models.ScopeMaintenanceWrite: "schedule, change and cancel maintenance",
 	models.ScopeChannelsWrite:    "manage notification channels and replay deliveries",
 	models.ScopePageWrite:        "change the status page settings (name, description, logo, accent, time zone)",
-	models.ScopeUsersWrite:       "invite, change and remove users",
+	models.ScopeUsersWrite:       "invite, change and remove users (install-wide tokens only)",
 	models.ScopeSubscribersRead:  "list the visitors subscribed to the page, with their e-mail addresses",
 	models.ScopeSubscribersWrite: "add confirmed e-mail subscribers and remove subscribers",
 }
@@ -49,13 +49,86 @@ func tokenStateView(s models.TokenState) layout.Status {
 	return layout.Status{Slug: label, Label: strings.ToUpper(label[:1]) + label[1:]}
 }
 
-// ListTokens shows the page's API tokens.
+// allPagesChoice is the token form's value for an install-wide token.
+const allPagesChoice = "all"
+
+// tokenPageLabel is what a token reaches, as lists show it.
+func tokenPageLabel(t *models.Token, names map[int64]string) string {
+	if t.AllPages {
+		return "All pages"
+	}
+	return names[t.PageID]
+}
+
+// pageNames maps the ids of the pages the user may see to their names.
+func (h *Handler) pageNames(c echo.Context) (map[int64]string, []models.Page, error) {
+	pages, err := h.userPages(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[int64]string, len(pages))
+	for _, p := range pages {
+		names[p.ID] = p.Name
+	}
+	return names, pages, nil
+}
+
+// tokenPageOptions are the pages a token may be made for: the user's
+// pages, and all pages for a user who may see every page.
+func tokenPageOptions(c echo.Context, pages []models.Page) []layout.Option {
+	var out []layout.Option
+	for _, p := range pages {
+		out = append(out, layout.Option{Value: strconv.FormatInt(p.ID, 10), Label: p.Name})
+	}
+	if userAccess(c).All {
+		out = append(out, layout.Option{Value: allPagesChoice, Label: "All pages (install-wide)"})
+	}
+	return out
+}
+
+// tokenPageChoice reads the form's page: "all", a page id, or (absent)
+// the page being managed. A malformed value becomes page 0, which the
+// store refuses with a message under the field.
+func tokenPageChoice(c echo.Context) (page int64, all bool, raw string) {
+	raw = strings.TrimSpace(c.FormValue("page"))
+	switch raw {
+	case "":
+		return pageID(c), false, strconv.FormatInt(pageID(c), 10)
+	case allPagesChoice:
+		return models.DefaultPageID, true, raw
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false, raw
+	}
+	return id, false, raw
+}
+
+// managedToken loads token id when the user manages it (TokensFor):
+// another's is not found.
+func (h *Handler) managedToken(c echo.Context, id int64) (*models.Token, error) {
+	tok, err := h.Store.Token(c.Request().Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !tok.ManagedBy(userAccess(c)) {
+		return nil, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return tok, nil
+}
+
+// ListTokens shows the API tokens of the pages the admin may see, each
+// with its page: every token for an admin of every page.
 func (h *Handler) ListTokens(c echo.Context) error {
 	ch, err := h.adminChrome(c, "API tokens", "tokens")
 	if err != nil {
 		return err
 	}
-	tokens, err := h.Store.Tokens(c.Request().Context(), models.DefaultPageID)
+	tokens, err := h.Store.TokensFor(c.Request().Context(), userAccess(c))
+	if err != nil {
+		return err
+	}
+	names, _, err := h.pageNames(c)
 	if err != nil {
 		return err
 	}
@@ -73,7 +146,7 @@ func (h *Handler) ListTokens(c echo.Context) error {
 		t := &tokens[i]
 		row := views.TokenRow{ID: t.ID, Name: t.Name, Display: t.Display(), Scopes: scopeStrings(t),
 			Expires: serve.TimePtr(t.ExpiresAt), LastUsed: serve.TimePtr(t.LastUsedAt), Created: layout.Time{At: t.CreatedAt},
-			State: tokenStateView(t.State(now))}
+			State: tokenStateView(t.State(now)), Page: tokenPageLabel(t, names)}
 		if t.CreatedByUserID != nil {
 			row.Owner = owners[*t.CreatedByUserID]
 		}
@@ -85,9 +158,10 @@ func (h *Handler) ListTokens(c echo.Context) error {
 	return serve.Render(c, http.StatusOK, views.AdminTokensPage(v))
 }
 
-// NewToken shows the new-token form; read is ticked to start with.
+// NewToken shows the new-token form, for the page being managed; read is
+// ticked to start with.
 func (h *Handler) NewToken(c echo.Context) error {
-	return h.renderTokenForm(c, http.StatusOK, views.TokenFormView{}, []models.Scope{models.ScopeRead})
+	return h.renderTokenForm(c, http.StatusOK, views.TokenFormView{Page: strconv.FormatInt(pageID(c), 10)}, []models.Scope{models.ScopeRead})
 }
 
 func (h *Handler) renderTokenForm(c echo.Context, status int, v views.TokenFormView, picked []models.Scope) error {
@@ -95,7 +169,12 @@ func (h *Handler) renderTokenForm(c echo.Context, status int, v views.TokenFormV
 	if err != nil {
 		return err
 	}
+	_, pages, err := h.pageNames(c)
+	if err != nil {
+		return err
+	}
 	v.Chrome = ch
+	v.Pages = tokenPageOptions(c, pages)
 	v.Scopes = nil
 	for _, s := range models.Scopes {
 		v.Scopes = append(v.Scopes, views.ScopeChoice{Value: string(s), Help: scopeHelp[s], Checked: slices.Contains(picked, s)})
@@ -111,6 +190,8 @@ func (h *Handler) CreateToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page, all, raw := tokenPageChoice(c)
+	in.AllPages, v.Page = all, raw
 	if badExpiry != "" {
 		v.Errors = layout.FormErrors{"expires_at": badExpiry}
 		return h.renderTokenForm(c, http.StatusUnprocessableEntity, v, picked)
@@ -119,7 +200,7 @@ func (h *Handler) CreateToken(c echo.Context) error {
 	if u := serve.CurrentUser(c); u != nil {
 		userID = u.ID
 	}
-	tok, plain, err := h.Store.CreateToken(c.Request().Context(), models.DefaultPageID, in, userID)
+	tok, plain, err := h.Store.CreateToken(c.Request().Context(), page, in, userID)
 	if err != nil {
 		var ve *models.ValidationError
 		if errors.As(err, &ve) {
@@ -151,7 +232,7 @@ func (h *Handler) ShowCreatedToken(c echo.Context) error {
 			"A token is shown only once, right after it is created. If you did not copy it, revoke it and create another.")
 	}
 	delete(sess.Values, keyNewToken)
-	tok, err := h.Store.Token(c.Request().Context(), id)
+	tok, err := h.managedToken(c, id)
 	if err != nil {
 		return err
 	}
@@ -180,7 +261,7 @@ func (h *Handler) ConfirmRevokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, err := h.Store.Token(c.Request().Context(), id)
+	tok, err := h.managedToken(c, id)
 	if err != nil {
 		return err
 	}
@@ -204,7 +285,7 @@ func (h *Handler) RevokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, err := h.Store.Token(c.Request().Context(), id)
+	tok, err := h.managedToken(c, id)
 	if err != nil {
 		return err
 	}

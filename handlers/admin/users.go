@@ -27,9 +27,9 @@ func userPath(id int64) string       { return "/admin/users/" + strconv.FormatIn
 func invitationPath(id int64) string { return "/admin/invitations/" + strconv.FormatInt(id, 10) }
 
 // lastAdminProblem is what the Users screen says when a change would
-// leave no admin.
+// leave no admin who may see every page.
 func lastAdminProblem(email string) string {
-	return fmt.Sprintf("%s is the only admin. Make someone else an admin first: Herald always keeps one.", email)
+	return fmt.Sprintf("%s is the only admin of every page. Make someone else an admin of every page first: Herald always keeps one.", email)
 }
 
 // roleOptions are the roles for selects, least powerful first.
@@ -61,6 +61,21 @@ func (h *Handler) renderUsers(c echo.Context, status int, v views.AdminUsersView
 	if err != nil {
 		return err
 	}
+	limited, err := h.Store.UsersPageAccess(ctx)
+	if err != nil {
+		return err
+	}
+	pages, err := h.Store.Pages(ctx)
+	if err != nil {
+		return err
+	}
+	names := make(map[int64]string, len(pages))
+	for _, p := range pages {
+		names[p.ID] = p.Name
+	}
+	if v.InvitePages.Pages == nil { // not re-shown after an error: every page to start with
+		v.InvitePages = pageAccessField(pages, models.AllPagesAccess(), "")
+	}
 	now := h.Now()
 	me := serve.CurrentUser(c)
 	v.Chrome = ch
@@ -73,7 +88,8 @@ func (h *Handler) renderUsers(c echo.Context, status int, v views.AdminUsersView
 		u := &users[i]
 		row := views.UserRow{ID: u.ID, Email: u.Email, Role: string(u.Role), RoleLabel: u.Role.Label(),
 			TwoFactor: u.TwoFactor(), LastSignIn: serve.TimePtr(u.LastSignInAt), You: me != nil && me.ID == u.ID,
-			RoleURL: userPath(u.ID) + "/role", RemoveURL: userPath(u.ID) + "/remove"}
+			RoleURL: userPath(u.ID) + "/role", RemoveURL: userPath(u.ID) + "/remove", PagesURL: userPath(u.ID) + "/pages",
+			Pages: accessLabel(models.PageAccess{All: u.AllPages, PageIDs: limited[u.ID]}, names)}
 		if u.LastSignInAt != nil {
 			row.LastSignInAgo = relativeTime(now, *u.LastSignInAt)
 		}
@@ -88,7 +104,8 @@ func (h *Handler) renderUsers(c echo.Context, status int, v views.AdminUsersView
 		inv := &invitations[i]
 		v.Invitations = append(v.Invitations, views.InvitationRow{ID: inv.ID, Email: inv.Email, RoleLabel: inv.Role.Label(),
 			Expires: layout.Time{At: inv.ExpiresAt}, ExpiresIn: relativeTime(now, inv.ExpiresAt),
-			Expired: inv.State(now) == models.InvitationExpired, RevokeURL: invitationPath(inv.ID) + "/revoke"})
+			Expired: inv.State(now) == models.InvitationExpired, RevokeURL: invitationPath(inv.ID) + "/revoke",
+			Pages: accessLabel(inv.Access(), names)})
 	}
 	return serve.Render(c, status, views.AdminUsersPage(v))
 }
@@ -101,12 +118,26 @@ func (h *Handler) CreateInvitation(c echo.Context) error {
 	if u := serve.CurrentUser(c); u != nil {
 		me = u.ID
 	}
-	inv, plain, err := h.Store.CreateInvitation(c.Request().Context(), in, me)
+	access, bad := pageAccessForm(c)
+	if !access.All {
+		in.PageIDs = access.PageIDs
+	}
+	var inv *models.Invitation
+	var plain string
+	err := error(&models.ValidationError{Fields: map[string]string{"page_ids": bad}})
+	if bad == "" {
+		inv, plain, err = h.Store.CreateInvitation(c.Request().Context(), in, me)
+	}
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve):
+		pages, perr := h.Store.Pages(c.Request().Context())
+		if perr != nil {
+			return perr
+		}
 		return h.renderUsers(c, http.StatusUnprocessableEntity, views.AdminUsersView{
-			InviteEmail: in.Email, InviteRole: string(in.Role), Errors: ve.Fields})
+			InviteEmail: in.Email, InviteRole: string(in.Role), Errors: ve.Fields,
+			InvitePages: pageAccessField(pages, access, ve.Fields["page_ids"])})
 	case err != nil:
 		return err
 	}

@@ -2,9 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/heraldstatus/herald/models"
 )
 
 // optional is a field of a request body that may be left out: Set says
@@ -104,4 +107,46 @@ func (n *nullableID) UnmarshalJSON(b []byte) error {
 	v := int64(id)
 	n.ID = &v
 	return nil
+}
+
+// pageIDsField is a user's or invitation's page_ids: null (or absent)
+// for every page, or a list of page ids. It keeps the raw JSON, so a
+// wrong type is a 422 naming the field, like every other page_ids
+// mistake (pageIDs reads it).
+type pageIDsField struct {
+	Set bool
+	Raw json.RawMessage
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *pageIDsField) UnmarshalJSON(b []byte) error {
+	f.Set, f.Raw = true, append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// pageIDs reads the field: nil for every page, else the ids, or a
+// ValidationError on page_ids saying what is wrong.
+func (f pageIDsField) pageIDs() ([]int64, error) {
+	if !f.Set || string(f.Raw) == "null" {
+		return nil, nil
+	}
+	bad := func(msg string) error {
+		return &models.ValidationError{Fields: map[string]string{"page_ids": msg}}
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(f.Raw, &items); err != nil {
+		return nil, bad(fmt.Sprintf("page_ids must be null (every page) or a list of page ids such as [\"2\", \"3\"], not %s.", kindWords(jsonKind(f.Raw))))
+	}
+	if len(items) > models.MaxPageIDs {
+		return nil, bad(fmt.Sprintf("List at most %d pages, or send null for every page.", models.MaxPageIDs))
+	}
+	ids := make([]int64, 0, len(items))
+	for i, item := range items {
+		var id apiID
+		if err := id.UnmarshalJSON(item); err != nil {
+			return nil, bad(fmt.Sprintf("page_ids[%d] is not a page id: send ids such as \"2\" (GET /api/v1/pages lists them).", i))
+		}
+		ids = append(ids, int64(id))
+	}
+	return ids, nil
 }

@@ -50,9 +50,14 @@ type pageBody struct {
 	ImageHosts optional[[]string] `json:"image_hosts"`
 }
 
-// APIShowPage is GET /api/v1/page: the token's status page settings.
+// APIShowPage is GET /api/v1/page: the settings of the status page
+// ?page_id= names (default: the token's page).
 func (h *Handler) APIShowPage(c echo.Context) error {
-	p, err := h.Store.Page(c.Request().Context(), apiToken(c).PageID)
+	id, err := h.listPage(c)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	p, err := h.Store.Page(c.Request().Context(), id)
 	if err != nil {
 		return h.apiFail(c, err, pageGone)
 	}
@@ -68,7 +73,11 @@ func (h *Handler) APIUpdatePage(c echo.Context) error {
 		return h.apiFail(c, err, "")
 	}
 	ctx := c.Request().Context()
-	p, err := h.Store.Page(ctx, apiToken(c).PageID)
+	id, err := h.listPage(c)
+	if err != nil {
+		return h.apiFail(c, err, "")
+	}
+	p, err := h.Store.Page(ctx, id)
 	if err != nil {
 		return h.apiFail(c, err, pageGone)
 	}

@@ -35,15 +35,19 @@ type pagesBody struct {
 	Slug optional[string] `json:"slug"`
 }
 
-// APIListPages is GET /api/v1/pages: every status page, the first first.
+// APIListPages is GET /api/v1/pages: the status pages the token
+// reaches, the first first: every page for an install-wide token, its
+// own page for a page token.
 func (h *Handler) APIListPages(c echo.Context) error {
 	pages, err := h.Store.Pages(c.Request().Context())
 	if err != nil {
 		return h.apiFail(c, err, pageGone)
 	}
-	out := make([]apiPageSummary, len(pages))
+	out := []apiPageSummary{}
 	for i := range pages {
-		out[i] = h.pageSummaryJSON(c, &pages[i])
+		if tokenReaches(c, pages[i].ID) {
+			out = append(out, h.pageSummaryJSON(c, &pages[i]))
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }
