@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,6 +104,19 @@ const (
 	AuditInvitation = "invitation"
 )
 
+// installWideAuditTypes are the object types that belong to the whole
+// install, whichever page records them (see AuditFilter.PageOnly).
+var installWideAuditTypes = []string{AuditUser, AuditInvitation, AuditAccess}
+
+// PageOnly reports whether e belongs to page pageID itself, not to the
+// whole install (see AuditFilter.PageOnly).
+func (e *AuditEntry) PageOnly(pageID int64) bool {
+	if slices.Contains(installWideAuditTypes, e.ObjectType) {
+		return false
+	}
+	return e.ObjectType != AuditPage || e.ObjectID == idString(pageID)
+}
+
 // AuditObjectTypes lists the object types, for filters.
 var AuditObjectTypes = []string{AuditComponent, AuditGroup, AuditIncident, AuditMaintenance, AuditChannel, AuditPage, AuditUser, AuditToken, AuditInvitation, AuditSubscriber, AuditAccess, AuditSettings}
 
@@ -189,7 +203,12 @@ func idString(id int64) string { return strconv.FormatInt(id, 10) }
 
 // AuditFilter narrows AuditEntries. Zero fields match everything.
 type AuditFilter struct {
-	PageID     int64
+	PageID int64
+	// PageOnly leaves out what belongs to the whole install though it is
+	// recorded with the first page: users, invitations, refused access
+	// and other pages' creation, renaming and deletion. The log of a
+	// user limited to some pages is read with it.
+	PageOnly   bool
 	ObjectType string
 	ObjectID   string
 	Action     string
@@ -204,6 +223,10 @@ func (s *Store) auditQuery(ctx context.Context, f AuditFilter) *gorm.DB {
 	q := s.conn(ctx).Model(&AuditEntry{})
 	if f.PageID != 0 {
 		q = q.Where("page_id = ?", f.PageID)
+	}
+	if f.PageOnly {
+		q = q.Where("object_type NOT IN ?", installWideAuditTypes).
+			Where("(object_type <> ? OR object_id = ?)", AuditPage, idString(f.PageID))
 	}
 	if f.ObjectType != "" {
 		q = q.Where("object_type = ?", f.ObjectType)

@@ -553,3 +553,59 @@ func TestPageIDsBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestLimitedUserAuditLeavesOutTheInstall: the first page records what
+// belongs to the whole install (users, invitations, refused access,
+// other pages' creation). A user limited to the first page and another
+// sees the first page's own entries there, not those: no other member's
+// address, no other page's name.
+func TestLimitedUserAuditLeavesOutTheInstall(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *webtest.Server) {
+		ctx := context.Background()
+		admin := s.SetUp(t)
+		secret, err := s.Store.CreatePage(ctx, models.PageNameInput{Name: "Secret Project", Slug: "secret-project"})
+		modelstest.Fatal(t, err, "page")
+		bravo, err := s.Store.CreatePage(ctx, models.PageNameInput{Name: "Bravo", Slug: "bravo"})
+		modelstest.Fatal(t, err, "page B")
+		_, err = s.Store.CreateComponent(ctx, models.DefaultPageID, models.ComponentInput{Name: "Front door", Visible: true, Status: models.StatusOperational})
+		modelstest.Fatal(t, err, "component")
+		_, _ = s.AddUser(t, "hidden.member@example.com", models.RoleViewer)
+		opUser, op := s.AddUser(t, "op@example.com", models.RoleOperator)
+		if res := limitPages(t, admin, opUser.ID, models.DefaultPageID, bravo.ID); res.Status != http.StatusSeeOther {
+			t.Fatalf("limit: %d\n%.500s", res.Status, res.Body)
+		}
+
+		// The unrestricted admin sees all of it on the first page.
+		if res := admin.Get("/admin/audit"); !strings.Contains(res.Body, "hidden.member@example.com") || !strings.Contains(res.Body, "Secret Project") {
+			t.Fatalf("the admin's log lacks the install's entries:\n%.3000s", res.Body)
+		}
+		res := op.Get("/admin/audit")
+		if res.Status != http.StatusOK || !strings.Contains(res.Body, "Front door") {
+			t.Fatalf("the limited user's log of the first page: %d\n%.3000s", res.Status, res.Body)
+		}
+		for _, leak := range []string{"hidden.member@example.com", "Secret Project", "secret-project"} {
+			if strings.Contains(res.Body, leak) {
+				t.Errorf("the limited user's log shows %q", leak)
+			}
+		}
+		// Nor one by one.
+		entries, err := s.Store.AuditEntries(ctx, models.AuditFilter{PageID: models.DefaultPageID})
+		modelstest.Fatal(t, err, "audit")
+		checked := 0
+		for _, e := range entries {
+			if e.ObjectType != models.AuditUser && !(e.ObjectType == models.AuditPage && e.ObjectID == fmt.Sprint(secret.ID)) {
+				continue
+			}
+			checked++
+			if got := op.Get(fmt.Sprintf("/admin/audit/%d", e.ID)); got.Status != http.StatusNotFound {
+				t.Errorf("GET /admin/audit/%d (%s) as the limited user: %d, want 404", e.ID, e.Action, got.Status)
+			}
+			if got := admin.Get(fmt.Sprintf("/admin/audit/%d", e.ID)); got.Status != http.StatusOK {
+				t.Errorf("GET /admin/audit/%d (%s) as the admin: %d, want 200", e.ID, e.Action, got.Status)
+			}
+		}
+		if checked < 3 {
+			t.Fatalf("only %d install-wide entries to check", checked)
+		}
+	})
+}

@@ -80,7 +80,7 @@ func (h *Handler) ShowAuditEntry(c echo.Context) error {
 	}
 	// Like the log it comes from: the entries of the page being managed
 	// only (which is always one the user may see).
-	if e.PageID != pageID(c) {
+	if e.PageID != pageID(c) || !serve.CurrentUser(c).AllPages && !e.PageOnly(e.PageID) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	ch, err := h.adminChrome(c, e.Action+" · Audit log", "audit")
@@ -183,7 +183,9 @@ func auditObjectRoute(objectType string) string {
 // auditFilter parses type, object, action, actor, from and to. Values it
 // cannot use are ignored with a note, so a bad link still shows the log.
 func auditFilter(c echo.Context) (models.AuditFilter, views.AuditFilterView, url.Values) {
-	f := models.AuditFilter{PageID: pageID(c)}
+	// A user limited to some pages sees what was done on them, not the
+	// install's users and pages recorded with the first page.
+	f := models.AuditFilter{PageID: pageID(c), PageOnly: !serve.CurrentUser(c).AllPages}
 	fv := views.AuditFilterView{
 		Types:   []layout.Option{{Value: "", Label: "All objects"}},
 		Actions: []layout.Option{{Value: "", Label: "All actions"}},
