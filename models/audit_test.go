@@ -474,6 +474,19 @@ var auditCases = []auditCase{
 			return ok(s.RenamePage(ctx, w.pageID, models.PageNameInput{Name: "Staff", Slug: "staff"}))(t).ID
 		},
 		want: user("page.update")},
+	{name: "make a page private with a password", objectType: models.AuditPage,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			w.secrets = append(w.secrets, "page door password")
+			ok(s.SetPageAccess(ctx, w.pageID, models.PageAccessInput{Password: "page door password", IPAllowlist: []string{"192.0.2.0/24"}}))(t)
+			return w.pageID
+		},
+		want: user("page.access")},
+	{name: "make a page public again", objectType: models.AuditPage,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			ok(s.SetPageAccess(ctx, w.pageID, models.PageAccessInput{Public: true, RemovePassword: true}))(t)
+			return w.pageID
+		},
+		want: user("page.access")},
 	{name: "delete a page", objectType: models.AuditPage,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			modelstest.Fatal(t, s.DeletePage(ctx, w.pageID, false), "delete page")
