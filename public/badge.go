@@ -171,3 +171,9 @@ func StatusTitle(name string) string {
 	}
 	return name + " status"
 }
+
+// PrivateBadge is the badge a private page answers a visitor without
+// access: "status: private", grey, nothing of the page.
+func PrivateBadge() []byte {
+	return renderBadge("status", badgeLook{"private", "#9f9f9f", "#fff"})
+}

@@ -25,9 +25,11 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// host name the request names), every other page under /s/{slug}/,
 	// with the same handlers (site.ServeHost and site.ServeSlug put the
 	// page in the request's context).
-	publicPage(e.Group("", site.ServeHost), site)
+	// site.RequireAccess lets only visitors with access into a private
+	// page (its password form, /access, excepted).
+	publicPage(e.Group("", site.ServeHost, site.RequireAccess), site)
 	e.GET("/s/:slug", site.RedirectToSlash, site.ServeSlug)
-	publicPage(e.Group("/s/:slug", site.ServeSlug), site)
+	publicPage(e.Group("/s/:slug", site.ServeSlug, site.RequireAccess), site)
 	// The links from subscription e-mails carry a secret, which is their
 	// credential and names the page (the one-click unsubscribe POST comes
 	// from mail providers, without cookies, RFC 8058). A GET never
@@ -332,6 +334,12 @@ func publicPage(g *echo.Group, site *site.Handler) {
 	g.GET("/subscribe", site.ShowSubscribe, site.VerifyCSRF)
 	g.POST("/subscribe", site.Subscribe, site.VerifyCSRF)
 	g.POST("/subscribe/webhook", site.SubscribeWebhook, site.VerifyCSRF)
+	// A private page's password form, and signing out of the page (which
+	// only forgets the page's cookie: no CSRF token, the snapshot's page
+	// carries the button; cross-site posts are refused).
+	g.GET("/access", site.ShowAccess, site.VerifyCSRF)
+	g.POST("/access", site.Access, site.VerifyCSRF)
+	g.POST("/access/sign-out", site.SignOutOfPage)
 	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg"} {
 		g.OPTIONS(path, site.Preflight) // CORS preflight: any origin may read these
 	}

@@ -86,6 +86,7 @@ func New(d Deps) (*Server, error) {
 		PublicMaxAge:   d.Config.PublicMaxAge,
 		RequestTimeout: requestTimeout(d.Config),
 		Mail:           d.Config.SMTP() != nil,
+		AccessKey:      DeriveKey(d.Config.SecretKey, "page-access-cookie"),
 	})
 
 	e := echo.New()

@@ -21,6 +21,9 @@ type Options struct {
 	// Mail: e-mail subscriptions are on (SMTP is configured), so
 	// /subscribe shows the form.
 	Mail bool
+	// AccessKey signs the access cookies of private pages (32 bytes,
+	// derived from the secret key).
+	AccessKey []byte
 }
 
 // Handler serves what visitors see.
@@ -34,13 +37,18 @@ type Handler struct {
 	// mail: e-mail subscriptions are on; signups limits them per IP.
 	mail    bool
 	signups signupLimiter
+	// accessKey signs private pages' access cookies; accessFails limits
+	// wrong page passwords per client and page.
+	accessKey   []byte
+	accessFails failLimiter
 }
 
 // New builds a Handler.
 func New(o Options) *Handler {
 	h := &Handler{
-		Base: o.Base,
-		mail: o.Mail,
+		Base:      o.Base,
+		mail:      o.Mail,
+		accessKey: o.AccessKey,
 	}
 	maxAge := o.PublicMaxAge
 	if maxAge == 0 {
