@@ -149,6 +149,7 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.GET("/settings", models.RoleViewer, admin.ShowSettings)
 	screens.POST("/settings", models.RoleAdmin, admin.SaveSettings)
 	screens.POST("/settings/sign-in", models.RoleAdmin, admin.SaveSignInSettings)
+	screens.POST("/settings/access", models.RoleAdmin, admin.SaveAccessSettings)
 
 	// Own two-factor sign-in (TOTP): every role. When the install requires
 	// it, these are the only screens a user without it reaches.
@@ -266,6 +267,7 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// Status pages (install-wide): list, create, rename, delete.
 	v1.GET("/pages", models.RoleViewer, read, api.APIListPages)
 	v1.POST("/pages", models.RoleAdmin, models.ScopePageWrite, api.APICreatePage, api.Idempotent)
+	v1.GET("/pages/:id", models.RoleAdmin, read, api.APIShowPages)
 	v1.PATCH("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIUpdatePages)
 	v1.DELETE("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIDeletePage)
 	v1.GET("/page", models.RoleViewer, read, api.APIShowPage)

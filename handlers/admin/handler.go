@@ -22,6 +22,9 @@ type Handler struct {
 	// Mail says whether e-mail (SMTP) is configured, so visitors can
 	// subscribe.
 	Mail bool
+	// EmailLinks says whether private pages send sign-in links by e-mail
+	// (with Mail): the Access settings then offer e-mail domains.
+	EmailLinks bool
 }
 
 // New builds a Handler on base.
