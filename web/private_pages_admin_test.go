@@ -24,7 +24,7 @@ func TestPrivatePageAccessInSettings(t *testing.T) {
 		admin := s.SetUp(t)
 		ctx := context.Background()
 		res := admin.Get("/admin/settings")
-		if res.Status != http.StatusOK || !strings.Contains(res.Body, `action="/admin/settings/access"`) || !strings.Contains(res.Body, `value="public" checked`) {
+		if res.Status != http.StatusOK || !strings.Contains(res.Body, `action="/admin/settings/access#access"`) || !strings.Contains(res.Body, `value="public" checked`) {
 			t.Fatalf("settings: %d, no Access section showing a public page\n%.3000s", res.Status, res.Body)
 		}
 		for _, tc := range []struct {

@@ -207,7 +207,7 @@ func accessSettings(csrf string, a AccessSettings) templ.Component {
 			templ_7745c5c3_Var3 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section id=\"access\" aria-labelledby=\"access-heading\"><h2 class=\"section-title\" id=\"access-heading\">Access</h2><form method=\"post\" action=\"/admin/settings/access\" class=\"card form-card settings-form access-settings\" aria-labelledby=\"access-heading\" novalidate>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section id=\"access\" aria-labelledby=\"access-heading\"><h2 class=\"section-title\" id=\"access-heading\">Access</h2><form method=\"post\" action=\"/admin/settings/access#access\" class=\"card form-card settings-form access-settings\" aria-labelledby=\"access-heading\" novalidate>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
