@@ -481,6 +481,15 @@ var auditCases = []auditCase{
 			return w.pageID
 		},
 		want: user("page.access")},
+	{name: "revoke a visitor's feed token", objectType: models.AuditPage,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			plain, tok, err := s.CreatePageFeedToken(ctx, w.pageID, "password")
+			modelstest.Fatal(t, err, "feed token")
+			w.secrets = append(w.secrets, plain, tok.TokenHash)
+			modelstest.Fatal(t, s.RevokePageFeedToken(ctx, w.pageID, tok.ID), "revoke")
+			return w.pageID
+		},
+		want: user("page.feed_token_revoke")},
 	{name: "make a page public again", objectType: models.AuditPage,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			ok(s.SetPageAccess(ctx, w.pageID, models.PageAccessInput{Public: true, RemovePassword: true}))(t)

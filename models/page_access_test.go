@@ -137,3 +137,43 @@ func manyDomains(n int) string {
 	}
 	return b.String()
 }
+
+// TestPageFeedTokens: a feed token opens its own page only, until it is
+// revoked (at once: the database is asked every time); only its hash is
+// stored; its use is noted. On both engines.
+func TestPageFeedTokens(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		p := modelstest.InsertPage(t, s, "staff", "Staff")
+		plain, tok, err := s.CreatePageFeedToken(ctx, p.ID, "password\x00 sign-in")
+		modelstest.Fatal(t, err, "create")
+		if !strings.HasPrefix(plain, models.PageFeedTokenPrefix) || tok.TokenHash == plain || strings.Contains(tok.TokenHash, plain) {
+			t.Fatalf("token %q stored as %q", plain, tok.TokenHash)
+		}
+		modelstest.Fatal(t, s.CheckPageFeedToken(ctx, p.ID, plain), "check on its page")
+		for name, check := range map[string]error{
+			"another page":     s.CheckPageFeedToken(ctx, models.DefaultPageID, plain),
+			"a changed token":  s.CheckPageFeedToken(ctx, p.ID, plain+"x"),
+			"no prefix":        s.CheckPageFeedToken(ctx, p.ID, strings.TrimPrefix(plain, models.PageFeedTokenPrefix)),
+			"empty":            s.CheckPageFeedToken(ctx, p.ID, ""),
+			"an oversized one": s.CheckPageFeedToken(ctx, p.ID, models.PageFeedTokenPrefix+strings.Repeat("a", 5000)),
+		} {
+			if !errors.Is(check, models.ErrFeedToken) {
+				t.Errorf("%s: %v, want ErrFeedToken", name, check)
+			}
+		}
+		list, err := s.PageFeedTokens(ctx, p.ID)
+		modelstest.Fatal(t, err, "list")
+		if len(list) != 1 || list[0].LastUsedAt == nil || list[0].Revoked() || list[0].Label != "password sign-in" {
+			t.Fatalf("list = %+v", list)
+		}
+		if err := s.RevokePageFeedToken(ctx, models.DefaultPageID, tok.ID); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("revoke through another page: %v, want not found", err)
+		}
+		modelstest.Fatal(t, s.RevokePageFeedToken(ctx, p.ID, tok.ID), "revoke")
+		if err := s.CheckPageFeedToken(ctx, p.ID, plain); !errors.Is(err, models.ErrFeedToken) {
+			t.Errorf("revoked token: %v, want ErrFeedToken", err)
+		}
+		modelstest.Fatal(t, s.RevokePageFeedToken(ctx, p.ID, tok.ID), "revoke twice")
+	})
+}

@@ -51,7 +51,6 @@ func TestBrowserPrivatePage(t *testing.T) {
 	p.Click("form.access-settings button.primary")
 	wantPath(t, p, "/admin/settings")
 	wantText(t, p, ".flash-success", "the page is private")
-	shoot("private-access-settings", func() { p.Go("/admin/settings"); p.WaitVisible(".access-password-state") })
 
 	// As a visitor: the team switch is off, so the admin's session does
 	// not open the page.
@@ -77,6 +76,17 @@ func TestBrowserPrivatePage(t *testing.T) {
 	wantPath(t, p, "/s/internal/")
 	wantText(t, p, "main", "Build farm")
 	shoot("private-page", func() { p.Go("/s/internal/"); p.WaitVisible(".page-signout") })
+	// Personal links for feed readers, shown once; the admin sees them
+	// listed in the Access section.
+	p.Click(`.page-signout a[href="/s/internal/access/feeds"]`)
+	p.Click("main form button.primary")
+	p.WaitVisible("#link-atom")
+	if link := browsertest.Eval[string](p, `document.getElementById("link-atom").value`); !strings.Contains(link, "/s/internal/history.atom?token=hft_") {
+		t.Errorf("the Atom link reads %q", link)
+	}
+	shoot("private-feed-links", func() {})
+	shoot("private-access-settings", func() { p.Go("/admin/settings"); p.WaitVisible(".feed-tokens-table") })
+	p.Go("/s/internal/")
 	p.Click(".page-signout button")
 	wantPath(t, p, "/s/internal/")
 	p.WaitVisible("#f-password")

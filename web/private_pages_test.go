@@ -26,6 +26,8 @@ import (
 type visitor struct {
 	peer   string
 	header http.Header
+	// query is added to every path check asks for (a feed token).
+	query string
 }
 
 // do sends method base+path with host as the Host header ("" for the
@@ -71,7 +73,7 @@ func (v visitor) with(k, val string) visitor {
 		h = http.Header{}
 	}
 	h.Set(k, val)
-	return visitor{peer: v.peer, header: h}
+	return visitor{peer: v.peer, header: h, query: v.query}
 }
 
 var csrfFieldRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
@@ -183,7 +185,7 @@ func TestPrivatePageAccessRules(t *testing.T) {
 				// 127.0.0.9 is the reverse proxy; the others are clients.
 				c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.9/32")}
 			}})
-			srv.SetUp(t)
+			admin := srv.SetUp(t)
 			ctx := context.Background()
 			_, member := srv.AddUser(t, "member@example.com", models.RoleViewer)
 			teamCookie := member.CookieHeader()
@@ -207,25 +209,43 @@ func TestPrivatePageAccessRules(t *testing.T) {
 			}
 			var nobody visitor
 			proxied := visitor{peer: "127.0.0.9"}
+			all := func(string, string) bool { return true }
+			none := func(string, string) bool { return false }
+			// A feed token opens the feeds, calendar, badges and JSON.
+			feeds := func(method, route string) bool {
+				switch route {
+				case "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg", "/api/v2/*":
+					return method == http.MethodGet || method == http.MethodHead
+				}
+				return false
+			}
 
 			// check fetches every route of page p at host+prefix as v:
 			// granted or not, with the private headers, and nothing of
 			// the other pages (nor, refused, of p).
-			check := func(label string, v visitor, host, prefix, mark string, p markedPage, granted bool, others ...string) {
+			check := func(label string, v visitor, host, prefix, mark string, p markedPage, grant func(method, route string) bool, others ...string) {
 				t.Helper()
 				for _, route := range routes {
 					method, path, _ := strings.Cut(route, " ")
-					if strings.HasPrefix(path, "/access") {
+					if path == "/access" || path == "/access/sign-out" {
 						continue // the password form: open to all, checked below
 					}
+					granted := grant(method, path)
 					for _, target := range fill(t, path, p) {
+						if v.query != "" {
+							sep := "?"
+							if strings.Contains(target, "?") {
+								sep = "&"
+							}
+							target += sep + v.query
+						}
 						var form url.Values
 						if method == http.MethodPost {
 							form = url.Values{"email": {"x@example.com"}}
 						}
 						status, hd, body := v.do(t, method, srv.URL, host, prefix+target, form)
 						where := fmt.Sprintf("%s: %s %s%s", label, method, prefix, target)
-						if prefix == "" && target == "/nothing-here" {
+						if prefix == "" && strings.HasPrefix(target, "/nothing-here") {
 							// At /, an unknown path is Herald's own 404,
 							// which names no page.
 							if status != http.StatusNotFound || strings.Contains(body, mark+"-") {
@@ -253,9 +273,9 @@ func TestPrivatePageAccessRules(t *testing.T) {
 							switch {
 							case method == http.MethodOptions:
 								want = http.StatusNoContent
-							case strings.HasSuffix(target, "/nothing-here"):
+							case strings.Contains(target, "/nothing-here"):
 								want = http.StatusNotFound
-							case strings.HasSuffix(target, "/favicon.ico"):
+							case strings.Contains(target, "/favicon.ico"):
 								want = http.StatusMovedPermanently
 							case method == http.MethodPost:
 								want = http.StatusForbidden // no CSRF token: past the access check
@@ -284,10 +304,10 @@ func TestPrivatePageAccessRules(t *testing.T) {
 
 			// Without access, on the page's path, on its host, and with
 			// a forged X-Forwarded-For from a peer that is no proxy.
-			check("bravo, nobody", nobody, "", "/s/bravo", "BRAVO", bravo, false, "ALPHA", "CHARLIE")
-			check("charlie by host, nobody", nobody, "status.charlie.example", "", "CHARLIE", charlie, false, "ALPHA", "BRAVO")
-			check("bravo, forged XFF", visitor{peer: "127.0.0.5"}.with("X-Forwarded-For", "203.0.113.5"), "", "/s/bravo", "BRAVO", bravo, false, "ALPHA", "CHARLIE")
-			check("bravo, proxied outsider", proxied.with("X-Forwarded-For", "198.51.100.5"), "", "/s/bravo", "BRAVO", bravo, false, "ALPHA", "CHARLIE")
+			check("bravo, nobody", nobody, "", "/s/bravo", "BRAVO", bravo, none, "ALPHA", "CHARLIE")
+			check("charlie by host, nobody", nobody, "status.charlie.example", "", "CHARLIE", charlie, none, "ALPHA", "BRAVO")
+			check("bravo, forged XFF", visitor{peer: "127.0.0.5"}.with("X-Forwarded-For", "203.0.113.5"), "", "/s/bravo", "BRAVO", bravo, none, "ALPHA", "CHARLIE")
+			check("bravo, proxied outsider", proxied.with("X-Forwarded-For", "198.51.100.5"), "", "/s/bravo", "BRAVO", bravo, none, "ALPHA", "CHARLIE")
 			// The public default page shows nothing of them.
 			check0 := func(label, host, path string) {
 				status, hd, body := nobody.do(t, http.MethodGet, srv.URL, host, path, nil)
@@ -331,13 +351,56 @@ func TestPrivatePageAccessRules(t *testing.T) {
 			if bravoCookie == "" || charlieCookie == "" {
 				t.Fatalf("no access cookie: bravo %q, charlie %q", bravoCookie, charlieCookie)
 			}
-			check("bravo, password", nobody.with("Cookie", bravoCookie), "", "/s/bravo", "BRAVO", bravo, true, "ALPHA", "CHARLIE")
-			check("charlie, password", nobody.with("Cookie", charlieCookie), "status.charlie.example", "", "CHARLIE", charlie, true, "ALPHA", "BRAVO")
+			check("bravo, password", nobody.with("Cookie", bravoCookie), "", "/s/bravo", "BRAVO", bravo, all, "ALPHA", "CHARLIE")
+			check("charlie, password", nobody.with("Cookie", charlieCookie), "status.charlie.example", "", "CHARLIE", charlie, all, "ALPHA", "BRAVO")
 			// Way in 2: a team member's session.
-			check("bravo, team", nobody.with("Cookie", teamCookie), "", "/s/bravo", "BRAVO", bravo, true, "ALPHA", "CHARLIE")
+			check("bravo, team", nobody.with("Cookie", teamCookie), "", "/s/bravo", "BRAVO", bravo, all, "ALPHA", "CHARLIE")
 			// Way in 3: an allowlisted address, as the trusted proxy says.
-			check("bravo, allowlisted", proxied.with("X-Forwarded-For", "203.0.113.5"), "", "/s/bravo", "BRAVO", bravo, true, "ALPHA", "CHARLIE")
-			check("charlie, allowlisted", proxied.with("X-Forwarded-For", "198.51.100.1, 203.0.113.77"), "status.charlie.example", "", "CHARLIE", charlie, true, "ALPHA", "BRAVO")
+			check("bravo, allowlisted", proxied.with("X-Forwarded-For", "203.0.113.5"), "", "/s/bravo", "BRAVO", bravo, all, "ALPHA", "CHARLIE")
+			check("charlie, allowlisted", proxied.with("X-Forwarded-For", "198.51.100.1, 203.0.113.77"), "status.charlie.example", "", "CHARLIE", charlie, all, "ALPHA", "BRAVO")
+
+			// Way in 4: a visitor's feed token, made with the password's
+			// cookie, opens the feeds, calendar, badges and JSON of its
+			// page only, never the HTML; revoked, nothing, at once.
+			bravoToken := feedToken(t, srv.URL, "", "/s/bravo", bravoCookie)
+			check("bravo, feed token", visitor{query: "token=" + bravoToken}, "", "/s/bravo", "BRAVO", bravo, feeds, "ALPHA", "CHARLIE")
+			check("charlie, bravo's feed token", visitor{query: "token=" + bravoToken}, "status.charlie.example", "", "CHARLIE", charlie, none, "ALPHA", "BRAVO")
+			check("bravo, a forged feed token", visitor{query: "token=" + bravoToken[:len(bravoToken)-2] + "xx"}, "", "/s/bravo", "BRAVO", bravo, none, "ALPHA", "CHARLIE")
+			// A token cannot make another token.
+			if status, _, _ := (visitor{}).do(t, http.MethodGet, srv.URL, "", "/s/bravo/access/feeds?token="+bravoToken, nil); status != http.StatusUnauthorized {
+				t.Errorf("the feed links page with a feed token: status %d, want 401", status)
+			}
+			toks, err := srv.Store.PageFeedTokens(ctx, bravoPage.ID)
+			modelstest.Fatal(t, err, "feed tokens")
+			if len(toks) != 1 || toks[0].Label != "Signed in to the page" || toks[0].LastUsedAt == nil {
+				t.Fatalf("bravo's feed tokens: %+v", toks)
+			}
+			// The admin revokes it on bravo's Settings → Access; another
+			// page's token id is a 404 there.
+			admin.Submit("/admin", "/admin/pages/current", url.Values{"page_id": {fmt.Sprint(bravoPage.ID)}})
+			if r := admin.Get("/admin/settings"); !strings.Contains(r.Body, "Signed in to the page") || !strings.Contains(r.Body, fmt.Sprintf("/admin/settings/feed-tokens/%d/revoke", toks[0].ID)) {
+				t.Errorf("bravo's settings do not list the feed token:\n%.3000s", r.Body)
+			}
+			charlieToken := feedToken(t, srv.URL, "status.charlie.example", "", charlieCookie)
+			charlieToks, err := srv.Store.PageFeedTokens(ctx, charliePage.ID)
+			modelstest.Fatal(t, err, "charlie's feed tokens")
+			if r := admin.Submit("/admin/settings", fmt.Sprintf("/admin/settings/feed-tokens/%d/revoke", charlieToks[0].ID), nil); r.Status != http.StatusNotFound {
+				t.Errorf("revoke charlie's token on bravo's settings: status %d, want 404", r.Status)
+			}
+			if r := admin.Submit("/admin/settings", fmt.Sprintf("/admin/settings/feed-tokens/%d/revoke", toks[0].ID), nil); r.Status != http.StatusSeeOther {
+				t.Errorf("revoke: status %d, want 303\n%.500s", r.Status, r.Body)
+			}
+			for _, path := range []string{"/s/bravo/history.atom", "/s/bravo/api/v2/summary.json", "/s/bravo/badge.svg"} {
+				if status, _, body := (visitor{}).do(t, http.MethodGet, srv.URL, "", path+"?token="+bravoToken, nil); status != http.StatusUnauthorized || strings.Contains(body, "BRAVO-") {
+					t.Errorf("%s with a revoked token: status %d, want 401", path, status)
+				}
+			}
+			if status, _, _ := (visitor{}).do(t, http.MethodGet, srv.URL, "status.charlie.example", "/history.rss?token="+charlieToken, nil); status != http.StatusOK {
+				t.Errorf("charlie's token after bravo's was revoked: status %d", status)
+			}
+			if entries, _ := srv.Store.AuditEntries(ctx, models.AuditFilter{Action: "page.feed_token_revoke"}); len(entries) != 1 || strings.Contains(entries[0].Summary+entries[0].After, bravoToken) {
+				t.Errorf("revocation audit: %+v", entries)
+			}
 
 			// One page's cookie opens no other: as it is, and renamed.
 			name, value, _ := strings.Cut(bravoCookie, "=")
@@ -367,10 +430,10 @@ func TestPrivatePageAccessRules(t *testing.T) {
 			_, err = srv.Store.SetPageAccess(ctx, models.DefaultPageID, models.PageAccessInput{Password: "alpha door password"})
 			modelstest.Fatal(t, err, "make the default page private")
 			waitStatus(t, nobody, srv.URL, "/", http.StatusUnauthorized, "the private default page")
-			check("default page, nobody", nobody, "", "", "ALPHA", alpha, false, "BRAVO", "CHARLIE")
-			check("default page on an unknown host, nobody", nobody, "elsewhere.example", "", "ALPHA", alpha, false, "BRAVO", "CHARLIE")
+			check("default page, nobody", nobody, "", "", "ALPHA", alpha, none, "BRAVO", "CHARLIE")
+			check("default page on an unknown host, nobody", nobody, "elsewhere.example", "", "ALPHA", alpha, none, "BRAVO", "CHARLIE")
 			_, alphaCookie, _ := pagePassword(t, srv.URL, "", "", "alpha door password")
-			check("default page, password", nobody.with("Cookie", alphaCookie), "", "", "ALPHA", alpha, true, "BRAVO", "CHARLIE")
+			check("default page, password", nobody.with("Cookie", alphaCookie), "", "", "ALPHA", alpha, all, "BRAVO", "CHARLIE")
 			// The default page's cookie (Path /) opens no page under /s/.
 			if status, _, _ := nobody.with("Cookie", alphaCookie).do(t, http.MethodGet, srv.URL, "", "/s/bravo/", nil); status != http.StatusUnauthorized {
 				t.Errorf("the default page's cookie on bravo: status %d, want 401", status)
@@ -444,6 +507,27 @@ func TestPrivatePageAccessRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+var feedLinkRE = regexp.MustCompile(`value="[^"]*/history\.atom\?token=([^"&]+)"`)
+
+// feedToken makes personal feed links on the private page at
+// host+prefix as the visitor with cookie, and returns their token.
+func feedToken(t *testing.T, base, host, prefix, cookie string) string {
+	t.Helper()
+	v := visitor{}.with("Cookie", cookie)
+	status, hd, body := v.do(t, http.MethodGet, base, host, prefix+"/access/feeds", nil)
+	m := csrfFieldRE.FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("GET %s/access/feeds: status %d\n%.500s", prefix, status, body)
+	}
+	v = v.with("Cookie", cookie+"; "+cookiesOf(hd))
+	status, _, body = v.do(t, http.MethodPost, base, host, prefix+"/access/feeds", url.Values{"_csrf": {m[1]}})
+	link := feedLinkRE.FindStringSubmatch(body)
+	if status != http.StatusOK || link == nil {
+		t.Fatalf("POST %s/access/feeds: status %d, no links\n%.1500s", prefix, status, body)
+	}
+	return link[1]
 }
 
 // waitStatus polls path until it answers want (the page index reloads

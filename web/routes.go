@@ -150,6 +150,7 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.POST("/settings", models.RoleAdmin, admin.SaveSettings)
 	screens.POST("/settings/sign-in", models.RoleAdmin, admin.SaveSignInSettings)
 	screens.POST("/settings/access", models.RoleAdmin, admin.SaveAccessSettings)
+	screens.POST("/settings/feed-tokens/:id/revoke", models.RoleAdmin, admin.RevokeFeedToken)
 
 	// Own two-factor sign-in (TOTP): every role. When the install requires
 	// it, these are the only screens a user without it reaches.
@@ -342,6 +343,9 @@ func publicPage(g *echo.Group, site *site.Handler) {
 	g.GET("/access", site.ShowAccess, site.VerifyCSRF)
 	g.POST("/access", site.Access, site.VerifyCSRF)
 	g.POST("/access/sign-out", site.SignOutOfPage)
+	// A visitor with access makes personal feed links (a feed token).
+	g.GET("/access/feeds", site.ShowFeedLinks, site.VerifyCSRF)
+	g.POST("/access/feeds", site.CreateFeedLinks, site.VerifyCSRF)
 	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg"} {
 		g.OPTIONS(path, site.Preflight) // CORS preflight: any origin may read these
 	}

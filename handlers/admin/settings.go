@@ -103,7 +103,37 @@ func (h *Handler) accessSettings(c echo.Context) (*views.AccessSettings, error) 
 		cidrs = append(cidrs, p.String())
 	}
 	v.IPAllowlist = strings.Join(cidrs, "\n")
+	if v.FeedTokens, err = h.feedTokenRows(c); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// feedTokenRows are the managed page's visitors' feed tokens.
+func (h *Handler) feedTokenRows(c echo.Context) ([]views.FeedTokenRow, error) {
+	toks, err := h.Store.PageFeedTokens(c.Request().Context(), pageID(c))
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]views.FeedTokenRow, len(toks))
+	for i, t := range toks {
+		rows[i] = views.FeedTokenRow{ID: t.ID, Label: t.Label, Created: layout.Time{At: t.CreatedAt},
+			LastUsed: serve.TimePtr(t.LastUsedAt), Revoked: serve.TimePtr(t.RevokedAt)}
+	}
+	return rows, nil
+}
+
+// RevokeFeedToken revokes a visitor's feed token of the managed page: its
+// links stop working at once.
+func (h *Handler) RevokeFeedToken(c echo.Context) error {
+	id, err := serve.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.Store.RevokePageFeedToken(c.Request().Context(), pageID(c), id); err != nil {
+		return err
+	}
+	return h.RedirectWithFlash(c, "/admin/settings#access", "success", "Feed links revoked: they stop working at once.")
 }
 
 // emailLinks says whether private pages can send sign-in links by e-mail.
@@ -126,6 +156,9 @@ func (h *Handler) SaveAccessSettings(c echo.Context) error {
 		return err
 	}
 	form.HasPassword = current.HasPassword()
+	if form.FeedTokens, err = h.feedTokenRows(c); err != nil {
+		return err
+	}
 	in := models.PageAccessInput{Public: form.Visibility == "public", Password: c.FormValue("password"),
 		RemovePassword: c.FormValue("remove_password") != "", Team: form.Team,
 		EmailDomains: formLines(form.EmailDomains), IPAllowlist: formLines(form.IPAllowlist), EmailLinks: h.emailLinks()}

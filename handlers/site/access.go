@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/public"
 	views "github.com/heraldstatus/herald/views/site"
@@ -107,6 +109,14 @@ func (h *Handler) RequireAccess(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if how == "" && tokenRoute(c) && c.QueryParams().Has("token") {
+			switch err := h.Store.CheckPageFeedToken(c.Request().Context(), a.PageID, c.QueryParam("token")); {
+			case err == nil:
+				how = "token"
+			case !errors.Is(err, models.ErrFeedToken):
+				return err
+			}
+		}
 		if how == "" {
 			return h.denyAccess(c, a)
 		}
@@ -119,6 +129,16 @@ func (h *Handler) RequireAccess(next echo.HandlerFunc) echo.HandlerFunc {
 // "/api/v2/*", whatever the prefix.
 func routeOnPage(c echo.Context) string {
 	return strings.TrimPrefix(c.Path(), "/s/:slug")
+}
+
+// tokenRoute reports whether a feed token may open the request's route:
+// the feeds, the calendar, the badges and the JSON, never HTML.
+func tokenRoute(c echo.Context) bool {
+	switch r := routeOnPage(c); r {
+	case "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg", "/api/v2/*":
+		return c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead
+	}
+	return false
 }
 
 // accessRoute reports whether the request is for the password form.
@@ -407,4 +427,81 @@ func (l *failLimiter) prune(key string, now time.Time) []time.Time {
 		l.fails[key] = ts
 	}
 	return ts
+}
+
+// ShowFeedLinks is GET {prefix}/access/feeds on a private page: the offer
+// to make personal links for feed readers and calendar apps. (Behind
+// RequireAccess: only a visitor with access, never by a feed token,
+// reaches it.)
+func (h *Handler) ShowFeedLinks(c echo.Context) error {
+	if !isPrivate(c) {
+		// A public page's feeds need no token.
+		return c.Redirect(http.StatusSeeOther, pagePath(c, "/subscribe"))
+	}
+	return h.renderFeedLinks(c, nil)
+}
+
+// CreateFeedLinks is POST {prefix}/access/feeds: a new feed token for
+// this visitor and page, its links shown once.
+func (h *Handler) CreateFeedLinks(c echo.Context) error {
+	st, ok := c.Get(accessKey).(*accessState)
+	if !ok || !st.granted {
+		// A public page needs no token.
+		return c.Redirect(http.StatusSeeOther, pagePath(c, "/subscribe"))
+	}
+	label, err := h.accessLabel(c, st.how)
+	if err != nil {
+		return err
+	}
+	plain, _, err := h.Store.CreatePageFeedToken(c.Request().Context(), pageID(c), label)
+	if err != nil {
+		return err
+	}
+	h.Logger.Info("visitor made feed links for a private page", "page_id", pageID(c), "ip", c.RealIP(), "how", st.how)
+	base := h.Store.PageBaseURL(current(c).Ref)
+	if !strings.HasPrefix(base, "http") {
+		// No base URL configured: this request's own address.
+		base = c.Scheme() + "://" + c.Request().Host + base
+	}
+	q := "?token=" + url.QueryEscape(plain)
+	return h.renderFeedLinks(c, []views.FeedLink{
+		{ID: "atom", Label: "Atom feed", URL: base + "/history.atom" + q},
+		{ID: "rss", Label: "RSS feed", URL: base + "/history.rss" + q},
+		{ID: "ics", Label: "Maintenance calendar (add it to your calendar app by its address)", URL: base + "/maintenance.ics" + q},
+		{ID: "badge", Label: "Status badge", URL: base + "/badge.svg" + q},
+		{ID: "json", Label: "Statuspage-compatible JSON", URL: base + "/api/v2/summary.json" + q},
+	})
+}
+
+// accessLabel says how the visitor got in, for the feed token's label.
+func (h *Handler) accessLabel(c echo.Context, how string) (string, error) {
+	switch how {
+	case "team":
+		u, err := h.SignedInUser(c)
+		if err != nil || u == nil {
+			return "Team member", err
+		}
+		return "Team member " + u.Email, nil
+	case "ip":
+		return "From the allowed address " + c.RealIP(), nil
+	case "cookie":
+		return "Signed in to the page", nil
+	}
+	return how, nil
+}
+
+func (h *Handler) renderFeedLinks(c echo.Context, links []views.FeedLink) error {
+	page, err := h.Store.Page(models.ReadOnly(c.Request().Context()), pageID(c))
+	if err != nil {
+		return err
+	}
+	form, err := h.FormChrome(c, "Feed and calendar links")
+	if err != nil {
+		return err
+	}
+	ch := h.pageChrome("Feed and calendar links · "+page.Name, page)
+	ch.CSRF = form.CSRF
+	ch.Script = h.Assets.URL("js/copy.js")
+	serve.SetPagePolicy(c, page, true)
+	return h.render(c, http.StatusOK, views.FeedLinksPage(views.FeedLinksView{Chrome: ch, Links: links}))
 }

@@ -181,7 +181,7 @@ func PublicLayout(c layout.Chrome) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if c.Private {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<form class=\"page-signout\" method=\"post\" action=\"/access/sign-out\"><span>This page is private.</span> <button type=\"submit\" class=\"link\">Sign out of this page</button></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<form class=\"page-signout\" method=\"post\" action=\"/access/sign-out\"><span>This page is private.</span> <a href=\"/access/feeds\">Feed and calendar links</a> <button type=\"submit\" class=\"link\">Sign out of this page</button></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
