@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldstatus/herald/models"
 	"github.com/heraldstatus/herald/models/modelstest"
@@ -176,4 +177,46 @@ func TestPageFeedTokens(t *testing.T) {
 		}
 		modelstest.Fatal(t, s.RevokePageFeedToken(ctx, p.ID, tok.ID), "revoke twice")
 	})
+}
+
+// TestPageAccessLinks: an e-mailed sign-in link works once, within 15
+// minutes, on its own page only. On both engines.
+func TestPageAccessLinks(t *testing.T) {
+	for _, e := range modelstest.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			clock := modelstest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+			s := modelstest.OpenWith(t, e, models.Options{Now: clock.Now})
+			ctx := context.Background()
+			p := modelstest.InsertPage(t, s, "staff", "Staff")
+			token, err := s.CreatePageAccessLink(ctx, p.ID, "ann@example.com")
+			modelstest.Fatal(t, err, "create")
+			if !strings.HasPrefix(token, models.PageAccessLinkPrefix) {
+				t.Fatalf("token %q", token)
+			}
+			if err := s.CheckPageAccessLink(ctx, models.DefaultPageID, token); !errors.Is(err, models.ErrAccessLink) {
+				t.Errorf("on another page: %v", err)
+			}
+			if _, err := s.UsePageAccessLink(ctx, models.DefaultPageID, token); !errors.Is(err, models.ErrAccessLink) {
+				t.Errorf("used on another page: %v", err)
+			}
+			modelstest.Fatal(t, s.CheckPageAccessLink(ctx, p.ID, token), "check (twice: checking uses nothing up)")
+			modelstest.Fatal(t, s.CheckPageAccessLink(ctx, p.ID, token), "check again")
+			email, err := s.UsePageAccessLink(ctx, p.ID, token)
+			if err != nil || email != "ann@example.com" {
+				t.Fatalf("use = %q, %v", email, err)
+			}
+			if _, err := s.UsePageAccessLink(ctx, p.ID, token); !errors.Is(err, models.ErrAccessLink) {
+				t.Errorf("second use: %v, want ErrAccessLink", err)
+			}
+			late, err := s.CreatePageAccessLink(ctx, p.ID, "bob@example.com")
+			modelstest.Fatal(t, err, "create")
+			clock.Set(clock.Now().Add(models.PageAccessLinkTTL + time.Second))
+			if _, err := s.UsePageAccessLink(ctx, p.ID, late); !errors.Is(err, models.ErrAccessLink) {
+				t.Errorf("after 15 minutes: %v, want ErrAccessLink", err)
+			}
+			if _, err := s.UsePageAccessLink(ctx, p.ID, "hal_"+strings.Repeat("x", 500)); !errors.Is(err, models.ErrAccessLink) {
+				t.Errorf("oversized: %v", err)
+			}
+		})
+	}
 }

@@ -227,8 +227,8 @@ func TestPrivatePageAccessRules(t *testing.T) {
 				t.Helper()
 				for _, route := range routes {
 					method, path, _ := strings.Cut(route, " ")
-					if path == "/access" || path == "/access/sign-out" {
-						continue // the password form: open to all, checked below
+					if path == "/access" || path == "/access/sign-out" || strings.HasPrefix(path, "/access/link") {
+						continue // the ways in: open to all, checked below and in TestPrivatePageEmailLinks
 					}
 					granted := grant(method, path)
 					for _, target := range fill(t, path, p) {
@@ -330,6 +330,11 @@ func TestPrivatePageAccessRules(t *testing.T) {
 				if status, _, _ := nobody.do(t, http.MethodGet, srv.URL, "", path, nil); status != http.StatusUnauthorized && status != http.StatusNotFound {
 					t.Errorf("GET %s without access: status %d", path, status)
 				}
+			}
+
+			// An unknown sign-in link: 410, naming nothing of the page.
+			if status, _, body := nobody.do(t, http.MethodGet, srv.URL, "", "/s/bravo/access/link/hal_nope", nil); status != http.StatusGone || strings.Contains(body, "BRAVO") {
+				t.Errorf("an unknown sign-in link: %d\n%.500s", status, body)
 			}
 
 			// The 401 page is the password form, naming nothing of the

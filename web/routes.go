@@ -343,6 +343,11 @@ func publicPage(g *echo.Group, site *site.Handler) {
 	g.GET("/access", site.ShowAccess, site.VerifyCSRF)
 	g.POST("/access", site.Access, site.VerifyCSRF)
 	g.POST("/access/sign-out", site.SignOutOfPage)
+	// An e-mailed, single-use sign-in link to a private page: asked for,
+	// then opened (the GET shows a button; mail scanners do not post).
+	g.POST("/access/link", site.SendAccessLink, site.VerifyCSRF)
+	g.GET("/access/link/:token", site.ShowAccessLink, site.VerifyCSRF)
+	g.POST("/access/link/:token", site.UseAccessLink, site.VerifyCSRF)
 	// A visitor with access makes personal feed links (a feed token).
 	g.GET("/access/feeds", site.ShowFeedLinks, site.VerifyCSRF)
 	g.POST("/access/feeds", site.CreateFeedLinks, site.VerifyCSRF)

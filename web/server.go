@@ -80,13 +80,18 @@ func New(d Deps) (*Server, error) {
 		// Herald starts anyway and tries again at the next SSO sign-in.
 		adminHandler.SSO.Discover(context.Background())
 	}
+	// Private pages offer e-mailed sign-in links when e-mail is set up.
+	adminHandler.EmailLinks = d.Config.SMTP() != nil
 	apiHandler := api.New(base)
+	apiHandler.EmailLinks = d.Config.SMTP() != nil
 	siteHandler := site.New(site.Options{
 		Base:           base,
 		PublicMaxAge:   d.Config.PublicMaxAge,
 		RequestTimeout: requestTimeout(d.Config),
 		Mail:           d.Config.SMTP() != nil,
 		AccessKey:      DeriveKey(d.Config.SecretKey, "page-access-cookie"),
+		SMTP:           d.Config.SMTP(),
+		MailTimeout:    d.Config.WebhookTimeout,
 	})
 
 	e := echo.New()

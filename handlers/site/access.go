@@ -1,11 +1,13 @@
 package site
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"path"
@@ -13,9 +15,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/heraldstatus/herald/handlers/serve"
 	"github.com/heraldstatus/herald/models"
+	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/public"
 	views "github.com/heraldstatus/herald/views/site"
 	"github.com/labstack/echo/v4"
@@ -143,8 +147,11 @@ func tokenRoute(c echo.Context) bool {
 
 // accessRoute reports whether the request is for the password form.
 func accessRoute(c echo.Context) bool {
-	r := routeOnPage(c)
-	return r == "/access" || r == "/access/sign-out"
+	switch routeOnPage(c) {
+	case "/access", "/access/sign-out", "/access/link", "/access/link/:token":
+		return true
+	}
+	return false
 }
 
 // hasAccess says how the visitor may read the private page a: by its
@@ -207,7 +214,8 @@ func (h *Handler) renderAccess(c echo.Context, a models.PageAccess, status int, 
 	ch := h.publicChrome("Private status page", "Status")
 	ch.CSRF = form.CSRF
 	ch.Title = "Private status page"
-	v := views.AccessView{Chrome: ch, Password: a.HasPassword(), Next: h.safeNext(c, next), Error: problem, Wait: wait}
+	v := views.AccessView{Chrome: ch, Password: a.HasPassword(), Next: h.safeNext(c, next), Error: problem, Wait: wait,
+		EmailLink: h.smtp != nil && len(a.EmailDomains) > 0}
 	if a.Team {
 		v.TeamLogin = "/login?next=" + url.QueryEscape(current(c).Prefix+v.Next)
 		u, err := h.SignedInUser(c)
@@ -384,6 +392,8 @@ func (h *Handler) validAccessCookie(c echo.Context, a models.PageAccess) bool {
 // failLimiter counts failures per key in a sliding window, in memory
 // (each replica counts its own, which only loosens the limit).
 type failLimiter struct {
+	// max is how many failures lock a key out (0: accessFailMax).
+	max   int
 	mu    sync.Mutex
 	fails map[string][]time.Time
 	swept time.Time
@@ -394,7 +404,11 @@ func (l *failLimiter) blocked(key string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ts := l.prune(key, now)
-	if len(ts) < accessFailMax {
+	limit := l.max
+	if limit == 0 {
+		limit = accessFailMax
+	}
+	if len(ts) < limit {
 		return 0
 	}
 	return ts[0].Add(accessFailWindow).Sub(now)
@@ -504,4 +518,146 @@ func (h *Handler) renderFeedLinks(c echo.Context, links []views.FeedLink) error 
 	ch.Script = h.Assets.URL("js/copy.js")
 	serve.SetPagePolicy(c, page, true)
 	return h.render(c, http.StatusOK, views.FeedLinksPage(views.FeedLinksView{Chrome: ch, Links: links}))
+}
+
+// SendAccessLink is POST {prefix}/access/link: when the address's domain
+// is one of the page's e-mail domains, a single-use sign-in link goes to
+// it (in the background, so the answer takes as long either way). The
+// answer is the same whether or not it matched: the form tells no one
+// which addresses may read the page. Each client address may ask 5 times
+// in 15 minutes.
+func (h *Handler) SendAccessLink(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := h.Store.PageAccess(models.ReadOnly(ctx), pageID(c))
+	if err != nil {
+		return err
+	}
+	if a.Public {
+		return c.Redirect(http.StatusSeeOther, pagePath(c, "/"))
+	}
+	if h.smtp == nil || len(a.EmailDomains) == 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "This page sends no sign-in links.")
+	}
+	ip, now := c.RealIP(), h.Now()
+	key := ip + "\x00link"
+	if wait := h.linkRequests.blocked(key, now); wait > 0 {
+		secs := int(wait.Seconds()) + 1
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return h.renderAccessForm(c, a, http.StatusTooManyRequests, func(v *views.AccessView) {
+			v.Wait = fmt.Sprintf("Too many sign-in links asked for from your network. Try again in %d minute(s).", (secs+59)/60)
+		})
+	}
+	h.linkRequests.fail(key, now)
+	raw := c.FormValue("email")
+	email, problem := models.NormalizeSubscriberEmail(raw)
+	if p := emailProblem(raw); p != "" {
+		problem = p
+	}
+	if problem != "" {
+		return h.renderAccessForm(c, a, http.StatusUnprocessableEntity, func(v *views.AccessView) {
+			v.EmailError = problem
+			if emailProblem(raw) == "" || utf8.ValidString(raw) && !strings.ContainsAny(raw, "\x00\r\n") && len(raw) <= 254 {
+				v.Email = raw
+			}
+		})
+	}
+	if a.AllowsEmail(email) {
+		token, err := h.Store.CreatePageAccessLink(ctx, a.PageID, email)
+		if err != nil {
+			return err
+		}
+		base := h.Store.PageBaseURL(current(c).Ref)
+		if !strings.HasPrefix(base, "http") {
+			base = c.Scheme() + "://" + c.Request().Host + base
+		}
+		link := base + "/access/link/" + token
+		go h.mailAccessLink(context.WithoutCancel(ctx), a.PageID, email, link)
+	}
+	return h.renderAccessForm(c, a, http.StatusOK, func(v *views.AccessView) { v.EmailSent = true })
+}
+
+// mailAccessLink e-mails a sign-in link; a failure is logged (the
+// visitor asks again).
+func (h *Handler) mailAccessLink(ctx context.Context, pageID int64, email, link string) {
+	ctx, cancel := context.WithTimeout(ctx, h.mailTimeout+5*time.Second)
+	defer cancel()
+	text := "Someone, probably you, asked to read a private status page.\n\n" +
+		"Open it with this link within 15 minutes; it works once:\n\n" + link + "\n\n" +
+		"If you did not ask for it, ignore this e-mail: nothing happens without the link.\n"
+	html := "<p>Someone, probably you, asked to read a private status page.</p>" +
+		`<p><a href="` + template.HTMLEscapeString(link) + `">Open the page</a> within 15 minutes; the link works once.</p>` +
+		"<p>If you did not ask for it, ignore this e-mail: nothing happens without the link.</p>"
+	domain := email[strings.LastIndexByte(email, '@')+1:]
+	if err := notify.SendNotice(ctx, h.smtp, h.mailTimeout, "sign-in-link", email, "Your sign-in link to a private status page", text, html); err != nil {
+		h.Logger.Warn("send a private page's sign-in link", "page_id", pageID, "domain", domain, "error", err)
+		return
+	}
+	h.Logger.Info("sent a private page's sign-in link", "page_id", pageID, "domain", domain)
+}
+
+// renderAccessForm renders the sign-in form of a with status, changed by
+// edit.
+func (h *Handler) renderAccessForm(c echo.Context, a models.PageAccess, status int, edit func(v *views.AccessView)) error {
+	form, err := h.FormChrome(c, "Private status page")
+	if err != nil {
+		return err
+	}
+	ch := h.publicChrome("Private status page", "Status")
+	ch.CSRF, ch.Title = form.CSRF, "Private status page"
+	v := views.AccessView{Chrome: ch, Password: a.HasPassword(), Next: "/", EmailLink: h.smtp != nil && len(a.EmailDomains) > 0}
+	if a.Team {
+		v.TeamLogin = "/login?next=" + url.QueryEscape(current(c).Prefix+"/")
+	}
+	edit(&v)
+	return h.render(c, status, views.AccessPage(v))
+}
+
+// ShowAccessLink is GET {prefix}/access/link/{token}: the button that
+// uses an e-mailed sign-in link. Mail scanners fetch links; only a person
+// presses the button, so the link is still there for them.
+func (h *Handler) ShowAccessLink(c echo.Context) error {
+	a, err := h.Store.PageAccess(models.ReadOnly(c.Request().Context()), pageID(c))
+	if err != nil {
+		return err
+	}
+	token := c.Param("token")
+	if err := h.Store.CheckPageAccessLink(models.ReadOnly(c.Request().Context()), a.PageID, token); err != nil {
+		return h.accessLinkFailed(c, a, err)
+	}
+	return h.renderAccessForm(c, a, http.StatusOK, func(v *views.AccessView) { v.LinkToken = token })
+}
+
+// UseAccessLink is POST {prefix}/access/link/{token}: uses up the link,
+// sets the page's access cookie and opens the page, if the address may
+// still read it.
+func (h *Handler) UseAccessLink(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := h.Store.PageAccess(models.ReadOnly(ctx), pageID(c))
+	if err != nil {
+		return err
+	}
+	email, err := h.Store.UsePageAccessLink(ctx, a.PageID, c.Param("token"))
+	if err == nil && !a.AllowsEmail(email) {
+		err = models.ErrAccessLink // the domain was taken off the list since
+	}
+	if err != nil {
+		return h.accessLinkFailed(c, a, err)
+	}
+	h.Logger.Info("visitor opened a private page with an e-mailed link", "page_id", a.PageID, "ip", c.RealIP())
+	h.setAccessCookie(c, a, h.Now())
+	return c.Redirect(http.StatusSeeOther, pagePath(c, "/"))
+}
+
+// accessLinkFailed answers a sign-in link that does not work: 410 with
+// the form to ask again.
+func (h *Handler) accessLinkFailed(c echo.Context, a models.PageAccess, err error) error {
+	if !errors.Is(err, models.ErrAccessLink) {
+		return err
+	}
+	if a.Public {
+		return c.Redirect(http.StatusSeeOther, pagePath(c, "/"))
+	}
+	return h.renderAccessForm(c, a, http.StatusGone, func(v *views.AccessView) {
+		v.Wait = "This sign-in link has expired or was already used. Ask for a new one."
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/views/layout"
 )
@@ -24,6 +25,10 @@ type Options struct {
 	// AccessKey signs the access cookies of private pages (32 bytes,
 	// derived from the secret key).
 	AccessKey []byte
+	// SMTP, when set, sends private pages' sign-in links by e-mail,
+	// within MailTimeout.
+	SMTP        *notify.SMTPConfig
+	MailTimeout time.Duration
 }
 
 // Handler serves what visitors see.
@@ -41,6 +46,11 @@ type Handler struct {
 	// wrong page passwords per client and page.
 	accessKey   []byte
 	accessFails failLimiter
+	// smtp sends sign-in links (nil: none); linkRequests limits them
+	// per client address.
+	smtp         *notify.SMTPConfig
+	mailTimeout  time.Duration
+	linkRequests failLimiter
 }
 
 // New builds a Handler.
@@ -49,6 +59,11 @@ func New(o Options) *Handler {
 		Base:      o.Base,
 		mail:      o.Mail,
 		accessKey: o.AccessKey,
+		smtp:      o.SMTP,
+		// A sign-in link is asked for rarely: 5 per address in 15
+		// minutes.
+		linkRequests: failLimiter{max: 5},
+		mailTimeout:  o.MailTimeout,
 	}
 	maxAge := o.PublicMaxAge
 	if maxAge == 0 {
