@@ -477,23 +477,23 @@ var auditCases = []auditCase{
 	{name: "make a page private with a password", objectType: models.AuditPage,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			w.secrets = append(w.secrets, "page door password")
-			ok(s.SetPageAccess(ctx, w.pageID, models.PageAccessInput{Password: "page door password", IPAllowlist: []string{"192.0.2.0/24"}}))(t)
-			return w.pageID
+			ok(s.SetPageAccess(ctx, models.DefaultPageID, models.PageAccessInput{Password: "page door password", IPAllowlist: []string{"192.0.2.0/24"}}))(t)
+			return models.DefaultPageID
 		},
 		want: user("page.access")},
 	{name: "revoke a visitor's feed token", objectType: models.AuditPage,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
-			plain, tok, err := s.CreatePageFeedToken(ctx, w.pageID, "password")
+			plain, tok, err := s.CreatePageFeedToken(ctx, models.DefaultPageID, "password")
 			modelstest.Fatal(t, err, "feed token")
 			w.secrets = append(w.secrets, plain, tok.TokenHash)
-			modelstest.Fatal(t, s.RevokePageFeedToken(ctx, w.pageID, tok.ID), "revoke")
-			return w.pageID
+			modelstest.Fatal(t, s.RevokePageFeedToken(ctx, models.DefaultPageID, tok.ID), "revoke")
+			return models.DefaultPageID
 		},
 		want: user("page.feed_token_revoke")},
 	{name: "make a page public again", objectType: models.AuditPage,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
-			ok(s.SetPageAccess(ctx, w.pageID, models.PageAccessInput{Public: true, RemovePassword: true}))(t)
-			return w.pageID
+			ok(s.SetPageAccess(ctx, models.DefaultPageID, models.PageAccessInput{Public: true, RemovePassword: true}))(t)
+			return models.DefaultPageID
 		},
 		want: user("page.access")},
 	{name: "delete a page", objectType: models.AuditPage,
