@@ -177,3 +177,9 @@ func StatusTitle(name string) string {
 func PrivateBadge() []byte {
 	return renderBadge("status", badgeLook{"private", "#9f9f9f", "#fff"})
 }
+
+// PrivateFavicon is the icon a private page answers a visitor without
+// access: a grey disc, whatever the status.
+func PrivateFavicon() []byte {
+	return []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" fill="#9f9f9f"/><circle cx="16" cy="16" r="6" fill="#fff"/></svg>`)
+}

@@ -407,6 +407,25 @@ func TestPrivatePageAccessRules(t *testing.T) {
 				t.Errorf("revocation audit: %+v", entries)
 			}
 
+			// The sign-in form's team link comes back to the page after
+			// signing in; the login's next never leaves Herald.
+			for next, want := range map[string]string{
+				fmt.Sprintf("/s/bravo/incidents/%d", bravo.Incident): fmt.Sprintf("/s/bravo/incidents/%d", bravo.Incident),
+				"//evil.example/": "/admin", "/\t/evil.example": "/admin", "https://evil.example/": "/admin", "/\\evil.example": "/admin",
+			} {
+				c := srv.NewClient(t)
+				res := c.Submit("/login", "/login", url.Values{"email": {"member@example.com"}, "password": {webtest.AdminPassword}, "next": {next}})
+				if res.Status != http.StatusSeeOther || res.Location != want {
+					t.Errorf("login with next %q: %d to %q, want %q", next, res.Status, res.Location, want)
+				}
+			}
+			// A 304 is private too.
+			_, hd304, _ := nobody.with("Cookie", bravoCookie).do(t, http.MethodGet, srv.URL, "", "/s/bravo/api/v2/summary.json", nil)
+			status, hd304, _ = nobody.with("Cookie", bravoCookie).with("If-None-Match", hd304.Get("ETag")).do(t, http.MethodGet, srv.URL, "", "/s/bravo/api/v2/summary.json", nil)
+			if status != http.StatusNotModified || hd304.Get("Cache-Control") != "private, no-cache" || hd304.Get("X-Robots-Tag") != "noindex" || hd304.Get("Access-Control-Allow-Origin") != "" {
+				t.Errorf("304 of a private page: %d, headers %v", status, hd304)
+			}
+
 			// One page's cookie opens no other: as it is, and renamed.
 			name, value, _ := strings.Cut(bravoCookie, "=")
 			for _, ck := range []string{bravoCookie, strings.Replace(name, fmt.Sprint(bravoPage.ID), fmt.Sprint(charliePage.ID), 1) + "=" + value} {

@@ -192,8 +192,10 @@ func (h *Handler) denyAccess(c echo.Context, a models.PageAccess) error {
 	switch r := routeOnPage(c); {
 	case strings.HasPrefix(r, "/api/v2/"):
 		return c.JSON(http.StatusUnauthorized, map[string]any{"error": map[string]string{"code": "private_page", "message": privateMessage}})
-	case r == "/badge.svg" || r == "/favicon.svg":
+	case r == "/badge.svg":
 		return c.Blob(http.StatusUnauthorized, "image/svg+xml", public.PrivateBadge())
+	case r == "/favicon.svg":
+		return c.Blob(http.StatusUnauthorized, "image/svg+xml", public.PrivateFavicon())
 	case r == "/history.atom" || r == "/history.rss" || r == "/maintenance.ics" || r == "/favicon.ico":
 		return c.String(http.StatusUnauthorized, privateMessage+"\n")
 	case c.Request().Method == http.MethodPost:
