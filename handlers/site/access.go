@@ -76,8 +76,9 @@ func (h *Handler) pageAccess(c echo.Context) (models.PageAccess, error) {
 
 // RequireAccess is the middleware of every public resource of a page,
 // after ServeHost or ServeSlug: on a private page, the visitor needs
-// access (see hasAccess); the password form ({prefix}/access) is the one
-// resource open to all.
+// access (see hasAccess, and feed tokens on the feeds, calendar, badges
+// and JSON); the ways in ({prefix}/access, its sign-out and the e-mailed
+// links) are open to all.
 func (h *Handler) RequireAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		a, err := h.pageAccess(c)
