@@ -92,3 +92,38 @@ func TestBrowserPrivatePage(t *testing.T) {
 	p.WaitVisible("#f-password")
 	assertNoDialogsOrConsoleErrors(t, p, dialogs())
 }
+
+// TestBrowserPrivatePageEmailLink: with e-mail set up, the sign-in form of
+// a page with a password and an e-mail domain offers both; a visitor asks
+// for a link, opens it from the e-mail, presses the button and reads the
+// page. The form with both ways and the sent notice are screenshot at
+// phone and desktop widths, light and dark.
+func TestBrowserPrivatePageEmailLink(t *testing.T) {
+	srv, mail, base := startWithMail(t, models.SQLite)
+	srv.SetUp(t)
+	ctx := context.Background()
+	page := modelstest.InsertPage(t, srv.Store, "staff", "Staff only")
+	_, err := srv.Store.CreateComponent(ctx, page.ID, models.ComponentInput{Name: "Build farm", Visible: true, Status: models.StatusOperational})
+	modelstest.Fatal(t, err, "component")
+	_, err = srv.Store.SetPageAccess(ctx, page.ID, models.PageAccessInput{Password: "staff door password", EmailDomains: []string{"example.com"}, EmailLinks: true})
+	modelstest.Fatal(t, err, "make private")
+	p := browsertest.Open(t, base)
+	dialogs := p.WatchDialogs()
+	shoot := screenshotter(t, p, screenshotDirs(t))
+
+	shoot("private-sign-in-email", func() { p.Go("/s/staff/"); p.WaitVisible("#f-email") })
+	p.Go("/s/staff/")
+	p.Fill("#f-email", "ann@example.com")
+	if status := p.Click("form.access-link button[type=submit]"); status != http.StatusOK {
+		t.Errorf("ask for a link: status %d", status)
+	}
+	p.WaitVisible("#access-link-sent")
+	shoot("private-sign-in-email-sent", func() {})
+	msgs := waitMailTo(t, mail, "ann@example.com", 1)
+	link := linkAfter(t, msgs[0].Text, base+"/s/staff/access/link/")
+	p.Go(strings.TrimPrefix(link, base))
+	p.Click("main form button.primary")
+	wantPath(t, p, "/s/staff/")
+	wantText(t, p, "main", "Build farm")
+	assertNoDialogsOrConsoleErrors(t, p, dialogs())
+}
