@@ -146,6 +146,8 @@ func fill(t *testing.T, route string, p markedPage) []string {
 		return []string{strings.Replace(route, ":id", fmt.Sprint(p.Incident), 1)}
 	case strings.Contains(route, "/maintenance/:id"):
 		return []string{strings.Replace(route, ":id", fmt.Sprint(p.Maintenance), 1)}
+	case strings.HasSuffix(route, "/access/link/:token"):
+		return []string{strings.Replace(route, ":token", "hal_unknown", 1)}
 	case strings.HasSuffix(route, "/api/v2/*"):
 		var out []string
 		for _, name := range []string{"summary", "status", "components", "incidents", "incidents/unresolved",
@@ -320,9 +322,20 @@ func TestPrivatePageAccessRules(t *testing.T) {
 					t.Errorf("%s %s: public page marked %q", label, path, hd.Get("X-Robots-Tag"))
 				}
 			}
-			for _, path := range pagePaths(alpha) {
-				check0("the public default page", "", path)
-				check0("an unknown host", "elsewhere.example", path)
+			// Every GET route of the public default page, from the route
+			// table, and the private pages' ids on it.
+			for _, route := range routes {
+				method, path, _ := strings.Cut(route, " ")
+				if method != http.MethodGet {
+					continue
+				}
+				for _, target := range fill(t, path, alpha) {
+					check0("the public default page", "", target)
+					check0("an unknown host", "elsewhere.example", target)
+				}
+				for _, target := range append(fill(t, path, bravo), fill(t, path, charlie)...) {
+					check0("the public default page, a private page's ids", "", target)
+				}
 			}
 			// Another page's ids on a private page are refused before
 			// they are looked at.
