@@ -130,7 +130,7 @@ var AuditActions = []string{
 	"maintenance.post_update", "maintenance.extend",
 	"channel.create", "channel.update", "channel.enable", "channel.disable", "channel.rotate_secret", "channel.delete",
 	"channel.test", "channel.replay", "channel.send_skipped",
-	"page.create", "page.update", "page.delete",
+	"page.create", "page.update", "page.delete", "page.access", "page.feed_token_revoke",
 	"token.create", "token.revoke",
 	"user.create", "user.role", "user.pages", "user.remove", "user.password", "user.2fa_reset",
 	"user.2fa_enable", "user.2fa_disable", "user.2fa_recovery_codes",

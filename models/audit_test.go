@@ -476,7 +476,7 @@ var auditCases = []auditCase{
 		want: user("page.update")},
 	{name: "limit a user to some pages", objectType: models.AuditUser,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
-			u := ok(s.SetUserPages(ctx, w.secondUserID, models.PageAccess{PageIDs: []int64{w.pageID}}))(t)
+			u := ok(s.SetUserPages(ctx, w.secondUserID, models.PageSet{PageIDs: []int64{w.pageID}}))(t)
 			e := ok(s.AuditEntries(ctx, models.AuditFilter{Action: "user.pages", Limit: 1}))(t)
 			if len(e) != 1 || !strings.HasSuffix(e[0].Summary, " to the page “Staff”.") {
 				t.Errorf("summary does not name the page: %+v", e)
@@ -486,13 +486,35 @@ var auditCases = []auditCase{
 		want: user("user.pages")},
 	{name: "limiting a user to the same pages again writes nothing", objectType: models.AuditUser,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
-			return ok(s.SetUserPages(ctx, w.secondUserID, models.PageAccess{PageIDs: []int64{w.pageID}}))(t).ID
+			return ok(s.SetUserPages(ctx, w.secondUserID, models.PageSet{PageIDs: []int64{w.pageID}}))(t).ID
 		}},
 	{name: "let a user see every page", objectType: models.AuditUser,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			return ok(s.SetUserPages(ctx, w.secondUserID, models.AllPagesAccess()))(t).ID
 		},
 		want: user("user.pages")},
+	{name: "make a page private with a password", objectType: models.AuditPage,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			w.secrets = append(w.secrets, "page door password")
+			ok(s.SetPageAccess(ctx, models.DefaultPageID, models.PageAccessInput{Password: "page door password", IPAllowlist: []string{"192.0.2.0/24"}}))(t)
+			return models.DefaultPageID
+		},
+		want: user("page.access")},
+	{name: "revoke a visitor's feed token", objectType: models.AuditPage,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			plain, tok, err := s.CreatePageFeedToken(ctx, models.DefaultPageID, "password")
+			modelstest.Fatal(t, err, "feed token")
+			w.secrets = append(w.secrets, plain, tok.TokenHash)
+			modelstest.Fatal(t, s.RevokePageFeedToken(ctx, models.DefaultPageID, tok.ID), "revoke")
+			return models.DefaultPageID
+		},
+		want: user("page.feed_token_revoke")},
+	{name: "make a page public again", objectType: models.AuditPage,
+		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
+			ok(s.SetPageAccess(ctx, models.DefaultPageID, models.PageAccessInput{Public: true, RemovePassword: true}))(t)
+			return models.DefaultPageID
+		},
+		want: user("page.access")},
 	{name: "delete a page", objectType: models.AuditPage,
 		act: func(t *testing.T, ctx context.Context, s *models.Store, w *auditWorld) int64 {
 			modelstest.Fatal(t, s.DeletePage(ctx, w.pageID, false), "delete page")

@@ -95,8 +95,8 @@ type InvitationInput struct {
 }
 
 // access is the pages in names.
-func (in InvitationInput) access() PageAccess {
-	return PageAccess{All: in.PageIDs == nil, PageIDs: in.PageIDs}
+func (in InvitationInput) access() PageSet {
+	return PageSet{All: in.PageIDs == nil, PageIDs: in.PageIDs}
 }
 
 // invitationAudit is an invitation as the audit log shows it: never its

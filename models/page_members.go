@@ -19,27 +19,27 @@ const MaxPageIDs = 1000
 // pages and sign-in settings.
 var ErrLastAllPagesAdmin = fmt.Errorf("the last admin of every page cannot be limited to some pages: %w", ErrLastAdmin)
 
-// PageAccess is which status pages a team member may see: every page
+// PageSet is which status pages a team member may see: every page
 // (All), or only PageIDs. A user limited to pages works on those pages
 // only, in the admin and through their API tokens; only users who may
 // see every page manage what belongs to the whole install (users, pages,
 // sign-in settings, install-wide API tokens).
-type PageAccess struct {
+type PageSet struct {
 	All     bool
 	PageIDs []int64
 }
 
 // AllPagesAccess is the access of a user who may see every page.
-func AllPagesAccess() PageAccess { return PageAccess{All: true} }
+func AllPagesAccess() PageSet { return PageSet{All: true} }
 
 // MaySee reports whether the access reaches page pageID.
-func (a PageAccess) MaySee(pageID int64) bool {
+func (a PageSet) MaySee(pageID int64) bool {
 	return pageID > 0 && (a.All || slices.Contains(a.PageIDs, pageID))
 }
 
 // validate checks a limited access's page ids against the pages that
 // exist, in tx, under field; it sorts them.
-func (a *PageAccess) validate(tx *gorm.DB, v *Validator, field string) error {
+func (a *PageSet) validate(tx *gorm.DB, v *Validator, field string) error {
 	if a.All {
 		a.PageIDs = nil
 		return nil
@@ -78,7 +78,7 @@ func (a *PageAccess) validate(tx *gorm.DB, v *Validator, field string) error {
 func (u *User) MaySee(pageID int64) bool { return u.Access().MaySee(pageID) }
 
 // Access is the pages the user may see, as loaded with the user.
-func (u *User) Access() PageAccess { return PageAccess{All: u.AllPages, PageIDs: u.PageIDs} }
+func (u *User) Access() PageSet { return PageSet{All: u.AllPages, PageIDs: u.PageIDs} }
 
 // userPageIDs lists the pages a limited user is limited to.
 func userPageIDs(tx *gorm.DB, userID int64) ([]int64, error) {
@@ -121,16 +121,16 @@ func (s *Store) UserMaySeePage(ctx context.Context, userID, pageID int64) (bool,
 }
 
 // UserPageAccess loads which pages user userID may see.
-func (s *Store) UserPageAccess(ctx context.Context, userID int64) (PageAccess, error) {
+func (s *Store) UserPageAccess(ctx context.Context, userID int64) (PageSet, error) {
 	u, err := s.User(ctx, userID)
 	if err != nil {
-		return PageAccess{}, err
+		return PageSet{}, err
 	}
 	return u.Access(), nil
 }
 
 // PagesFor lists the pages access reaches, the first page first.
-func (s *Store) PagesFor(ctx context.Context, access PageAccess) ([]Page, error) {
+func (s *Store) PagesFor(ctx context.Context, access PageSet) ([]Page, error) {
 	if access.All {
 		return s.Pages(ctx)
 	}
@@ -159,7 +159,7 @@ func pageNames(tx *gorm.DB, ids []int64) (string, error) {
 }
 
 // accessSummary says in words what access reaches.
-func accessSummary(tx *gorm.DB, a PageAccess) (string, error) {
+func accessSummary(tx *gorm.DB, a PageSet) (string, error) {
 	if a.All {
 		return "every page", nil
 	}
@@ -182,7 +182,7 @@ type userPagesAudit struct {
 }
 
 // writeUserPages stores access as userID's, replacing what was there.
-func writeUserPages(tx *gorm.DB, userID int64, a PageAccess) error {
+func writeUserPages(tx *gorm.DB, userID int64, a PageSet) error {
 	if err := tx.Exec("DELETE FROM user_pages WHERE user_id = ?", userID).Error; err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func writeUserPages(tx *gorm.DB, userID int64, a PageAccess) error {
 // request, their sessions and their API tokens reach those pages only.
 // The last admin who may see every page cannot be limited
 // (ErrLastAllPagesAdmin).
-func (s *Store) SetUserPages(ctx context.Context, id int64, access PageAccess) (*User, error) {
+func (s *Store) SetUserPages(ctx context.Context, id int64, access PageSet) (*User, error) {
 	var u User
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		if err := s.lockAdmins(tx); err != nil {
@@ -279,4 +279,4 @@ func invitationPageIDs(tx *gorm.DB, invitationID int64) ([]int64, error) {
 }
 
 // Access is the pages the invited person will see.
-func (i *Invitation) Access() PageAccess { return PageAccess{All: i.AllPages, PageIDs: i.PageIDs} }
+func (i *Invitation) Access() PageSet { return PageSet{All: i.AllPages, PageIDs: i.PageIDs} }

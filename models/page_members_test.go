@@ -37,13 +37,13 @@ func TestUserPages(t *testing.T) {
 			t.Error("an unknown user may see a page")
 		}
 
-		_, err := s.SetUserPages(ctx, admin.ID, models.PageAccess{PageIDs: []int64{b.ID}})
+		_, err := s.SetUserPages(ctx, admin.ID, models.PageSet{PageIDs: []int64{b.ID}})
 		if !errors.Is(err, models.ErrLastAllPagesAdmin) || !errors.Is(err, models.ErrLastAdmin) {
 			t.Fatalf("limit the last admin of every page: %v", err)
 		}
 		// A second admin limited to a page does not count as one of every page.
 		second := ok(s.CreateUser(ctx, models.UserInput{Email: "second@example.com", Password: "a long enough password", Role: models.RoleAdmin}))(t)
-		ok(s.SetUserPages(ctx, second.ID, models.PageAccess{PageIDs: []int64{b.ID}}))(t)
+		ok(s.SetUserPages(ctx, second.ID, models.PageSet{PageIDs: []int64{b.ID}}))(t)
 		if _, err := s.SetUserRole(ctx, admin.ID, models.RoleViewer); !errors.Is(err, models.ErrLastAdmin) {
 			t.Errorf("demote the last admin of every page: %v", err)
 		}
@@ -51,7 +51,7 @@ func TestUserPages(t *testing.T) {
 			t.Errorf("remove the last admin of every page: %v", err)
 		}
 
-		u := ok(s.SetUserPages(ctx, op.ID, models.PageAccess{PageIDs: []int64{c.ID, b.ID}}))(t)
+		u := ok(s.SetUserPages(ctx, op.ID, models.PageSet{PageIDs: []int64{c.ID, b.ID}}))(t)
 		if u.AllPages || fmt.Sprint(u.PageIDs) != fmt.Sprint([]int64{b.ID, c.ID}) {
 			t.Fatalf("limited user: %+v", u)
 		}
@@ -101,7 +101,7 @@ func TestUserPages(t *testing.T) {
 			name string
 			ids  []int64
 		}{{"none", []int64{}}, {"unknown", []int64{999}}, {"twice", []int64{1, 1}}, {"too many", make([]int64, models.MaxPageIDs+1)}} {
-			_, err := s.SetUserPages(ctx, op.ID, models.PageAccess{PageIDs: tc.ids})
+			_, err := s.SetUserPages(ctx, op.ID, models.PageSet{PageIDs: tc.ids})
 			var ve *models.ValidationError
 			if !errors.As(err, &ve) || ve.Fields["page_ids"] == "" {
 				t.Errorf("%s: %v", tc.name, err)

@@ -18,7 +18,7 @@ const MaxSlugLength = 63
 // TestEveryRouteSegmentIsReserved proves the list covers them), and a
 // few more kept for later.
 var ReservedSlugs = []string{
-	"admin", "api", "auth", "badge.svg", "favicon.ico", "favicon.svg", "feed", "healthz", "history",
+	"access", "admin", "api", "auth", "badge.svg", "favicon.ico", "favicon.svg", "feed", "healthz", "history",
 	"history.atom", "history.rss", "incidents", "invite", "login", "logout", "maintenance",
 	"maintenance.ics", "metrics", "readyz", "s", "setup", "static", "subscribe", "subscriptions",
 	// Not served today; kept for later and for clarity.

@@ -264,6 +264,16 @@ func inputCases() map[string]inputCase {
 				}},
 			},
 		},
+		"PageAccessInput": {
+			valid: func(*testing.T, *models.Store) any {
+				return models.PageAccessInput{Public: false, Password: "a shared secret", Team: true,
+					EmailDomains: []string{"example.com"}, IPAllowlist: []string{"203.0.113.0/24"}}
+			},
+			calls: []inputCall{{"SetPageAccess", func(ctx context.Context, s *models.Store, in any) error {
+				_, err := s.SetPageAccess(ctx, models.DefaultPageID, in.(models.PageAccessInput))
+				return err
+			}}},
+		},
 		"TokenInput": {
 			valid: func(*testing.T, *models.Store) any {
 				return models.TokenInput{Name: "Deploys", Scopes: []models.Scope{models.ScopeRead}, ExpiresAt: &future}

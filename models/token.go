@@ -84,7 +84,7 @@ type Token struct {
 	// OwnerAccess is the pages the token's owner may see, as
 	// AuthenticateToken found them: the token never reaches another page,
 	// so narrowing a user narrows their tokens at once.
-	OwnerAccess PageAccess `gorm:"-"`
+	OwnerAccess PageSet `gorm:"-"`
 	// OwnerRole is the role of the user who created the token, as
 	// AuthenticateToken found it: the token never grants more. Tokens
 	// without an owner (made before roles, or by tools) act as admin.
@@ -323,7 +323,7 @@ func (s *Store) CreateToken(ctx context.Context, pageID int64, in TokenInput, us
 // TokensFor lists the tokens someone with access manages, newest
 // first: every token for a user who may see every page; a limited
 // user's, only the tokens of their pages (never install-wide ones).
-func (s *Store) TokensFor(ctx context.Context, access PageAccess) ([]Token, error) {
+func (s *Store) TokensFor(ctx context.Context, access PageSet) ([]Token, error) {
 	q := s.conn(ctx).Order("created_at DESC, id DESC")
 	if !access.All {
 		if len(access.PageIDs) == 0 {
@@ -340,7 +340,7 @@ func (s *Store) TokensFor(ctx context.Context, access PageAccess) ([]Token, erro
 
 // ManagedBy reports whether someone with access manages the token: it
 // is among TokensFor(access).
-func (t *Token) ManagedBy(access PageAccess) bool {
+func (t *Token) ManagedBy(access PageSet) bool {
 	return access.All || !t.AllPages && access.MaySee(t.PageID)
 }
 
@@ -411,7 +411,7 @@ func (s *Store) AuthenticateToken(ctx context.Context, plaintext string) (*Token
 			return nil, fmt.Errorf("load owner of token %d: %w", t.ID, err)
 		}
 		t.OwnerRole = owner.Role
-		t.OwnerAccess = PageAccess{All: owner.AllPages}
+		t.OwnerAccess = PageSet{All: owner.AllPages}
 		if !owner.AllPages {
 			if t.OwnerAccess.PageIDs, err = userPageIDs(s.conn(ctx), *t.CreatedByUserID); err != nil {
 				return nil, fmt.Errorf("load owner of token %d: %w", t.ID, err)

@@ -171,3 +171,15 @@ func StatusTitle(name string) string {
 	}
 	return name + " status"
 }
+
+// PrivateBadge is the badge a private page answers a visitor without
+// access: "status: private", grey, nothing of the page.
+func PrivateBadge() []byte {
+	return renderBadge("status", badgeLook{"private", "#9f9f9f", "#fff"})
+}
+
+// PrivateFavicon is the icon a private page answers a visitor without
+// access: a grey disc, whatever the status.
+func PrivateFavicon() []byte {
+	return []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" fill="#9f9f9f"/><circle cx="16" cy="16" r="6" fill="#fff"/></svg>`)
+}

@@ -55,6 +55,9 @@ type Config struct {
 	// ReceiverTLS, when set, replaces the system's roots for HTTPS to
 	// receivers (tests: an httptest TLS receiver). No flag sets it.
 	ReceiverTLS *tls.Config
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; none: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 	// MetricsToken, when set, is the bearer token GET /metrics requires;
 	// empty leaves /metrics public.
 	MetricsToken string
@@ -109,7 +112,7 @@ type setting struct {
 // kind is what a setting takes, as -h shows it.
 func (s setting) kind() string {
 	switch {
-	case strings.HasSuffix(s.flag, "-cidrs"):
+	case strings.HasSuffix(s.flag, "-cidrs"), s.flag == "trusted-proxies":
 		return "list"
 	case s.def != "" && s.def[0] >= '0' && s.def[0] <= '9' && strings.IndexFunc(s.def, func(r rune) bool { return r < '0' || r > '9' }) < 0:
 		return "int"
@@ -181,6 +184,7 @@ func settings() []setting {
 		{"smtp-url", "HERALD_SMTP_URL", "", "SMTP server for subscribers' e-mails: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (default: e-mail subscriptions off)", str(func(c *Config) *string { return &c.SMTPURL })},
 		{"smtp-from", "HERALD_SMTP_FROM", "", "sender of subscribers' e-mails, e.g. \"Example status <status@example.com>\" (required with HERALD_SMTP_URL)", str(func(c *Config) *string { return &c.SMTPFrom })},
 		{"smtp-connections", "HERALD_SMTP_CONNECTIONS", "4", "most SMTP connections sending subscribers' e-mails at once (a few e-mails share one)", count(func(c *Config) *int { return &c.SMTPConnections })},
+		{"trusted-proxies", "HERALD_TRUSTED_PROXIES", "", "address ranges of the reverse proxies whose X-Forwarded-For header names the client, e.g. 10.0.0.0/8,::1/128 (default: none, the TCP peer is the client)", cidrs(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 		{"metrics-token", "HERALD_METRICS_TOKEN", "", "bearer token that GET /metrics requires, at least 16 characters (default: /metrics is public)", str(func(c *Config) *string { return &c.MetricsToken })},
 		{"oidc-issuer", "HERALD_OIDC_ISSUER", "", "OpenID Connect issuer URL for single sign-on, e.g. https://sso.example.com/realms/acme (default: SSO off)", str(func(c *Config) *string { return &c.OIDCIssuer })},
 		{"oidc-client-id", "HERALD_OIDC_CLIENT_ID", "", "client ID of Herald at the identity provider", str(func(c *Config) *string { return &c.OIDCClientID })},

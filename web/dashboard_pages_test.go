@@ -86,7 +86,7 @@ func TestAllPagesDashboard(t *testing.T) {
 		modelstest.Fatal(t, err, "page D")
 
 		viewerUser, viewer := s.AddUser(t, "viewer@example.com", models.RoleViewer)
-		_, err = s.Store.SetUserPages(ctx, viewerUser.ID, models.PageAccess{PageIDs: []int64{a, bravo.ID, charlie.ID}})
+		_, err = s.Store.SetUserPages(ctx, viewerUser.ID, models.PageSet{PageIDs: []int64{a, bravo.ID, charlie.ID}})
 		modelstest.Fatal(t, err, "limit the viewer")
 
 		// The failing receiver keeps the incident's delivery queued.

@@ -398,7 +398,7 @@ func TestAPITokenLimitedToPage(t *testing.T) {
 
 		// A user limited to some pages cannot make an install-wide token.
 		limited, limitedClient := s.AddUser(t, "limited@example.com", models.RoleAdmin)
-		_, err = s.Store.SetUserPages(ctx, limited.ID, models.PageAccess{PageIDs: []int64{bravo.ID}})
+		_, err = s.Store.SetUserPages(ctx, limited.ID, models.PageSet{PageIDs: []int64{bravo.ID}})
 		modelstest.Fatal(t, err, "limit")
 		_, _, err = s.Store.CreateToken(ctx, bravo.ID, models.TokenInput{Name: "wide", Scopes: []models.Scope{models.ScopeRead}, AllPages: true}, limited.ID)
 		if ve := (*models.ValidationError)(nil); !errors.As(err, &ve) || ve.Fields["page"] == "" {

@@ -25,9 +25,11 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// host name the request names), every other page under /s/{slug}/,
 	// with the same handlers (site.ServeHost and site.ServeSlug put the
 	// page in the request's context).
-	publicPage(e.Group("", site.ServeHost), site)
+	// site.RequireAccess lets only visitors with access into a private
+	// page (its password form, /access, excepted).
+	publicPage(e.Group("", site.ServeHost, site.RequireAccess), site)
 	e.GET("/s/:slug", site.RedirectToSlash, site.ServeSlug)
-	publicPage(e.Group("/s/:slug", site.ServeSlug), site)
+	publicPage(e.Group("/s/:slug", site.ServeSlug, site.RequireAccess), site)
 	// The links from subscription e-mails carry a secret, which is their
 	// credential and names the page (the one-click unsubscribe POST comes
 	// from mail providers, without cookies, RFC 8058). A GET never
@@ -147,6 +149,8 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	screens.GET("/settings", models.RoleViewer, admin.ShowSettings)
 	screens.POST("/settings", models.RoleAdmin, admin.SaveSettings)
 	screens.POST("/settings/sign-in", models.RoleAdmin, admin.SaveSignInSettings)
+	screens.POST("/settings/access", models.RoleAdmin, admin.SaveAccessSettings)
+	screens.POST("/settings/feed-tokens/:id/revoke", models.RoleAdmin, admin.RevokeFeedToken)
 
 	// Own two-factor sign-in (TOTP): every role. When the install requires
 	// it, these are the only screens a user without it reaches.
@@ -272,6 +276,7 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// install-wide token of a user who may see every page).
 	v1.GET("/pages", models.RoleViewer, read, api.APIListPages)
 	v1.POST("/pages", models.RoleAdmin, models.ScopePageWrite, api.APICreatePage, api.InstallWide, api.Idempotent)
+	v1.GET("/pages/:id", models.RoleAdmin, read, api.APIShowPages, api.InstallWide)
 	v1.PATCH("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIUpdatePages, api.InstallWide)
 	v1.DELETE("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIDeletePage, api.InstallWide)
 	v1.GET("/page", models.RoleViewer, read, api.APIShowPage)
@@ -341,6 +346,20 @@ func publicPage(g *echo.Group, site *site.Handler) {
 	g.GET("/subscribe", site.ShowSubscribe, site.VerifyCSRF)
 	g.POST("/subscribe", site.Subscribe, site.VerifyCSRF)
 	g.POST("/subscribe/webhook", site.SubscribeWebhook, site.VerifyCSRF)
+	// A private page's password form, and signing out of the page (which
+	// only forgets the page's cookie: no CSRF token, the snapshot's page
+	// carries the button; cross-site posts are refused).
+	g.GET("/access", site.ShowAccess, site.VerifyCSRF)
+	g.POST("/access", site.Access, site.VerifyCSRF)
+	g.POST("/access/sign-out", site.SignOutOfPage)
+	// An e-mailed, single-use sign-in link to a private page: asked for,
+	// then opened (the GET shows a button; mail scanners do not post).
+	g.POST("/access/link", site.SendAccessLink, site.VerifyCSRF)
+	g.GET("/access/link/:token", site.ShowAccessLink, site.VerifyCSRF)
+	g.POST("/access/link/:token", site.UseAccessLink, site.VerifyCSRF)
+	// A visitor with access makes personal feed links (a feed token).
+	g.GET("/access/feeds", site.ShowFeedLinks, site.VerifyCSRF)
+	g.POST("/access/feeds", site.CreateFeedLinks, site.VerifyCSRF)
 	for _, path := range []string{"/api/v2/*", "/history.atom", "/history.rss", "/maintenance.ics", "/badge.svg"} {
 		g.OPTIONS(path, site.Preflight) // CORS preflight: any origin may read these
 	}

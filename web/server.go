@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -78,20 +80,24 @@ func New(d Deps) (*Server, error) {
 		// Herald starts anyway and tries again at the next SSO sign-in.
 		adminHandler.SSO.Discover(context.Background())
 	}
+	// Private pages offer e-mailed sign-in links when e-mail is set up.
+	adminHandler.EmailLinks = d.Config.SMTP() != nil
 	apiHandler := api.New(base)
+	apiHandler.EmailLinks = d.Config.SMTP() != nil
 	siteHandler := site.New(site.Options{
 		Base:           base,
 		PublicMaxAge:   d.Config.PublicMaxAge,
 		RequestTimeout: requestTimeout(d.Config),
 		Mail:           d.Config.SMTP() != nil,
+		AccessKey:      DeriveKey(d.Config.SecretKey, "page-access-cookie"),
+		SMTP:           d.Config.SMTP(),
+		MailTimeout:    d.Config.WebhookTimeout,
 	})
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	// Trust the TCP peer, not X-Forwarded-For: a client must not pick the
-	// address the login limits count against.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(base, d.Logger)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	// Outside the request logger, which turns errors into responses, so
@@ -119,6 +125,24 @@ func New(d Deps) (*Server, error) {
 	access := registerRoutes(e, siteHandler, adminHandler, apiHandler, health{store: d.Store, logger: d.Logger}, assets, m)
 	base.SetRouteRoles(access.Roles)
 	return &Server{Echo: e, Public: siteHandler.Public(), access: access}, nil
+}
+
+// ipExtractor is how c.RealIP finds the client's address, which rate
+// limits, the audit log and private pages' IP allowlists use. Without
+// trusted proxies it is the TCP peer: a client must not pick the address
+// the limits count against. With them, X-Forwarded-For is read from
+// right to left, past the trusted proxies only: the first address not in
+// their ranges is the client. Loopback and private ranges are trusted
+// only when listed.
+func ipExtractor(proxies []netip.Prefix) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 func bodyLimit(n int64) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -162,10 +163,16 @@ func (h *Handler) Logout(c echo.Context) error {
 	return serve.SeeOther(c, "/login")
 }
 
-// safeNext keeps post-login redirects inside the admin.
+// safeNext keeps post-login redirects on Herald: a path on this host
+// (the admin, or a private status page the team may read), never another
+// site; "/admin" otherwise.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/admin") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
-		return next
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") ||
+		strings.IndexFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 || len(next) > 2000 {
+		return "/admin"
 	}
-	return "/admin"
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/admin"
+	}
+	return next
 }

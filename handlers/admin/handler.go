@@ -22,6 +22,9 @@ type Handler struct {
 	// Mail says whether e-mail (SMTP) is configured, so visitors can
 	// subscribe.
 	Mail bool
+	// EmailLinks says whether private pages send sign-in links by e-mail
+	// (with Mail): the Access settings then offer e-mail domains.
+	EmailLinks bool
 }
 
 // New builds a Handler on base.
@@ -75,7 +78,7 @@ var errNoPages = errors.New("the user may see no status page")
 // userAccess is the pages the signed-in user may see, as RequireUser
 // loaded them on this request (every page for no user: the sign-in
 // screens).
-func userAccess(c echo.Context) models.PageAccess {
+func userAccess(c echo.Context) models.PageSet {
 	if u := serve.CurrentUser(c); u != nil {
 		return u.Access()
 	}

@@ -17,10 +17,10 @@ import (
 // invitation forms: pages=all (or nothing ticked and no choice sent)
 // for every page, else the ticked page_ids. A malformed id is the
 // field's error.
-func pageAccessForm(c echo.Context) (models.PageAccess, string) {
+func pageAccessForm(c echo.Context) (models.PageSet, string) {
 	form, err := c.FormParams()
 	if err != nil {
-		return models.PageAccess{}, "The form could not be read; try again."
+		return models.PageSet{}, "The form could not be read; try again."
 	}
 	raw := form["page_ids"]
 	choice := c.FormValue("pages")
@@ -28,21 +28,21 @@ func pageAccessForm(c echo.Context) (models.PageAccess, string) {
 		return models.AllPagesAccess(), ""
 	}
 	if choice != "some" && choice != "" {
-		return models.PageAccess{}, "Choose all pages, or only the pages you tick."
+		return models.PageSet{}, "Choose all pages, or only the pages you tick."
 	}
 	ids := make([]int64, 0, len(raw))
 	for _, r := range raw {
 		id, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
 		if err != nil || id <= 0 {
-			return models.PageAccess{}, "Tick pages from the list."
+			return models.PageSet{}, "Tick pages from the list."
 		}
 		ids = append(ids, id)
 	}
-	return models.PageAccess{PageIDs: ids}, ""
+	return models.PageSet{PageIDs: ids}, ""
 }
 
 // pageAccessField draws access over every page, with err under it.
-func pageAccessField(pages []models.Page, access models.PageAccess, err string) views.PageAccessField {
+func pageAccessField(pages []models.Page, access models.PageSet, err string) views.PageAccessField {
 	f := views.PageAccessField{All: access.All, Error: err}
 	for i := range pages {
 		p := &pages[i]
@@ -53,7 +53,7 @@ func pageAccessField(pages []models.Page, access models.PageAccess, err string) 
 }
 
 // accessLabel says in a few words which pages access reaches.
-func accessLabel(access models.PageAccess, names map[int64]string) string {
+func accessLabel(access models.PageSet, names map[int64]string) string {
 	if access.All {
 		return "All pages"
 	}
@@ -82,7 +82,7 @@ func (h *Handler) EditUserPages(c echo.Context) error {
 	return h.renderUserPages(c, http.StatusOK, u, u.Access(), "")
 }
 
-func (h *Handler) renderUserPages(c echo.Context, status int, u *models.User, access models.PageAccess, problem string) error {
+func (h *Handler) renderUserPages(c echo.Context, status int, u *models.User, access models.PageSet, problem string) error {
 	ch, err := h.adminChrome(c, "Pages of "+u.Email, "users")
 	if err != nil {
 		return err

@@ -89,7 +89,7 @@ func (h *Handler) renderUsers(c echo.Context, status int, v views.AdminUsersView
 		row := views.UserRow{ID: u.ID, Email: u.Email, Role: string(u.Role), RoleLabel: u.Role.Label(),
 			TwoFactor: u.TwoFactor(), LastSignIn: serve.TimePtr(u.LastSignInAt), You: me != nil && me.ID == u.ID,
 			RoleURL: userPath(u.ID) + "/role", RemoveURL: userPath(u.ID) + "/remove", PagesURL: userPath(u.ID) + "/pages",
-			Pages: accessLabel(models.PageAccess{All: u.AllPages, PageIDs: limited[u.ID]}, names)}
+			Pages: accessLabel(models.PageSet{All: u.AllPages, PageIDs: limited[u.ID]}, names)}
 		if u.LastSignInAt != nil {
 			row.LastSignInAgo = relativeTime(now, *u.LastSignInAt)
 		}

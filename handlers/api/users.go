@@ -35,7 +35,7 @@ type apiUser struct {
 type apiPageIDs []string
 
 // pageIDStrings is page_ids as the API writes them: null for every page.
-func pageIDStrings(a models.PageAccess) apiPageIDs {
+func pageIDStrings(a models.PageSet) apiPageIDs {
 	if a.All {
 		return nil
 	}
@@ -156,7 +156,7 @@ func (h *Handler) APISetUserRole(c echo.Context) error {
 		return h.apiFail(c, &models.ValidationError{Fields: map[string]string{"role": "Choose a role: viewer, operator or admin."}}, "")
 	}
 	if body.PageIDs.Set {
-		_, err = h.Store.SetUserPages(ctx, id, models.PageAccess{All: pageIDs == nil, PageIDs: pageIDs})
+		_, err = h.Store.SetUserPages(ctx, id, models.PageSet{All: pageIDs == nil, PageIDs: pageIDs})
 		if errors.Is(err, models.ErrLastAllPagesAdmin) {
 			return serve.JSONError(c, http.StatusConflict, "last_admin", lastAllPagesAdminMessage, "page_ids")
 		}

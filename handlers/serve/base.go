@@ -80,6 +80,10 @@ func (b *Base) AllowedRoutes(role models.Role) map[string]bool {
 	return out
 }
 
+// SecureCookies reports whether cookies are marked Secure (Herald is
+// served over HTTPS).
+func (b *Base) SecureCookies() bool { return b.secure }
+
 // New builds a Base.
 func New(o Options) *Base {
 	now := o.Now

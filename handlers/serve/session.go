@@ -261,3 +261,36 @@ func (b *Base) SessionPageID(c echo.Context) int64 {
 func (b *Base) SetSessionPage(c echo.Context, id int64) {
 	b.Session(c).Values[keyPage] = id
 }
+
+// SignedInUser is the team member whose session this browser holds, or
+// nil, for pages outside the admin (a private status page open to its
+// team). A user the install requires to set up two-factor sign-in, who
+// has not, counts as signed out, as the admin would only show them that.
+// It saves no cookie.
+func (b *Base) SignedInUser(c echo.Context) (*models.User, error) {
+	if !HasSessionCookie(c) {
+		return nil, nil
+	}
+	sid, _ := b.Session(c).Values[keySID].(string)
+	if sid == "" {
+		return nil, nil
+	}
+	ctx := models.ReadOnly(c.Request().Context())
+	u, err := b.Store.SessionUser(ctx, sid)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !u.TwoFactor() && u.PasswordHash != "" {
+		required, err := b.Store.RequireTwoFactor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if required {
+			return nil, nil
+		}
+	}
+	return u, nil
+}

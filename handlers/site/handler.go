@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/handlers/serve"
+	"github.com/heraldstatus/herald/notify"
 	"github.com/heraldstatus/herald/public"
 	"github.com/heraldstatus/herald/views/layout"
 )
@@ -21,6 +22,13 @@ type Options struct {
 	// Mail: e-mail subscriptions are on (SMTP is configured), so
 	// /subscribe shows the form.
 	Mail bool
+	// AccessKey signs the access cookies of private pages (32 bytes,
+	// derived from the secret key).
+	AccessKey []byte
+	// SMTP, when set, sends private pages' sign-in links by e-mail,
+	// within MailTimeout.
+	SMTP        *notify.SMTPConfig
+	MailTimeout time.Duration
 }
 
 // Handler serves what visitors see.
@@ -34,13 +42,28 @@ type Handler struct {
 	// mail: e-mail subscriptions are on; signups limits them per IP.
 	mail    bool
 	signups signupLimiter
+	// accessKey signs private pages' access cookies; accessFails limits
+	// wrong page passwords per client and page.
+	accessKey   []byte
+	accessFails failLimiter
+	// smtp sends sign-in links (nil: none); linkRequests limits them
+	// per client address.
+	smtp         *notify.SMTPConfig
+	mailTimeout  time.Duration
+	linkRequests failLimiter
 }
 
 // New builds a Handler.
 func New(o Options) *Handler {
 	h := &Handler{
-		Base: o.Base,
-		mail: o.Mail,
+		Base:      o.Base,
+		mail:      o.Mail,
+		accessKey: o.AccessKey,
+		smtp:      o.SMTP,
+		// A sign-in link is asked for rarely: 5 per address in 15
+		// minutes.
+		linkRequests: failLimiter{max: 5},
+		mailTimeout:  o.MailTimeout,
 	}
 	maxAge := o.PublicMaxAge
 	if maxAge == 0 {

@@ -35,6 +35,7 @@ func (h *Handler) pageChrome(title string, p *models.Page) layout.Chrome {
 	ch := h.publicChrome(title, p.Name)
 	ch.LogoURL = p.LogoURL
 	ch.Accent = "accent-" + p.Accent()
+	ch.Private = !p.Public
 	return ch
 }
 

@@ -52,6 +52,8 @@ type pageIndex struct {
 	retryAt  time.Time
 	bySlug   map[string]models.PageRef
 	byDomain map[string]models.PageRef
+	// access is who may read each page, by page id.
+	access map[int64]models.PageAccess
 }
 
 // pageIndexes holds the current pageIndex; mu makes one reload at a time.
@@ -150,7 +152,11 @@ func (h *Handler) reloadPages(ctx context.Context, gen int64) (*pageIndex, error
 	if err != nil {
 		return nil, err
 	}
-	ix := &pageIndex{gen: gen, bySlug: map[string]models.PageRef{}, byDomain: map[string]models.PageRef{}}
+	access, err := h.Store.PagesAccess(models.ReadOnly(ctx))
+	if err != nil {
+		return nil, err
+	}
+	ix := &pageIndex{gen: gen, bySlug: map[string]models.PageRef{}, byDomain: map[string]models.PageRef{}, access: access}
 	for _, r := range refs {
 		ix.bySlug[r.Slug] = r
 		if r.Domain != "" {

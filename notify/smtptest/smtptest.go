@@ -196,6 +196,10 @@ func (x *smtpSession) Data(r io.Reader) error {
 func (x *smtpSession) Reset()        { x.from, x.rcpts = "", nil }
 func (x *smtpSession) Logout() error { return nil }
 
+// NoticeHeader marks a one-off notice (notify.SendNotice), which has no
+// List-Unsubscribe headers.
+const NoticeHeader = "X-Herald-Notice"
+
 // parseMail checks one message's structure: headers, multipart/alternative
 // with a text and an HTML part. It returns what it found and a problem.
 func parseMail(raw []byte) (Msg, string) {
@@ -205,7 +209,13 @@ func parseMail(raw []byte) (Msg, string) {
 		return m, fmt.Sprintf("unparsable message: %v", err)
 	}
 	m.Header = msg.Header
-	for _, h := range []string{"Message-Id", "Date", "From", "To", "Subject", "List-Unsubscribe", "List-Unsubscribe-Post"} {
+	headers := []string{"Message-Id", "Date", "From", "To", "Subject", "List-Unsubscribe", "List-Unsubscribe-Post"}
+	if msg.Header.Get(NoticeHeader) != "" {
+		// A one-off notice (a sign-in link) is sent to no subscriber:
+		// there is nothing to unsubscribe from.
+		headers = headers[:5]
+	}
+	for _, h := range headers {
 		if len(msg.Header[h]) != 1 {
 			return m, fmt.Sprintf("header %s appears %d times", h, len(msg.Header[h]))
 		}

@@ -21,6 +21,9 @@ type Chrome struct {
 	// class, such as "accent-purple"; empty keeps the default.
 	LogoURL string
 	Accent  string
+	// Private: the public page is private, read by a visitor with
+	// access; its footer offers to sign out of it.
+	Private bool
 	// Allowed holds the admin routes, as registered ("POST
 	// /admin/incidents/:id/resolve"), the signed-in user's role may use:
 	// admin screens draw only the links and forms it holds.

@@ -176,7 +176,17 @@ func PublicLayout(c layout.Chrome) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</main><footer class=\"site-footer\"><div class=\"wrap\"><nav class=\"footer-links\" aria-label=\"History and feeds\"><a href=\"/history\">Incident history →</a> <a href=\"/history.atom\">Atom feed</a> <a href=\"/history.rss\">RSS feed</a> <a href=\"/maintenance.ics\" type=\"text/calendar\">Maintenance calendar</a></nav><p class=\"powered\">Powered by <a href=\"https://github.com/heraldstatus/herald\">Herald</a></p><p class=\"tz-note\">Times shown in UTC; your browser converts them to local time.</p></div></footer></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</main><footer class=\"site-footer\"><div class=\"wrap\"><nav class=\"footer-links\" aria-label=\"History and feeds\"><a href=\"/history\">Incident history →</a> <a href=\"/history.atom\">Atom feed</a> <a href=\"/history.rss\">RSS feed</a> <a href=\"/maintenance.ics\" type=\"text/calendar\">Maintenance calendar</a></nav>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if c.Private {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<form class=\"page-signout\" method=\"post\" action=\"/access/sign-out\"><span>This page is private.</span> <a href=\"/access/feeds\">Feed and calendar links</a> <button type=\"submit\" class=\"link\">Sign out of this page</button></form>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p class=\"powered\">Powered by <a href=\"https://github.com/heraldstatus/herald\">Herald</a></p><p class=\"tz-note\">Times shown in UTC; your browser converts them to local time.</p></div></footer></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
