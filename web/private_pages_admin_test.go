@@ -108,7 +108,7 @@ func TestAPIPageAccess(t *testing.T) {
 		s.SetUp(t)
 		admin, err := s.Store.UserByEmail(ctx, webtest.AdminEmail)
 		modelstest.Fatal(t, err, "admin")
-		_, tok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "pages", Scopes: []models.Scope{models.ScopePageWrite, models.ScopeRead}}, admin.ID)
+		_, tok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "pages", AllPages: true, Scopes: []models.Scope{models.ScopePageWrite, models.ScopeRead}}, admin.ID)
 		modelstest.Fatal(t, err, "token")
 		op, _ := s.AddUser(t, "op@example.com", models.RoleOperator)
 		_, opTok, err := s.Store.CreateToken(ctx, models.DefaultPageID, models.TokenInput{Name: "op", Scopes: []models.Scope{models.ScopeRead}}, op.ID)

@@ -276,7 +276,7 @@ func registerRoutes(e *echo.Echo, site *site.Handler, admin *admin.Handler, api 
 	// install-wide token of a user who may see every page).
 	v1.GET("/pages", models.RoleViewer, read, api.APIListPages)
 	v1.POST("/pages", models.RoleAdmin, models.ScopePageWrite, api.APICreatePage, api.InstallWide, api.Idempotent)
-	v1.GET("/pages/:id", models.RoleAdmin, read, api.APIShowPages, api.InstallWide)
+	v1.GET("/pages/:id", models.RoleAdmin, read, api.APIShowPages)
 	v1.PATCH("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIUpdatePages, api.InstallWide)
 	v1.DELETE("/pages/:id", models.RoleAdmin, models.ScopePageWrite, api.APIDeletePage, api.InstallWide)
 	v1.GET("/page", models.RoleViewer, read, api.APIShowPage)

@@ -107,11 +107,13 @@ type accessBody struct {
 	IPAllowlist  optional[[]string] `json:"ip_allowlist"`
 }
 
-// APIShowPages is GET /api/v1/pages/:id: one page with its host name and
-// access settings.
+// APIShowPages is GET /api/v1/pages/:id: one page the token reaches,
+// with its host name and access settings.
 func (h *Handler) APIShowPages(c echo.Context) error {
 	id, ok := apiPathID(c, "id")
-	if !ok {
+	if !ok || !tokenReaches(c, id) {
+		// Another page than the token's is not found: the token does
+		// not learn it exists.
 		return serve.JSONError(c, http.StatusNotFound, "not_found", pageGone, "")
 	}
 	p, err := h.Store.Page(c.Request().Context(), id)
