@@ -217,8 +217,28 @@ func (h *Handler) ServeSlug(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		r, ok := ix.slug(c.Param("slug"))
+		// A page's own host name serves that page alone: another page's
+		// /s/{slug}/ is not there.
+		if host, own := ix.domain(requestHost(c.Request())); own && (!ok || host.ID != r.ID) {
+			ok = false
+		}
 		if !ok {
-			return echo.NewHTTPError(http.StatusNotFound, "There is no status page at this address.")
+			return noPageHere()
+		}
+		if r.Domain != "" && requestHost(c.Request()) != r.Domain {
+			// The redirect names the private page's host name: only to
+			// a visitor who may read the page; to others the address is
+			// as unknown as a slug no page has.
+			if a, ok := ix.access[r.ID]; ok && !a.Public {
+				c.Set(pageKey, pageContext{Ref: r, Prefix: r.Prefix()})
+				how, err := h.hasAccess(c, a)
+				if err != nil {
+					return err
+				}
+				if how == "" {
+					return noPageHere()
+				}
+			}
 		}
 		if r.ID == models.DefaultPageID || r.Domain != "" {
 			rest := strings.TrimPrefix(c.Request().URL.Path, "/s/"+r.Slug)
@@ -236,6 +256,11 @@ func (h *Handler) ServeSlug(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(pageKey, pageContext{Ref: r, Prefix: r.Prefix()})
 		return next(c)
 	}
+}
+
+// noPageHere is the answer for an address no page is served at.
+func noPageHere() error {
+	return echo.NewHTTPError(http.StatusNotFound, "There is no status page at this address.")
 }
 
 // ServeSubscriber is the middleware of the subscription links
