@@ -13,7 +13,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -310,7 +309,7 @@ func (h *Handler) Access(c echo.Context) error {
 	}
 	password := c.FormValue("password")
 	if !a.CheckPassword(password) {
-		h.accessFails.fail(key, now)
+		h.accessFails.record(key, now)
 		h.Logger.Info("wrong password for a private page", "page_id", a.PageID, "ip", ip)
 		problem := "That password is not right. Check it and try again."
 		if password == "" {
@@ -390,60 +389,6 @@ func (h *Handler) validAccessCookie(c echo.Context, a models.PageAccess) bool {
 	gen, err2 := strconv.ParseInt(parts[1], 10, 64)
 	exp, err3 := strconv.ParseInt(parts[2], 10, 64)
 	return err1 == nil && err2 == nil && err3 == nil && id == a.PageID && gen == a.Generation && h.Now().Unix() < exp
-}
-
-// failLimiter counts failures per key in a sliding window, in memory
-// (each replica counts its own, which only loosens the limit).
-type failLimiter struct {
-	// max is how many failures lock a key out (0: accessFailMax).
-	max   int
-	mu    sync.Mutex
-	fails map[string][]time.Time
-	swept time.Time
-}
-
-// blocked says how long key must wait, 0 when it may try.
-func (l *failLimiter) blocked(key string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ts := l.prune(key, now)
-	limit := l.max
-	if limit == 0 {
-		limit = accessFailMax
-	}
-	if len(ts) < limit {
-		return 0
-	}
-	return ts[0].Add(accessFailWindow).Sub(now)
-}
-
-// fail records a failure of key at now.
-func (l *failLimiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fails == nil {
-		l.fails = map[string][]time.Time{}
-	}
-	if now.Sub(l.swept) > accessFailWindow { // forget keys that went quiet
-		for k, ts := range l.fails {
-			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= accessFailWindow {
-				delete(l.fails, k)
-			}
-		}
-		l.swept = now
-	}
-	l.fails[key] = append(l.prune(key, now), now)
-}
-
-func (l *failLimiter) prune(key string, now time.Time) []time.Time {
-	ts := l.fails[key]
-	for len(ts) > 0 && now.Sub(ts[0]) >= accessFailWindow {
-		ts = ts[1:]
-	}
-	if l.fails != nil {
-		l.fails[key] = ts
-	}
-	return ts
 }
 
 // ShowFeedLinks is GET {prefix}/access/feeds on a private page: the offer
@@ -550,7 +495,7 @@ func (h *Handler) SendAccessLink(c echo.Context) error {
 			v.Wait = fmt.Sprintf("Too many sign-in links asked for from your network. Try again in %d minute(s).", (secs+59)/60)
 		})
 	}
-	h.linkRequests.fail(key, now)
+	h.linkRequests.record(key, now)
 	raw := c.FormValue("email")
 	email, problem := models.NormalizeSubscriberEmail(raw)
 	if p := emailProblem(raw); p != "" {

@@ -41,16 +41,16 @@ type Handler struct {
 	publicCacheControl string
 	// mail: e-mail subscriptions are on; signups limits them per IP.
 	mail    bool
-	signups signupLimiter
+	signups *windowLimiter
 	// accessKey signs private pages' access cookies; accessFails limits
 	// wrong page passwords per client and page.
 	accessKey   []byte
-	accessFails failLimiter
+	accessFails *windowLimiter
 	// smtp sends sign-in links (nil: none); linkRequests limits them
 	// per client address.
 	smtp         *notify.SMTPConfig
 	mailTimeout  time.Duration
-	linkRequests failLimiter
+	linkRequests *windowLimiter
 }
 
 // New builds a Handler.
@@ -62,7 +62,9 @@ func New(o Options) *Handler {
 		smtp:      o.SMTP,
 		// A sign-in link is asked for rarely: 5 per address in 15
 		// minutes.
-		linkRequests: failLimiter{max: 5},
+		linkRequests: newWindowLimiter(5, accessFailWindow),
+		accessFails:  newWindowLimiter(accessFailMax, accessFailWindow),
+		signups:      newWindowLimiter(signupsPerIP, signupWindow),
 		mailTimeout:  o.MailTimeout,
 	}
 	maxAge := o.PublicMaxAge

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -22,41 +21,6 @@ const (
 	signupsPerIP = 10
 	signupWindow = time.Hour
 )
-
-// signupLimiter counts each client IP's sign-ups in a sliding window,
-// in memory (each replica counts its own).
-type signupLimiter struct {
-	mu    sync.Mutex
-	seen  map[string][]time.Time
-	swept time.Time
-}
-
-// allow records a sign-up from ip at now, or says how long to wait.
-func (l *signupLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.seen == nil {
-		l.seen = map[string][]time.Time{}
-	}
-	if now.Sub(l.swept) > signupWindow { // forget IPs that went quiet
-		for k, ts := range l.seen {
-			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= signupWindow {
-				delete(l.seen, k)
-			}
-		}
-		l.swept = now
-	}
-	ts := l.seen[ip]
-	for len(ts) > 0 && now.Sub(ts[0]) >= signupWindow {
-		ts = ts[1:]
-	}
-	if len(ts) >= signupsPerIP {
-		l.seen[ip] = ts
-		return false, signupWindow - now.Sub(ts[0])
-	}
-	l.seen[ip] = append(ts, now)
-	return true, 0
-}
 
 // noStore marks a subscription answer as private to this visitor.
 func noStore(c echo.Context) {
