@@ -519,10 +519,26 @@ func TestAPIPostIncidentUpdate(t *testing.T) {
 			t.Fatalf("after the update: %+v", inc)
 		}
 
-		// Without status the incident keeps its own.
+		// Without status the incident keeps its own; without
+		// impact_override the chosen impact stays.
 		u = decodeAPI[incidentUpdateAPIJSON](t, apiCall(t, s, writer, http.MethodPost, path, `{"body":"Still on it."}`), http.StatusCreated)
 		if u.Status != "identified" {
 			t.Fatalf("status %q, want the incident's own", u.Status)
+		}
+		// "automatic" gives the impact back to the components: partial
+		// outage is major; degraded performance then makes it minor.
+		decodeAPI[incidentUpdateAPIJSON](t, apiCall(t, s, writer, http.MethodPost, path, fmt.Sprintf(
+			`{"body":"Mostly back.","impact_override":"automatic","components":{"%d":"degraded_performance"}}`, api)), http.StatusCreated)
+		if inc := decodeAPI[incidentAPIJSON](t, apiCall(t, s, reader, http.MethodGet, "/api/v1/incidents/"+itoa(id), ""), http.StatusOK); inc.Impact != "minor" {
+			t.Fatalf("after impact_override automatic: impact %q, want minor (following the components)", inc.Impact)
+		}
+		decodeAPI[incidentUpdateAPIJSON](t, apiCall(t, s, writer, http.MethodPost, path, fmt.Sprintf(
+			`{"body":"Worse again.","components":{"%d":"major_outage"}}`, api)), http.StatusCreated)
+		if inc := decodeAPI[incidentAPIJSON](t, apiCall(t, s, reader, http.MethodGet, "/api/v1/incidents/"+itoa(id), ""), http.StatusOK); inc.Impact != "critical" {
+			t.Fatalf("an automatic impact does not follow the components: %q, want critical", inc.Impact)
+		}
+		if res := apiCall(t, s, writer, http.MethodPost, path, `{"body":"x","impact_override":"meh"}`); res.Err.Fields["impact_override"] != "Use one of: none, minor, major, critical, automatic." {
+			t.Errorf("a bad impact_override on an update: %d %+v", res.Status, res.Err)
 		}
 		before = eventCount(t, s)
 		decodeAPI[incidentUpdateAPIJSON](t, apiCall(t, s, writer, http.MethodPost, path, `{"status":"resolved","body":"Fixed."}`), http.StatusCreated)

@@ -87,13 +87,18 @@ func (h *Handler) APIPostIncidentUpdate(c echo.Context) error {
 	if err != nil {
 		return h.apiFail(c, err, "")
 	}
+	// "automatic" gives a chosen impact back to the components.
+	automatic := body.ImpactOverride.Set && body.ImpactOverride.Value == automaticImpact
+	if automatic {
+		body.ImpactOverride = optional[string]{}
+	}
 	var v models.Validator
 	checkImpactOverride(&v, body.ImpactOverride)
 	if err := v.Err(); err != nil {
 		return h.apiFail(c, err, "")
 	}
 	in := models.IncidentUpdateInput{Status: inc.Status, Impact: models.Impact(body.ImpactOverride.Value),
-		Message: body.Body.Value, Components: set,
+		AutomaticImpact: automatic, Message: body.Body.Value, Components: set,
 		Silent:           body.DeliverNotifications.Set && !body.DeliverNotifications.Value,
 		QuietSubscribers: quietSubscribers(body.DeliverNotifications, body.NotifySubscribers)}
 	if body.Status.Set {
@@ -104,7 +109,7 @@ func (h *Handler) APIPostIncidentUpdate(c echo.Context) error {
 		return h.apiFail(c, rewriteValidation(err,
 			fieldRewrite{from: "message", to: "body"},
 			fieldRewrite{from: "status", to: "status", message: useOneOf(models.IncidentStatuses)},
-			fieldRewrite{from: "impact", to: "impact_override", message: useOneOf(models.Impacts)},
+			fieldRewrite{from: "impact", to: "impact_override", message: useOneOfOrAutomatic()},
 			componentsRewrite(set)), incidentGone)
 	}
 	return c.JSON(http.StatusCreated, incidentUpdateJSON(u))

@@ -182,6 +182,16 @@ func checkImpactOverride(v *models.Validator, o optional[string]) {
 	v.Check(!o.Set || o.Value != "", "impact_override", useOneOf(models.Impacts))
 }
 
+// automaticImpact, sent as impact_override with an update, makes a
+// chosen impact follow the components again (the admin's "Automatic").
+const automaticImpact = "automatic"
+
+// useOneOfOrAutomatic is the message of a bad impact_override on an
+// update, which may also be automaticImpact.
+func useOneOfOrAutomatic() string {
+	return useOneOf(append(slices.Clone(models.Impacts), automaticImpact))
+}
+
 // createRewrites names the models' fields as the API does.
 func (b *incidentBody) createRewrites(in models.IncidentInput) []fieldRewrite {
 	status := ""
