@@ -260,7 +260,8 @@ func accessSnapshot(a PageAccess) auditAccess {
 // private page needs a way in: a password, the team, an IP range or (when
 // e-mail links can be sent) an e-mail domain. A new or removed password,
 // a change of e-mail domains, or making a public page private, signs out
-// every visitor who signed in before (see PageAccess.Generation).
+// every visitor who signed in before (see PageAccess.Generation) and
+// revokes the feed links visitors made.
 func (s *Store) SetPageAccess(ctx context.Context, id int64, in PageAccessInput) (PageAccess, error) {
 	var v Validator
 	checkInput(&v, &in)
@@ -319,9 +320,17 @@ func (s *Store) SetPageAccess(ctx context.Context, id int64, in PageAccessInput)
 				map[bool]string{true: " or e-mail domains", false: ""}[in.EmailLinks]+".")
 			return v.Err()
 		}
+		revoked := int64(0)
 		if after.PasswordHash != before.PasswordHash || (before.Public && !after.Public) ||
 			!slices.Equal(after.EmailDomains, before.EmailDomains) {
 			after.Generation = before.Generation + 1
+			// Signing everyone out ends the feed links they made too:
+			// whoever lost the way in loses the feeds with it.
+			res := tx.Model(&PageFeedToken{}).Where("page_id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.Now().UTC())
+			if res.Error != nil {
+				return fmt.Errorf("revoke the feed links: %w", res.Error)
+			}
+			revoked = res.RowsAffected
 		}
 		if err := tx.Exec(`UPDATE pages SET public = ?, access_password_hash = ?, access_team = ?, access_email_domains = ?,
 			access_ip_allowlist = ?, access_generation = ?, updated_at = ? WHERE id = ?`,
@@ -346,6 +355,9 @@ func (s *Store) SetPageAccess(ctx context.Context, id int64, in PageAccessInput)
 			} else {
 				summary += " Removed the shared password."
 			}
+		}
+		if revoked > 0 {
+			summary += fmt.Sprintf(" Revoked %d visitor feed link%s.", revoked, map[bool]string{true: "", false: "s"}[revoked == 1])
 		}
 		return audit(ctx, tx, change{PageID: id, Action: "page.access", ObjectType: AuditPage, ObjectID: idString(id),
 			Summary: summary, Before: accessSnapshot(before), After: accessSnapshot(after)})

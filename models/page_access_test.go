@@ -179,6 +179,42 @@ func TestPageFeedTokens(t *testing.T) {
 	})
 }
 
+// TestAccessChangeRevokesFeedTokens: what signs every visitor out (a new
+// password here) revokes the feed links they made, on that page only,
+// and says so in the audit log; a change that signs nobody out (the IP
+// allowlist) leaves them. On both engines.
+func TestAccessChangeRevokesFeedTokens(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		staff := modelstest.InsertPage(t, s, "staff", "Staff")
+		ops := modelstest.InsertPage(t, s, "ops", "Ops")
+		for _, id := range []int64{staff.ID, ops.ID} {
+			_, err := s.SetPageAccess(ctx, id, models.PageAccessInput{Password: "first door password"})
+			modelstest.Fatal(t, err, "private page %d", id)
+		}
+		staffToken, _, err := s.CreatePageFeedToken(ctx, staff.ID, "cookie")
+		modelstest.Fatal(t, err, "staff token")
+		opsToken, _, err := s.CreatePageFeedToken(ctx, ops.ID, "cookie")
+		modelstest.Fatal(t, err, "ops token")
+
+		_, err = s.SetPageAccess(ctx, staff.ID, models.PageAccessInput{IPAllowlist: []string{"192.0.2.0/24"}})
+		modelstest.Fatal(t, err, "allowlist")
+		modelstest.Fatal(t, s.CheckPageFeedToken(ctx, staff.ID, staffToken), "the token after an allowlist change")
+
+		_, err = s.SetPageAccess(ctx, staff.ID, models.PageAccessInput{Password: "second door password", IPAllowlist: []string{"192.0.2.0/24"}})
+		modelstest.Fatal(t, err, "new password")
+		if err := s.CheckPageFeedToken(ctx, staff.ID, staffToken); !errors.Is(err, models.ErrFeedToken) {
+			t.Errorf("the token after a new password: %v, want ErrFeedToken", err)
+		}
+		modelstest.Fatal(t, s.CheckPageFeedToken(ctx, ops.ID, opsToken), "another page's token")
+		entries, err := s.AuditEntries(ctx, models.AuditFilter{PageID: staff.ID, Action: "page.access", Limit: 1})
+		modelstest.Fatal(t, err, "audit")
+		if len(entries) != 1 || !strings.Contains(entries[0].Summary, "Revoked 1 visitor feed link.") {
+			t.Errorf("audit = %+v", entries)
+		}
+	})
+}
+
 // TestPageAccessLinks: an e-mailed sign-in link works once, within 15
 // minutes, on its own page only. On both engines.
 func TestPageAccessLinks(t *testing.T) {

@@ -234,7 +234,7 @@ func accessSettings(csrf string, a AccessSettings) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if a.HasPassword {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p class=\"access-password-state\"><strong>A shared password is set.</strong> Enter a new one to replace it; visitors who signed in with the old one must sign in again.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p class=\"access-password-state\"><strong>A shared password is set.</strong> Enter a new one to replace it; visitors who signed in with the old one must sign in again, and their feed links stop working.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -245,7 +245,7 @@ func accessSettings(csrf string, a AccessSettings) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if a.HasPassword {
-			templ_7745c5c3_Err = layout.CheckboxField("remove_password", "Remove the shared password", "Visitors who signed in with it are signed out.", false).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layout.CheckboxField("remove_password", "Remove the shared password", "Visitors who signed in with it are signed out, and their feed links stop working.", false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
