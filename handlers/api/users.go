@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -150,28 +151,32 @@ func (h *Handler) APISetUserRole(c echo.Context) error {
 	if _, err := h.Store.User(ctx, id); err != nil {
 		return h.apiFail(c, err, userGone)
 	}
-	// Both checked before either is saved: a bad role does not leave
-	// the pages changed.
+	// A bad role is refused before anything is saved.
 	if body.Role.Set && !models.Role(body.Role.Value).Valid() {
 		return h.apiFail(c, &models.ValidationError{Fields: map[string]string{"role": "Choose a role: viewer, operator or admin."}}, "")
 	}
-	if body.PageIDs.Set {
-		_, err = h.Store.SetUserPages(ctx, id, models.PageSet{All: pageIDs == nil, PageIDs: pageIDs})
-		if errors.Is(err, models.ErrLastAllPagesAdmin) {
-			return serve.JSONError(c, http.StatusConflict, "last_admin", lastAllPagesAdminMessage, "page_ids")
+	// Pages and role change together or not at all: a refused role
+	// leaves the pages as they were.
+	err = h.Store.InTransaction(ctx, func(ctx context.Context) error {
+		if body.PageIDs.Set {
+			if _, err := h.Store.SetUserPages(ctx, id, models.PageSet{All: pageIDs == nil, PageIDs: pageIDs}); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return h.apiFail(c, err, userGone)
+		if body.Role.Set {
+			if _, err := h.Store.SetUserRole(ctx, id, models.Role(body.Role.Value)); err != nil {
+				return err
+			}
 		}
-	}
-	if body.Role.Set {
-		_, err = h.Store.SetUserRole(ctx, id, models.Role(body.Role.Value))
-		if errors.Is(err, models.ErrLastAdmin) {
-			return serve.JSONError(c, http.StatusConflict, "last_admin", lastAdminMessage, "role")
-		}
-		if err != nil {
-			return h.apiFail(c, err, userGone)
-		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, models.ErrLastAllPagesAdmin):
+		return serve.JSONError(c, http.StatusConflict, "last_admin", lastAllPagesAdminMessage, "page_ids")
+	case errors.Is(err, models.ErrLastAdmin):
+		return serve.JSONError(c, http.StatusConflict, "last_admin", lastAdminMessage, "role")
+	case err != nil:
+		return h.apiFail(c, err, userGone)
 	}
 	u, err := h.Store.User(ctx, id)
 	if err != nil {
